@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of `npx castle`: loads the TypeScript CLI through tsx, the same loader as the program.
+require("tsx/cjs");
+const { main } = require("../cli/castle.ts");
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 2;
+  },
+);

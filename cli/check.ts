@@ -1,0 +1,55 @@
+/**
+ * `castle check <stack>`: validates `Pulumi.<stack>.yaml` and the cross-stack rules, with no Pulumi CLI.
+ */
+import { CastleConfigError, loadStackFile, stackFileName } from "../config/load";
+import { nodesWithPaths } from "../config/rules";
+import type { CastleConfig } from "../config/schema";
+
+/** A one-screen summary of a valid stack. */
+export function summarize(stack: string, config: CastleConfig): string {
+  const rows = nodesWithPaths(config).map(({ node, role }) => [
+    node.hostname,
+    role === "controlPlane" ? "control plane" : "worker",
+    node.ip,
+    String(node.vmId),
+    node.proxmoxNode,
+    `${node.cores} cores, ${node.memoryMiB} MiB, ${node.diskGiB} GiB`,
+  ]);
+  const header = ["hostname", "role", "ip", "vm id", "proxmox node", "size"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  const { network, proxmox, infisical, eso, talos } = config;
+  return [
+    `stack ${stack} (${stackFileName(stack)}): ok`,
+    `cluster ${config.clusterName}: Talos ${talos.version} (contract ${talos.contract}), Kubernetes ${config.kubernetesVersion}`,
+    `endpoint https://${network.vip}:6443 (VIP), network ${network.cidr}, gateway ${network.gateway}`,
+    `proxmox ${proxmox.endpoint} (TLS verification ${proxmox.insecureSkipTlsVerify ? "OFF" : "on"}), nodes ${proxmox.nodes.join(", ")}`,
+    "",
+    line(header),
+    ...rows.map(line),
+    "",
+    `infisical ${infisical.siteUrl} project ${infisical.projectSlug} env ${infisical.environment} path ${infisical.secretPath}`,
+    `eso chart ${eso.chartVersion} in ${eso.namespace}, store ${eso.storeName} for namespaces ${eso.allowedNamespaces.join(", ")}`,
+  ].join("\n");
+}
+
+export interface CheckResult {
+  code: number;
+  config?: CastleConfig;
+}
+
+export function check(projectDir: string, stack: string, out: (line: string) => void): CheckResult {
+  try {
+    const config = loadStackFile(projectDir, stack);
+    out(summarize(stack, config));
+    return { code: 0, config };
+  } catch (error) {
+    if (!(error instanceof CastleConfigError)) throw error;
+    out(error.message);
+    return { code: 1 };
+  }
+}

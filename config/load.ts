@@ -1,0 +1,238 @@
+/**
+ * Reading and validating a stack's `castle:` configuration, from `pulumi.Config` or straight from
+ * `Pulumi.<stack>.yaml`, plus the cross-stack rules (blue and green must not collide).
+ * Every problem is collected and reported at once, each naming the stack, the key, the value and
+ * what is expected.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { core, z } from "zod";
+import { type TopologyLike, topologyIssues } from "./rules";
+import { type CastleConfig, CastleConfigSchema, NetworkSchema, NodeSchema, ProxmoxSchema } from "./schema";
+
+/** One thing wrong with a stack's configuration. */
+export interface ConfigProblem {
+  /** The key as a user would write it: `castle:controlPlanes[1].ip`. */
+  key: string;
+  message: string;
+}
+
+/** A stack's configuration is invalid; `problems` lists every problem found. */
+export class CastleConfigError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly source: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(
+      `stack "${stackName}" (${source}) has ${count}:\n${problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`,
+    );
+    this.name = "CastleConfigError";
+  }
+}
+
+/** `["controlPlanes", 1, "ip"]` -> `castle:controlPlanes[1].ip`. */
+export function configKey(segments: readonly PropertyKey[]): string {
+  let key = "castle:";
+  segments.forEach((segment, i) => {
+    if (typeof segment === "number") key += `[${segment}]`;
+    else key += i === 0 ? String(segment) : `.${String(segment)}`;
+  });
+  return key;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function problemsFromIssues(issues: core.$ZodIssue[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push({
+          key: configKey([...issue.path, key]),
+          message: "unknown key (misspelt?); remove or rename it",
+        });
+      }
+      continue;
+    }
+    const input = (issue as { input?: unknown }).input;
+    if (issue.code === "invalid_type" && input === undefined) {
+      problems.push({ key: configKey(issue.path), message: `is required (expected ${issue.expected})` });
+      continue;
+    }
+    // Cross-field rules already quote the values they talk about.
+    const prefix =
+      issue.code === "custom" && issue.path.length > 0 && input === undefined ? "" : `${describeValue(input)}: `;
+    problems.push({ key: configKey(issue.path), message: `${prefix}${issue.message}` });
+  }
+  return problems;
+}
+
+/**
+ * Validates the `castle:` keys of one stack (key names without the `castle:` prefix).
+ * Throws a CastleConfigError listing every problem.
+ */
+export function parseCastleConfig(stack: string, source: string, raw: Record<string, unknown>): CastleConfig {
+  const result = CastleConfigSchema.safeParse(raw, { reportInput: true });
+  const problems = result.success ? [] : problemsFromIssues(result.error.issues);
+  const ruleIssues = topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw));
+  problems.push(...ruleIssues.map((issue) => ({ key: configKey(issue.path), message: issue.message })));
+  if (problems.length > 0 || !result.success) throw new CastleConfigError(stack, source, problems);
+  return result.data;
+}
+
+function topologyOf(config: CastleConfig): TopologyLike {
+  return {
+    network: config.network,
+    proxmoxNodes: config.proxmox.nodes,
+    controlPlanes: config.controlPlanes,
+    workers: config.workers,
+  };
+}
+
+/** The parts of an invalid stack that are valid on their own, so the cross-field rules can still run. */
+function lenientTopology(raw: Record<string, unknown>): TopologyLike {
+  const valid = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const nodes = (value: unknown) => (Array.isArray(value) ? value.map((node) => valid(NodeSchema, node)) : []);
+  return {
+    network: valid(NetworkSchema, raw.network),
+    proxmoxNodes: valid(ProxmoxSchema, raw.proxmox)?.nodes,
+    controlPlanes: nodes(raw.controlPlanes),
+    workers: nodes(raw.workers),
+  };
+}
+
+/** The `castle:` keys of a stack file, prefix removed. Keys of other namespaces are ignored. */
+export function castleKeysOf(document: unknown): Record<string, unknown> {
+  const config = (document as { config?: Record<string, unknown> } | null)?.config ?? {};
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith("castle:")) raw[key.slice("castle:".length)] = value;
+  }
+  return raw;
+}
+
+export function stackFileName(stack: string): string {
+  return `Pulumi.${stack}.yaml`;
+}
+
+/** Reads the raw `castle:` keys of `Pulumi.<stack>.yaml` in `projectDir`. */
+export function readStackFile(projectDir: string, stack: string): Record<string, unknown> {
+  const file = path.join(projectDir, stackFileName(stack));
+  if (!existsSync(file)) {
+    throw new CastleConfigError(stack, stackFileName(stack), [
+      { key: "castle:", message: `no stack file ${file}; stacks here: ${listStacks(projectDir).join(", ") || "none"}` },
+    ]);
+  }
+  try {
+    return castleKeysOf(parseYaml(readFileSync(file, "utf8")));
+  } catch (error) {
+    throw new CastleConfigError(stack, stackFileName(stack), [
+      { key: "castle:", message: `the file is not valid YAML: ${(error as Error).message}` },
+    ]);
+  }
+}
+
+/** Stack names that have a `Pulumi.<stack>.yaml` in `projectDir`. */
+export function listStacks(projectDir: string): string[] {
+  return readdirSync(projectDir)
+    .map((file) => /^Pulumi\.([^.]+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined)
+    .sort();
+}
+
+/** What one stack claims, taken leniently from its raw keys (another stack may itself be invalid). */
+function claimsOf(raw: Record<string, unknown>) {
+  const claims: { kind: "address" | "VM ID" | "hostname" | "cluster name"; value: string; key: string }[] = [];
+  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
+  const add = (kind: (typeof claims)[number]["kind"], value: unknown, key: string) => {
+    const v = text(value);
+    if (v !== undefined) claims.push({ kind, value: v, key });
+  };
+  add("cluster name", raw.clusterName, "castle:clusterName");
+  add("address", (raw.network as { vip?: unknown } | undefined)?.vip, "castle:network.vip");
+  for (const role of ["controlPlanes", "workers"] as const) {
+    const nodes = Array.isArray(raw[role]) ? (raw[role] as Record<string, unknown>[]) : [];
+    nodes.forEach((node, i) => {
+      if (typeof node !== "object" || node === null) return;
+      add("address", node.ip, configKey([role, i, "ip"]));
+      add("VM ID", node.vmId, configKey([role, i, "vmId"]));
+      add("hostname", node.hostname, configKey([role, i, "hostname"]));
+    });
+  }
+  return claims;
+}
+
+/**
+ * Blue/green rules: this stack's node IPs, VIP, VM IDs, hostnames and cluster name must collide with
+ * nothing claimed by another stack of the project.
+ */
+export function crossStackProblems(
+  raw: Record<string, unknown>,
+  others: { stack: string; raw: Record<string, unknown> }[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const mine = claimsOf(raw);
+  for (const other of others) {
+    const theirs = new Map(claimsOf(other.raw).map((claim) => [`${claim.kind}=${claim.value}`, claim]));
+    for (const claim of mine) {
+      const clash = theirs.get(`${claim.kind}=${claim.value}`);
+      if (clash) {
+        problems.push({
+          key: claim.key,
+          message: `${claim.value} is also used by stack "${other.stack}" (${clash.key} in ${stackFileName(other.stack)}); stacks must not share addresses, VM IDs or names`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Raw keys of every other stack file of the project. */
+export function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
+  return listStacks(projectDir)
+    .filter((other) => other !== stack)
+    .flatMap((other) => {
+      try {
+        return [{ stack: other, raw: readStackFile(projectDir, other) }];
+      } catch {
+        return []; // an unreadable file is reported when that stack is checked
+      }
+    });
+}
+
+/**
+ * Validates a stack's raw keys, its own rules and the cross-stack rules, reporting all problems at once.
+ */
+export function validateStack(
+  stack: string,
+  source: string,
+  raw: Record<string, unknown>,
+  projectDir: string,
+): CastleConfig {
+  const problems: ConfigProblem[] = [];
+  let config: CastleConfig | undefined;
+  try {
+    config = parseCastleConfig(stack, source, raw);
+  } catch (error) {
+    if (!(error instanceof CastleConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  problems.push(...crossStackProblems(raw, otherStacks(projectDir, stack)));
+  if (problems.length > 0 || config === undefined) throw new CastleConfigError(stack, source, problems);
+  return config;
+}
+
+/** Reads and validates `Pulumi.<stack>.yaml` without the Pulumi CLI. */
+export function loadStackFile(projectDir: string, stack: string): CastleConfig {
+  return validateStack(stack, stackFileName(stack), readStackFile(projectDir, stack), projectDir);
+}

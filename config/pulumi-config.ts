@@ -1,0 +1,35 @@
+/**
+ * The stack configuration as the Pulumi program sees it: every `castle:` key of the running stack,
+ * validated with the same schema and cross-stack rules as `castle check`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { validateStack } from "./load";
+import type { CastleConfig } from "./schema";
+
+/** Pulumi hands structured config over as JSON text and plain values as text. */
+function decode(value: string): unknown {
+  const trimmed = value.trimStart();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  if (value === "true" || value === "false") return value === "true";
+  if (/^-?\d+(\.\d+)?$/.test(value) && !/^\d+\.\d+\.\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/**
+ * Reads and validates the running stack's `castle:` keys. `projectDir` (default: the working directory,
+ * which Pulumi sets to the project) holds the other stacks' files for the cross-stack rules.
+ */
+export function loadCastleConfig(projectDir = process.cwd()): CastleConfig {
+  const stack = pulumi.getStack();
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith("castle:")) raw[key.slice("castle:".length)] = decode(value);
+  }
+  return validateStack(stack, `stack config of "${stack}"`, raw, projectDir);
+}

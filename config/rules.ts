@@ -1,0 +1,143 @@
+/**
+ * Topology rules that span several fields of one stack: addresses inside the subnet, no duplicates,
+ * an odd number of control planes, nodes on known Proxmox nodes. Pure functions over plain data.
+ */
+import ipaddr from "ipaddr.js";
+
+export interface RuleIssue {
+  /** Path below `castle:`, e.g. `["controlPlanes", 1, "ip"]`. */
+  path: (string | number)[];
+  message: string;
+}
+
+interface NodeLike {
+  hostname: string;
+  ip: string;
+  vmId: number;
+  proxmoxNode: string;
+}
+
+/**
+ * The parts of a stack the rules look at. A part that failed its own validation is `undefined`
+ * (a node, the network, the Proxmox node list): the rules that need it are skipped, the rest still run,
+ * so one run reports every problem.
+ */
+export interface TopologyLike {
+  network: { cidr: string; gateway: string; vip: string } | undefined;
+  proxmoxNodes: string[] | undefined;
+  controlPlanes: (NodeLike | undefined)[];
+  workers: (NodeLike | undefined)[];
+}
+
+/** The subnet of a CIDR: its network and broadcast addresses and a membership test. */
+export interface Subnet {
+  network: string;
+  broadcast: string;
+  prefix: number;
+  contains(ip: string): boolean;
+}
+
+export function subnetOf(cidr: string): Subnet {
+  const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
+  const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
+  const broadcast = ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString();
+  return {
+    network,
+    broadcast,
+    prefix,
+    contains: (ip: string) => ipaddr.IPv4.isValidFourPartDecimal(ip) && ipaddr.IPv4.parse(ip).match(address, prefix),
+  };
+}
+
+/** Control planes first, then workers, each with its role and its path in the stack config. */
+export function nodesWithPaths<N extends NodeLike>(config: {
+  controlPlanes: (N | undefined)[];
+  workers: (N | undefined)[];
+}): { node: N; role: "controlPlane" | "worker"; path: [string, number] }[] {
+  const entries = (nodes: (N | undefined)[], role: "controlPlane" | "worker", key: string) =>
+    nodes.flatMap((node, i) => (node ? [{ node, role, path: [key, i] as [string, number] }] : []));
+  return [
+    ...entries(config.controlPlanes, "controlPlane", "controlPlanes"),
+    ...entries(config.workers, "worker", "workers"),
+  ];
+}
+
+export function topologyIssues(config: TopologyLike): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const { network } = config;
+  const subnet = network ? subnetOf(network.cidr) : undefined;
+  const cidrDesc =
+    network && subnet ? `${network.cidr} (network ${subnet.network}, broadcast ${subnet.broadcast})` : "";
+  const isUsable = (ip: string) =>
+    subnet === undefined || (subnet.contains(ip) && ip !== subnet.network && ip !== subnet.broadcast);
+
+  if (network && subnet) {
+    if (subnet.prefix > 29) {
+      issues.push({
+        path: ["network", "cidr"],
+        message: `${network.cidr} is too small: use a prefix of /29 or shorter`,
+      });
+    }
+    if (!isUsable(network.gateway)) {
+      issues.push({
+        path: ["network", "gateway"],
+        message: `${network.gateway} must be a usable address inside ${cidrDesc}`,
+      });
+    }
+    if (!isUsable(network.vip)) {
+      issues.push({ path: ["network", "vip"], message: `${network.vip} must be a usable address inside ${cidrDesc}` });
+    } else if (network.vip === network.gateway) {
+      issues.push({
+        path: ["network", "vip"],
+        message: `${network.vip} is the gateway; the VIP needs an unused address`,
+      });
+    }
+  }
+
+  const count = config.controlPlanes.length;
+  if (count % 2 === 0) {
+    issues.push({
+      path: ["controlPlanes"],
+      message: `${count} control planes: etcd needs an odd number (1, 3, 5...) to keep quorum`,
+    });
+  }
+
+  const seen = { ip: new Map<string, string>(), hostname: new Map<string, string>(), vmId: new Map<number, string>() };
+  for (const { node, path } of nodesWithPaths(config)) {
+    const where = `${path[0]}[${path[1]}]`;
+    if (!isUsable(node.ip)) {
+      issues.push({ path: [...path, "ip"], message: `${node.ip} must be a usable address inside ${cidrDesc}` });
+    } else if (node.ip === network?.gateway) {
+      issues.push({ path: [...path, "ip"], message: `${node.ip} is the gateway address (castle:network.gateway)` });
+    }
+    if (node.ip === network?.vip) {
+      issues.push({
+        path: [...path, "ip"],
+        message: `${node.ip} is also the VIP (castle:network.vip); the VIP must be an address no node has`,
+      });
+    }
+    for (const [field, value] of [
+      ["ip", node.ip],
+      ["hostname", node.hostname],
+      ["vmId", node.vmId],
+    ] as const) {
+      const map = seen[field] as Map<string | number, string>;
+      const first = map.get(value);
+      if (first !== undefined) {
+        issues.push({
+          path: [...path, field],
+          message: `${value} is already used by ${first}; each node needs its own ${field}`,
+        });
+      } else {
+        map.set(value, where);
+      }
+    }
+    if (config.proxmoxNodes && !config.proxmoxNodes.includes(node.proxmoxNode)) {
+      issues.push({
+        path: [...path, "proxmoxNode"],
+        message: `${node.proxmoxNode} is not one of castle:proxmox.nodes (${config.proxmoxNodes.join(", ")})`,
+      });
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,241 @@
+/**
+ * The castle's stack configuration: one zod schema for every key under the `castle:` namespace of
+ * `Pulumi.<stack>.yaml`. The Pulumi program (through `pulumi.Config`) and the `castle` command (which
+ * reads the YAML file itself) both parse with this schema, so they can never disagree.
+ *
+ * Each top-level field is one stack config key: `castle:clusterName`, `castle:talos`, ...
+ * Objects are strict: a key the schema does not know is an error, so typos are caught.
+ */
+import { z } from "zod";
+
+/** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
+export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
+/** Default External Secrets Operator chart version (the release that supports Kubernetes 1.36). */
+export const DEFAULT_ESO_CHART_VERSION = "2.9.0";
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+/** RFC 1123 DNS label: what Talos, Kubernetes and Proxmox all accept as a hostname. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const dnsLabel = (what: string) =>
+  z.string().regex(DNS_LABEL, {
+    message: `${what} must be a DNS label: lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit`,
+  });
+
+const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.0.10" });
+
+/** A Talos release, `v1.13.x`: the castle's bindings and patches are written for Talos v1.13. */
+const talosVersion = z.string().regex(/^v1\.13\.(0|[1-9]\d*)$/, {
+  message: "must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')",
+});
+
+/** Loopback hosts, the only ones allowed to use plain http (a local Infisical for tests or a tunnel). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** An https URL, or http on a loopback address. */
+export const siteUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute URL such as https://eu.infisical.com" });
+    return;
+  }
+  if (url.protocol === "https:") return;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return;
+  ctx.addIssue({
+    code: "custom",
+    message: "must use https (plain http is allowed only for a loopback address such as 127.0.0.1)",
+  });
+});
+
+export const NodeSchema = z.strictObject({
+  /** Hostname of the Talos node and name of its Proxmox VM (a DNS label, unique in the stack). */
+  hostname: dnsLabel("hostname"),
+  /** Static IPv4 address, inside `castle:network.cidr`. */
+  ip: ipv4,
+  /** Proxmox VM ID (100..999999999), unique across the Proxmox cluster and across stacks. */
+  vmId: z.int().min(100).max(999_999_999),
+  /** Name of the Proxmox node that hosts this VM; must be listed in `castle:proxmox.nodes`. */
+  proxmoxNode: z.string().min(1),
+  /** Virtual CPU cores. Default 2 (the Talos minimum for a control plane). */
+  cores: z.int().min(1).max(512).default(2),
+  /** Memory in MiB, dedicated (no ballooning: Talos does not support memory hotplug). Default 4096. */
+  memoryMiB: z.int().min(2048).max(4_194_304).default(4096),
+  /** Size of the system disk in GiB. Default 32. */
+  diskGiB: z.int().min(10).max(65_536).default(32),
+});
+export type CastleNode = z.infer<typeof NodeSchema>;
+
+export const TalosSchema = z
+  .strictObject({
+    /** Talos release installed on every node, e.g. `v1.13.9`. */
+    version: talosVersion,
+    /**
+     * The machine-secrets version contract (`talosVersion` of `talos.machine.Secrets`), e.g. `v1.13`.
+     * It must not change on a live cluster: changing it means recreating the cluster.
+     * Default: the major.minor of `version`.
+     */
+    contract: z
+      .string()
+      .regex(/^v1\.13$/, { message: "must be the Talos minor version contract v1.13" })
+      .optional(),
+    /** Install disk as the VM presents it (virtio-scsi). Default `/dev/sda`. */
+    installDisk: z
+      .string()
+      .regex(/^\/dev\/[a-z0-9/]+$/, { message: "must be a device path such as /dev/sda" })
+      .default("/dev/sda"),
+    /** CPU architecture of the nodes and of the Talos image. Default `amd64`. */
+    architecture: z.enum(["amd64", "arm64"]).default("amd64"),
+    /** Official system extensions baked into the Image Factory schematic. qemu-guest-agent is always included. */
+    extensions: z.array(z.string().regex(/^siderolabs\/[a-z0-9-]+$/)).default([]),
+  })
+  .transform((talos) => ({ ...talos, contract: talos.contract ?? talos.version.replace(/\.\d+$/, "") }));
+
+export const ProxmoxSchema = z.strictObject({
+  /** Proxmox VE API endpoint, e.g. `https://pve.example.internal:8006/` (without `/api2/json`). */
+  endpoint: z
+    .url({ protocol: /^https$/, message: "must be an https URL such as https://pve.example.internal:8006/" })
+    .refine((u) => !u.includes("/api2/json"), { message: "must not include /api2/json: give the server root" }),
+  /**
+   * Skip TLS certificate verification of the Proxmox API. Default false (verification on).
+   * Turning it on prints a warning on every run.
+   */
+  insecureSkipTlsVerify: z.boolean().default(false),
+  /** The Proxmox nodes the castle may place VMs on. Every node's `proxmoxNode` must be one of these. */
+  nodes: z.array(dnsLabel("Proxmox node name")).min(1),
+  /** Datastore that receives the Talos disk image (content type `import` or `iso`). Default `local`. */
+  imageDatastore: z.string().min(1).default("local"),
+  /** Whether `imageDatastore` is shared by all Proxmox nodes (then the image is downloaded once). Default false. */
+  imageDatastoreShared: z.boolean().default(false),
+  /** Datastore for the VM disks (system disk, EFI vars, cloud-init drive). Default `local-lvm`. */
+  vmDatastore: z.string().min(1).default("local-lvm"),
+  /** Linux bridge the VMs attach to. Default `vmbr0`. */
+  bridge: z.string().min(1).default("vmbr0"),
+  /** VLAN tag on the VM network interface. Default: none (untagged). */
+  vlanId: z.int().min(1).max(4094).optional(),
+  /** Proxmox CPU type; Talos needs x86-64-v2 or better. Default `host`. */
+  cpuType: z.string().min(1).default("host"),
+});
+
+export const NetworkSchema = z.strictObject({
+  /** The node subnet in CIDR form, e.g. `10.10.20.0/24`. */
+  cidr: z.cidrv4({ message: "must be an IPv4 CIDR such as 10.10.20.0/24" }),
+  /** Default gateway, inside the CIDR. */
+  gateway: ipv4,
+  /** DNS resolvers (at least one). */
+  dns: z.array(ipv4).min(1),
+  /** Shared virtual IP of the Kubernetes API (Talos Layer2 VIP): inside the CIDR, not a node address. */
+  vip: ipv4,
+});
+
+const SecretNamesSchema = z.strictObject({
+  /** 32-byte etcd secretbox key, standard base64. Default `TALOS_SECRETBOX_KEY`. */
+  secretboxKey: z.string().min(1).default("TALOS_SECRETBOX_KEY"),
+  /** Proxmox API token id, `user@realm!name`. Default `PROXMOX_TOKEN_ID`. */
+  proxmoxTokenId: z.string().min(1).default("PROXMOX_TOKEN_ID"),
+  /** Proxmox API token secret (a UUID). Default `PROXMOX_TOKEN_SECRET`. */
+  proxmoxTokenSecret: z.string().min(1).default("PROXMOX_TOKEN_SECRET"),
+  /** Client id of the cluster's own read-only machine identity, used by ESO. Default `ESO_CLIENT_ID`. */
+  esoClientId: z.string().min(1).default("ESO_CLIENT_ID"),
+  /** Client secret of that identity. Default `ESO_CLIENT_SECRET`. */
+  esoClientSecret: z.string().min(1).default("ESO_CLIENT_SECRET"),
+});
+export type SecretNames = z.infer<typeof SecretNamesSchema>;
+
+export const InfisicalSchema = z.strictObject({
+  /** Infisical instance root, without `/api`. Default `https://eu.infisical.com`. `INFISICAL_SITE_URL` overrides it. */
+  siteUrl: siteUrl.default(DEFAULT_INFISICAL_SITE_URL),
+  /** Project id (UUID): what the SDK and the API take. */
+  projectId: z.string().min(1),
+  /** Project slug: what ESO's ClusterSecretStore takes. */
+  projectSlug: dnsLabel("projectSlug"),
+  /** Environment slug, e.g. `prod`. */
+  environment: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be an environment slug such as prod" }),
+  /** Folder holding the castle's secrets, absolute. Default `/`. */
+  secretPath: z
+    .string()
+    .regex(/^\/([^/]+(\/[^/]+)*)?$/, {
+      message: "must be an absolute folder path such as / or /castle/blue, without a trailing slash",
+    })
+    .default("/"),
+  /** Names of the secrets the castle reads. */
+  secretNames: SecretNamesSchema.prefault({}),
+  /** Overall deadline for logging in and fetching every secret, in seconds. Default 30. */
+  timeoutSeconds: z.number().positive().max(600).default(30),
+});
+
+export const ExternalSecretSchema = z.strictObject({
+  /** Name of the ExternalSecret object. */
+  name: dnsLabel("name"),
+  /** Namespace of the ExternalSecret; must be allowed to use the store. */
+  namespace: dnsLabel("namespace"),
+  /** Name of the Kubernetes Secret ESO writes. Default: `name`. */
+  targetSecret: dnsLabel("targetSecret").optional(),
+  /** Infisical secret keys copied into the target Secret (under the same key). */
+  keys: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
+  /** How often ESO refreshes it. Default `1h`. */
+  refreshInterval: z
+    .string()
+    .regex(/^\d+[smh]$/)
+    .default("1h"),
+});
+export type ExternalSecretSpec = z.infer<typeof ExternalSecretSchema>;
+
+export const EsoSchema = z.strictObject({
+  /** Version of the `external-secrets` Helm chart. Default 2.9.0. */
+  chartVersion: z
+    .string()
+    .regex(SEMVER, { message: "must be a chart version such as 2.9.0" })
+    .default(DEFAULT_ESO_CHART_VERSION),
+  /** Namespace of the operator and of the store's credential Secret. Default `external-secrets`. */
+  namespace: dnsLabel("namespace").default("external-secrets"),
+  /** Name of the ClusterSecretStore. Default `infisical`. */
+  storeName: dnsLabel("storeName").default("infisical"),
+  /** Namespaces allowed to use the ClusterSecretStore (exact names). At least one. */
+  allowedNamespaces: z.array(dnsLabel("namespace")).min(1),
+  /** ExternalSecret objects to create with the castle. Default none. */
+  externalSecrets: z.array(ExternalSecretSchema).default([]),
+});
+
+export const GuardsSchema = z.strictObject({
+  /**
+   * Accept ESO using the same Infisical identity as the program. Default false: the cluster's identity
+   * must be its own read-only one, since the program's identity can read the Proxmox token and the
+   * secretbox key.
+   */
+  allowSharedInfisicalIdentity: z.boolean().default(false),
+});
+
+/**
+ * The shape of a stack's `castle:` keys. Rules that span several fields (addresses in the subnet,
+ * duplicates, odd control-plane count) are in rules.ts; `parseCastleConfig` in load.ts applies both.
+ */
+export const CastleConfigSchema = z.strictObject({
+  /** Cluster name, a DNS label, unique across the project's stacks. */
+  clusterName: dnsLabel("clusterName"),
+  /** Kubernetes version, e.g. `1.36.3` (no leading v). */
+  kubernetesVersion: z
+    .string()
+    .regex(SEMVER, { message: "must be a Kubernetes version such as 1.36.3 (no leading v)" }),
+  talos: TalosSchema,
+  proxmox: ProxmoxSchema,
+  network: NetworkSchema,
+  /** Control-plane nodes: an odd number (1, 3, 5...) for etcd quorum. */
+  controlPlanes: z.array(NodeSchema).min(1),
+  /** Worker nodes. Default none (control planes then also run workloads). */
+  workers: z.array(NodeSchema).default([]),
+  infisical: InfisicalSchema,
+  eso: EsoSchema,
+  guards: GuardsSchema.prefault({}),
+});
+
+/** The validated configuration of one stack. */
+export type CastleConfig = z.infer<typeof CastleConfigSchema>;
+/** The configuration as written in the stack file, before defaults. */
+export type CastleConfigInput = z.input<typeof CastleConfigSchema>;
+/** Stack config keys: `castle:<key>`. */
+export const CONFIG_KEYS = Object.keys(CastleConfigSchema.shape) as (keyof CastleConfig)[];
