@@ -12,6 +12,8 @@ import { z } from "zod";
 export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
 /** Default External Secrets Operator chart version (the release that supports Kubernetes 1.36). */
 export const DEFAULT_ESO_CHART_VERSION = "2.9.0";
+/** Default Helm repository of the External Secrets Operator chart (the project's HTTP chart repository). */
+export const DEFAULT_ESO_CHART_REPOSITORY = "https://charts.external-secrets.io";
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 /** RFC 1123 DNS label: what Talos, Kubernetes and Proxmox all accept as a hostname. */
@@ -208,6 +210,11 @@ export const GuardsSchema = z.strictObject({
    * secretbox key.
    */
   allowSharedInfisicalIdentity: z.boolean().default(false),
+  /**
+   * Some color must always serve: `castle recreate` refuses to destroy this stack unless another stack
+   * is deployed and healthy. Default false.
+   */
+  keepOneColorUp: z.boolean().default(false),
 });
 
 /**

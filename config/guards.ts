@@ -1,0 +1,98 @@
+/**
+ * Guard rails that stop a run before anything is touched.
+ *
+ * Re-keying: Talos encrypts Kubernetes Secrets in etcd with the secretbox key
+ * (`cluster.secretboxEncryptionSecret`, XSalsa20-Poly1305). A running cluster given another key can no
+ * longer read any Secret it stored: kube-apiserver logs "failed to decrypt data ... output array was
+ * not large enough for encryption" and every controller that needs a Secret crash-loops. The machine
+ * secrets' Talos version contract is just as fatal to change on a live cluster. So when the stack's
+ * running cluster was created with another key (compared by fingerprint, never by value) or another
+ * contract, `pulumi preview` and `pulumi up` stop, and the way out is to recreate the cluster.
+ *
+ * The previous values are the stack's own outputs, read through a StackReference to itself: on the
+ * first `up` there are none (no cluster, nothing to protect); after `pulumi destroy` there are none
+ * again (so `castle recreate` passes); while a cluster runs they are what it was built with.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Stack output names that the guard reads back on the next run. Keep them stable. */
+export const GUARDED_OUTPUTS = {
+  fingerprint: "secretboxKeyFingerprint",
+  contract: "talosContract",
+} as const;
+
+export interface GuardedValues {
+  /** Non-secret fingerprint of the secretbox key. */
+  fingerprint: string;
+  /** Talos version contract of the machine secrets, e.g. `v1.13`. */
+  contract: string;
+}
+
+export class CastleGuardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CastleGuardError";
+  }
+}
+
+/**
+ * What would break a live cluster, comparing the values it was created with (`previous`, from the
+ * stack's outputs; undefined fields when there is no cluster) against this run's.
+ */
+export function guardProblems(stack: string, previous: Partial<GuardedValues>, current: GuardedValues): string[] {
+  const problems: string[] = [];
+  const recreate = `To replace the cluster on purpose: npx castle recreate ${stack} (pulumi destroy, then pulumi up with the new value). Otherwise restore the previous value.`;
+  if (previous.fingerprint !== undefined && previous.fingerprint !== current.fingerprint) {
+    problems.push(
+      `the secretbox key in Infisical (fingerprint ${current.fingerprint}) is not the key stack "${stack}"'s running cluster was created with (fingerprint ${previous.fingerprint}). ` +
+        "Applying it would make every Kubernetes Secret in etcd unreadable (kube-apiserver: 'failed to decrypt data'). " +
+        recreate,
+    );
+  }
+  if (previous.contract !== undefined && previous.contract !== current.contract) {
+    problems.push(
+      `the Talos version contract changed from ${previous.contract} to ${current.contract} (castle:talos.contract); stack "${stack}"'s running cluster's machine secrets were generated for ${previous.contract}, and changing the contract regenerates or invalidates them. ` +
+        recreate,
+    );
+  }
+  return problems;
+}
+
+/** Throws a CastleGuardError when `guardProblems` finds anything. */
+export function enforceGuards(stack: string, previous: Partial<GuardedValues>, current: GuardedValues): void {
+  const problems = guardProblems(stack, previous, current);
+  if (problems.length > 0) {
+    throw new CastleGuardError(`refusing to touch stack "${stack}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** The values the stack's running cluster was created with: its own previous outputs. */
+export async function previousGuardedValues(): Promise<Partial<GuardedValues>> {
+  const self = new pulumi.StackReference("self", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  });
+  const read = async (name: string) => {
+    const details = await self.getOutputDetails(name);
+    const value = details.value ?? details.secretValue;
+    return typeof value === "string" ? value : undefined;
+  };
+  return { fingerprint: await read(GUARDED_OUTPUTS.fingerprint), contract: await read(GUARDED_OUTPUTS.contract) };
+}
+
+/**
+ * Least privilege: ESO must run with the cluster's own read-only identity, never with the identity
+ * this program uses (which can read the Proxmox token and the secretbox key).
+ */
+export function sharedIdentityProblem(
+  stack: string,
+  programClientId: string,
+  esoClientId: string,
+  allowShared: boolean,
+): string | undefined {
+  if (allowShared || programClientId !== esoClientId) return undefined;
+  return (
+    `stack "${stack}": the ESO machine identity (secret castle:infisical.secretNames.esoClientId) is the same identity this program logs in with (INFISICAL_CLIENT_ID). ` +
+    "That would give every workload that can use the ClusterSecretStore read access to the Proxmox token and the secretbox key. " +
+    "Create a separate read-only machine identity for the cluster, or set castle:guards.allowSharedInfisicalIdentity: true to accept the risk."
+  );
+}

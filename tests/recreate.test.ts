@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { type RecreateIo, recreate, recreateRefusal, type StackOperations, type StackStatus } from "../cli/recreate";
+
+const projectDir = path.resolve(__dirname, "..");
+
+describe("recreate: when one color must stay up", () => {
+  const up = (stack: string, healthy = true): StackStatus => ({ stack, deployed: true, healthy });
+  const down = (stack: string): StackStatus => ({ stack, deployed: false, healthy: false });
+  const cases: { name: string; keep: boolean; statuses: StackStatus[]; refused: RegExp | undefined }[] = [
+    { name: "no rule: always allowed", keep: false, statuses: [up("blue"), down("green")], refused: undefined },
+    { name: "other color healthy", keep: true, statuses: [up("blue"), up("green")], refused: undefined },
+    { name: "this color not deployed", keep: true, statuses: [down("blue"), down("green")], refused: undefined },
+    {
+      name: "other color not deployed",
+      keep: true,
+      statuses: [up("blue"), down("green")],
+      refused: /would leave no healthy color \(green is not deployed\)/,
+    },
+    {
+      name: "other color unhealthy",
+      keep: true,
+      statuses: [up("blue"), up("green", false)],
+      refused: /green is deployed but not healthy/,
+    },
+    { name: "no other stack", keep: true, statuses: [up("blue")], refused: /there is no other stack/ },
+  ];
+  for (const { name, keep, statuses, refused } of cases) {
+    it(name, () => {
+      const refusal = recreateRefusal({ stack: "blue", keepOneColorUp: keep, statuses });
+      if (refused === undefined) assert.equal(refusal, undefined);
+      else assert.match(refusal ?? "", refused);
+    });
+  }
+});
+
+function fakeOps(statuses: StackStatus[], failing?: "destroy" | "up") {
+  const calls: string[] = [];
+  const ops: StackOperations = {
+    status: async (stack) => statuses.find((s) => s.stack === stack) ?? { stack, deployed: false, healthy: false },
+    destroy: async (stack, log) => {
+      calls.push(`destroy ${stack}`);
+      log("Resources: 12 deleted");
+      if (failing === "destroy") throw new Error("proxmox unreachable");
+    },
+    up: async (stack, log) => {
+      calls.push(`up ${stack}`);
+      log("Resources: 12 created");
+      if (failing === "up") throw new Error("health check failed");
+    },
+  };
+  return { ops, calls };
+}
+
+function io(answer?: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let clock = 0;
+  const value: RecreateIo = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    ask: answer === undefined ? undefined : async () => answer,
+    now: () => (clock += 1500),
+  };
+  return { value, out, err };
+}
+
+describe("recreate: the run", () => {
+  const both = [
+    { stack: "blue", deployed: true, healthy: true },
+    { stack: "green", deployed: true, healthy: true },
+  ];
+
+  it("destroys then creates after the stack name is typed, timing each phase", async () => {
+    const { ops, calls } = fakeOps(both);
+    const { value, out } = io("blue");
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 0);
+    assert.deepEqual(calls, ["destroy blue", "up blue"]);
+    assert.equal(out.at(-1), 'recreated "blue": destroy 1.5 s, up 1.5 s');
+  });
+
+  it("changes nothing when the typed name is wrong", async () => {
+    const { ops, calls } = fakeOps(both);
+    const { value, err } = io("green");
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 1);
+    assert.deepEqual(calls, []);
+    assert.match(err.join("\n"), /not confirmed .*nothing was changed/);
+  });
+
+  it("needs --yes when there is no terminal", async () => {
+    const { ops, calls } = fakeOps(both);
+    const { value, err } = io(undefined);
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 1);
+    assert.deepEqual(calls, []);
+    assert.match(err.join("\n"), /pass --yes/);
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value), 0);
+    assert.deepEqual(calls, ["destroy blue", "up blue"]);
+  });
+
+  it("stops after a failed destroy and says what to do", async () => {
+    const { ops, calls } = fakeOps(both, "destroy");
+    const { value, err } = io();
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value), 1);
+    assert.deepEqual(calls, ["destroy blue"]);
+    assert.match(err.join("\n"), /pulumi destroy of stack "blue" failed: proxmox unreachable\nNothing was created/);
+  });
+
+  it("refuses when the stack says one color must stay up and the other is down", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-recreate-"));
+    copyFileSync(path.join(projectDir, "Pulumi.green.yaml"), path.join(dir, "Pulumi.green.yaml"));
+    const blue = readFileSync(path.join(projectDir, "Pulumi.blue.yaml"), "utf8");
+    writeFileSync(path.join(dir, "Pulumi.blue.yaml"), `${blue}  castle:guards:\n    keepOneColorUp: true\n`);
+    const { ops, calls } = fakeOps([
+      { stack: "blue", deployed: true, healthy: true },
+      { stack: "green", deployed: false, healthy: false },
+    ]);
+    const { value, err } = io("blue");
+    assert.equal(await recreate(dir, "blue", { yes: true }, ops, value), 1);
+    assert.deepEqual(calls, []);
+    assert.match(err.join("\n"), /refusing to recreate "blue": castle:guards\.keepOneColorUp is set/);
+  });
+});
