@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { enforceGuards, guardProblems, sharedIdentityProblem } from "../config/guards";
+
+const current = { fingerprint: "sha256:1111111111111111", contract: "v1.13" };
+
+describe("re-keying guard", () => {
+  it("lets the first up through (no previous outputs)", () => {
+    assert.deepEqual(guardProblems("blue", {}, current), []);
+    assert.doesNotThrow(() => enforceGuards("blue", {}, current));
+  });
+
+  it("lets an unchanged key and contract through", () => {
+    assert.deepEqual(guardProblems("blue", { ...current }, current), []);
+  });
+
+  it("refuses a changed key, explaining the danger and the way out", () => {
+    const previous = { fingerprint: "sha256:2222222222222222", contract: "v1.13" };
+    assert.throws(
+      () => enforceGuards("blue", previous, current),
+      (error: Error) => {
+        assert.equal(error.name, "CastleGuardError");
+        assert.match(error.message, /^refusing to touch stack "blue":/);
+        assert.match(
+          error.message,
+          /fingerprint sha256:1111111111111111\) is not the key .* \(fingerprint sha256:2222222222222222\)/,
+        );
+        assert.match(error.message, /every Kubernetes Secret in etcd unreadable/);
+        assert.match(error.message, /npx castle recreate blue/);
+        return true;
+      },
+    );
+  });
+
+  it("refuses a changed Talos contract", () => {
+    const problems = guardProblems("green", { ...current, contract: "v1.12" }, current);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /Talos version contract changed from v1\.12 to v1\.13 \(castle:talos\.contract\)/);
+    assert.match(problems[0], /npx castle recreate green/);
+  });
+
+  it("reports both at once", () => {
+    assert.equal(guardProblems("blue", { fingerprint: "sha256:0", contract: "v1.12" }, current).length, 2);
+  });
+});
+
+describe("least privilege: ESO's identity", () => {
+  it("refuses the program's own identity for ESO", () => {
+    const problem = sharedIdentityProblem("blue", "id-program", "id-program", false);
+    assert.match(problem ?? "", /ESO machine identity .* is the same identity this program logs in with/);
+    assert.match(problem ?? "", /castle:guards\.allowSharedInfisicalIdentity: true/);
+    assert.ok(!(problem ?? "").includes("id-program"), "the client id is not echoed");
+  });
+
+  it("accepts a separate identity, or a shared one the stack explicitly accepts", () => {
+    assert.equal(sharedIdentityProblem("blue", "id-program", "id-eso", false), undefined);
+    assert.equal(sharedIdentityProblem("blue", "id-program", "id-program", true), undefined);
+  });
+});
