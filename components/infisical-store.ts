@@ -1,0 +1,104 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ExternalSecretSpec } from "../config/schema";
+import {
+  clusterSecretStoreManifest,
+  externalSecretManifest,
+  refuseDuplicateExternalSecrets,
+  refuseForbiddenExternalSecrets,
+} from "../lib/eso-manifests";
+
+/** Keys of the credentials Secret (the names the ESO documentation uses). */
+export const INFISICAL_CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
+
+export interface InfisicalStoreArgs {
+  /** Namespace of the operator, where the credentials Secret is created (`castle:eso.namespace`). */
+  namespace: string;
+  /** Name of the ClusterSecretStore (`castle:eso.storeName`). */
+  storeName: string;
+  /** Infisical instance root, e.g. `https://eu.infisical.com` (`castle:infisical.siteUrl`). */
+  hostAPI: string;
+  /** Infisical project slug (`castle:infisical.projectSlug`). */
+  projectSlug: string;
+  /** Infisical environment slug (`castle:infisical.environment`). */
+  environmentSlug: string;
+  /** Folder the store reads from, absolute (`castle:infisical.secretPath`). */
+  secretsPath: string;
+  /** The only namespaces that may use the store (`castle:eso.allowedNamespaces`). */
+  allowedNamespaces: string[];
+  /** Client id of the cluster's read-only machine identity (secret). */
+  clientId: pulumi.Input<string>;
+  /** Client secret of that identity (secret). */
+  clientSecret: pulumi.Input<string>;
+  /** ExternalSecrets to create (`castle:eso.externalSecrets`); each must be in an allowed namespace. */
+  externalSecrets: ExternalSecretSpec[];
+}
+
+/**
+ * The Infisical side of ESO: a Secret `<storeName>-credentials` in the operator's namespace holding the
+ * machine identity's Universal Auth credentials (keys `clientId`, `clientSecret`), the
+ * ClusterSecretStore that uses it (limited to `allowedNamespaces`), and the ExternalSecrets of the stack.
+ * It does not install the operator: give it `dependsOn: [externalSecrets.release]` so the objects are
+ * created once ESO's CRDs and admission webhook are ready. The store configuration is plain data
+ * (validated and built synchronously); only the credentials are Outputs, and they stay secret.
+ */
+export class InfisicalStore extends pulumi.ComponentResource {
+  /** Name of the ClusterSecretStore. */
+  public readonly storeName: string;
+
+  constructor(name: string, args: InfisicalStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered (the component included), so a bad stack creates nothing.
+    refuseForbiddenExternalSecrets(args.externalSecrets, args.allowedNamespaces);
+    refuseDuplicateExternalSecrets(args.externalSecrets);
+    const credentialsSecretName = `${args.storeName}-credentials`;
+    const storeManifest = clusterSecretStoreManifest({
+      name: args.storeName,
+      hostAPI: args.hostAPI,
+      projectSlug: args.projectSlug,
+      environmentSlug: args.environmentSlug,
+      secretsPath: args.secretsPath,
+      credentialsSecret: {
+        name: credentialsSecretName,
+        namespace: args.namespace,
+        clientIdKey: INFISICAL_CREDENTIALS_KEYS.clientId,
+        clientSecretKey: INFISICAL_CREDENTIALS_KEYS.clientSecret,
+      },
+      allowedNamespaces: args.allowedNamespaces,
+    });
+    const externalSecretManifests = args.externalSecrets.map((spec) => externalSecretManifest(spec, args.storeName));
+
+    super("castle:index:InfisicalStore", name, {}, opts);
+
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: credentialsSecretName, namespace: args.namespace },
+        type: "Opaque",
+        stringData: pulumi.secret({
+          [INFISICAL_CREDENTIALS_KEYS.clientId]: pulumi.output(args.clientId),
+          [INFISICAL_CREDENTIALS_KEYS.clientSecret]: pulumi.output(args.clientSecret),
+        }),
+      },
+      // Children do not inherit the component's `dependsOn`: the first child carries it, the others
+      // follow the Secret, so the whole chain waits for the operator (and its namespace).
+      { parent: this, dependsOn: opts?.dependsOn, additionalSecretOutputs: ["data", "stringData"] },
+    );
+
+    const store = new k8s.apiextensions.CustomResource(`${name}-store`, storeManifest, {
+      parent: this,
+      dependsOn: [credentials],
+    });
+
+    for (const manifest of externalSecretManifests) {
+      // `namespace/name`, as kubectl prints it: unique, and unambiguous since a namespace has no '/'.
+      new k8s.apiextensions.CustomResource(
+        `${name}-${manifest.metadata.namespace}/${manifest.metadata.name}`,
+        manifest,
+        { parent: this, dependsOn: [store] },
+      );
+    }
+
+    this.storeName = args.storeName;
+    this.registerOutputs({ storeName: this.storeName });
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Pure builders of the External Secrets Operator objects the castle creates: the Infisical
+ * ClusterSecretStore, the ExternalSecrets, and the Helm values of the operator chart.
+ *
+ * Field names follow the CRDs of ESO v2.9.0 (`external-secrets.io_clustersecretstores.yaml` and
+ * `external-secrets.io_externalsecrets.yaml` at tag v2.9.0); tests check every manifest built here
+ * against a table derived from those CRDs (tests/support/eso-crd-facts.ts).
+ */
+import type { ExternalSecretSpec } from "../config/schema";
+import { DNS_LABEL } from "../config/schema";
+
+/**
+ * The only served version of the ESO API since ESO 0.17.0: `v1beta1` is still in the CRDs but
+ * `served: false`, so a `v1beta1` manifest is rejected by the API server.
+ */
+export const ESO_API_VERSION = "external-secrets.io/v1";
+/** Name of the chart in the External Secrets Operator Helm repository. */
+export const ESO_CHART_NAME = "external-secrets";
+/**
+ * Helm release name. The chart names its objects after the release (`external-secrets-webhook`, ...),
+ * so a fixed name keeps them stable and as the ESO documentation shows them.
+ */
+export const ESO_RELEASE_NAME = "external-secrets";
+
+/** A reference to one key of a Kubernetes Secret (ESO's `SecretKeySelector`). */
+export interface SecretKeySelector {
+  name: string;
+  /** Required on a ClusterSecretStore: without it ESO looks in each ExternalSecret's namespace. */
+  namespace: string;
+  key: string;
+}
+
+/** The Kubernetes Secret holding the machine identity's Universal Auth credentials. */
+export interface InfisicalCredentialsSecret {
+  /** Name of the Secret. */
+  name: string;
+  /** Namespace of the Secret (the operator's namespace). */
+  namespace: string;
+  /** Key of the client id in the Secret. */
+  clientIdKey: string;
+  /** Key of the client secret in the Secret. */
+  clientSecretKey: string;
+}
+
+export interface ClusterSecretStoreInput {
+  /** Name of the ClusterSecretStore (cluster-scoped). */
+  name: string;
+  /** Infisical instance root, e.g. `https://eu.infisical.com` (ESO appends `/api` when missing). */
+  hostAPI: string;
+  /** Infisical project slug. */
+  projectSlug: string;
+  /** Infisical environment slug, e.g. `prod`. */
+  environmentSlug: string;
+  /** Folder the store reads from, absolute, e.g. `/`. */
+  secretsPath: string;
+  /** Where the Universal Auth credentials are. */
+  credentialsSecret: InfisicalCredentialsSecret;
+  /** The only namespaces whose ExternalSecrets may use the store (exact names). At least one. */
+  allowedNamespaces: readonly string[];
+}
+
+export interface ClusterSecretStoreManifest {
+  apiVersion: typeof ESO_API_VERSION;
+  kind: "ClusterSecretStore";
+  metadata: { name: string };
+  spec: {
+    conditions: { namespaces: string[] }[];
+    provider: {
+      infisical: {
+        hostAPI: string;
+        auth: { universalAuthCredentials: { clientId: SecretKeySelector; clientSecret: SecretKeySelector } };
+        secretsScope: { projectSlug: string; environmentSlug: string; secretsPath: string };
+      };
+    };
+  };
+}
+
+export interface ExternalSecretManifest {
+  apiVersion: typeof ESO_API_VERSION;
+  kind: "ExternalSecret";
+  metadata: { name: string; namespace: string };
+  spec: {
+    refreshInterval: string;
+    secretStoreRef: { kind: "ClusterSecretStore"; name: string };
+    target: { name: string; creationPolicy: "Owner" };
+    data: { secretKey: string; remoteRef: { key: string } }[];
+  };
+}
+
+function requireDnsLabel(value: string, what: string): void {
+  if (!DNS_LABEL.test(value)) {
+    throw new Error(
+      `${what} "${value}" is not a DNS label: use lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit`,
+    );
+  }
+}
+
+/**
+ * The Infisical ClusterSecretStore (Universal Auth), restricted by `spec.conditions` to
+ * `allowedNamespaces`.
+ *
+ * The condition uses `namespaces` (exact names, matched by ESO on the `kubernetes.io/metadata.name`
+ * label), not `namespaceRegexes`: ESO matches those regexes unanchored, and exact names need no escaping.
+ * A store without conditions is usable from every namespace, so an empty list is refused.
+ */
+export function clusterSecretStoreManifest(input: ClusterSecretStoreInput): ClusterSecretStoreManifest {
+  requireDnsLabel(input.name, "ClusterSecretStore name");
+  if (input.allowedNamespaces.length === 0) {
+    throw new Error(
+      `ClusterSecretStore "${input.name}": castle:eso.allowedNamespaces is empty; a store without namespace conditions is usable from every namespace, so list at least one namespace`,
+    );
+  }
+  for (const namespace of input.allowedNamespaces) requireDnsLabel(namespace, "castle:eso.allowedNamespaces entry");
+  requireDnsLabel(input.credentialsSecret.namespace, "credentials Secret namespace");
+  for (const [field, value] of Object.entries({
+    hostAPI: input.hostAPI,
+    projectSlug: input.projectSlug,
+    environmentSlug: input.environmentSlug,
+    secretsPath: input.secretsPath,
+  })) {
+    if (value.length === 0) throw new Error(`ClusterSecretStore "${input.name}": ${field} is empty`);
+  }
+  const { name, namespace, clientIdKey, clientSecretKey } = input.credentialsSecret;
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: "ClusterSecretStore",
+    metadata: { name: input.name },
+    spec: {
+      conditions: [{ namespaces: [...new Set(input.allowedNamespaces)] }],
+      provider: {
+        infisical: {
+          // A trailing slash after `/api` would make older clients call `/api/api/...`.
+          hostAPI: input.hostAPI.replace(/\/+$/, ""),
+          auth: {
+            universalAuthCredentials: {
+              clientId: { name, namespace, key: clientIdKey },
+              clientSecret: { name, namespace, key: clientSecretKey },
+            },
+          },
+          secretsScope: {
+            projectSlug: input.projectSlug,
+            environmentSlug: input.environmentSlug,
+            secretsPath: input.secretsPath,
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * One ExternalSecret reading from the ClusterSecretStore `storeName`: every key of `spec.keys` is
+ * copied from Infisical into the target Secret under the same name. The target Secret is owned by
+ * the ExternalSecret (`creationPolicy: Owner`), so it goes away with it.
+ */
+export function externalSecretManifest(spec: ExternalSecretSpec, storeName: string): ExternalSecretManifest {
+  const seen = new Set<string>();
+  const duplicates = spec.keys.filter((key) => seen.size === seen.add(key).size);
+  if (duplicates.length > 0) {
+    throw new Error(
+      `ExternalSecret "${spec.name}" (namespace "${spec.namespace}") lists the key(s) ${[...new Set(duplicates)].join(", ")} more than once; ESO's webhook rejects duplicate keys`,
+    );
+  }
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: "ExternalSecret",
+    metadata: { name: spec.name, namespace: spec.namespace },
+    spec: {
+      refreshInterval: spec.refreshInterval,
+      // `kind` defaults to SecretStore (namespaced) in ESO, so it is always written out.
+      secretStoreRef: { kind: "ClusterSecretStore", name: storeName },
+      target: { name: spec.targetSecret ?? spec.name, creationPolicy: "Owner" },
+      data: spec.keys.map((key) => ({ secretKey: key, remoteRef: { key } })),
+    },
+  };
+}
+
+/**
+ * Refuses ExternalSecrets whose namespace may not use the store. ESO would accept them and leave
+ * them failing at sync time; the castle says so before creating anything.
+ * Entries are named by their stack key, `castle:eso.externalSecrets[i]`.
+ */
+export function refuseForbiddenExternalSecrets(
+  specs: readonly Pick<ExternalSecretSpec, "name" | "namespace">[],
+  allowedNamespaces: readonly string[],
+): void {
+  const allowed = new Set(allowedNamespaces);
+  const forbidden = specs
+    .map((spec, index) => ({ spec, index }))
+    .filter(({ spec }) => !allowed.has(spec.namespace))
+    .map(
+      ({ spec, index }) => `castle:eso.externalSecrets[${index}] "${spec.name}" is in namespace "${spec.namespace}"`,
+    );
+  if (forbidden.length === 0) return;
+  const count = forbidden.length === 1 ? "1 ExternalSecret is" : `${forbidden.length} ExternalSecrets are`;
+  throw new Error(
+    `${count} in a namespace that may not use the ClusterSecretStore:\n${forbidden.map((line) => `  - ${line}`).join("\n")}\n` +
+      `Allowed namespaces (castle:eso.allowedNamespaces): ${allowedNamespaces.join(", ") || "none"}. ` +
+      "Add the namespace to castle:eso.allowedNamespaces or move the ExternalSecret.",
+  );
+}
+
+/**
+ * Refuses two ExternalSecrets with the same namespace and name (they would be one Kubernetes object).
+ * Entries are named by their stack key, `castle:eso.externalSecrets[i]`.
+ */
+export function refuseDuplicateExternalSecrets(specs: readonly Pick<ExternalSecretSpec, "name" | "namespace">[]): void {
+  const firstIndex = new Map<string, number>();
+  const duplicates: string[] = [];
+  specs.forEach((spec, index) => {
+    const key = `${spec.namespace}/${spec.name}`;
+    const first = firstIndex.get(key);
+    if (first === undefined) firstIndex.set(key, index);
+    else
+      duplicates.push(`castle:eso.externalSecrets[${index}] repeats castle:eso.externalSecrets[${first}] ("${key}")`);
+  });
+  if (duplicates.length > 0) {
+    throw new Error(
+      `ExternalSecrets must have distinct namespace/name pairs:\n${duplicates.map((line) => `  - ${line}`).join("\n")}`,
+    );
+  }
+}
+
+/** Helm values of the `external-secrets` chart as the castle installs it. */
+export interface EsoHelmValues {
+  installCRDs: boolean;
+  crds: { createClusterSecretStore: boolean; conversion: { enabled: boolean } };
+  processClusterStore: boolean;
+  webhook: { create: boolean; failurePolicy: "Fail"; certManager: { enabled: boolean } };
+  certController: { create: boolean };
+  [key: string]: unknown;
+}
+
+/**
+ * Chart values (chart 2.9.0). Most equal the chart defaults, written out because the castle depends on them:
+ * - `installCRDs: true`: ESO ships its CRDs as chart templates (`templates/crds/*`), so Helm installs
+ *   and upgrades them with the release; Helm's skip-CRDs switch does not affect them.
+ * - the validating webhook (`failurePolicy: Fail`) with the built-in cert controller (no cert-manager in
+ *   the castle): ClusterSecretStores and ExternalSecrets are checked when created. The cert controller
+ *   reports ready only once it has injected the CA into the CRDs and the webhook configuration
+ *   (readyz checks `crd-inject` and `validation-webhook-inject`), and the webhook only once it serves
+ *   with its certificate, so a Helm install that waits for its Deployments waits for a working webhook.
+ * - no v1alpha1 conversion webhook (`crds.conversion.enabled: false`): v1 is the only served version.
+ */
+export function esoHelmValues(): EsoHelmValues {
+  return {
+    installCRDs: true,
+    crds: { createClusterSecretStore: true, conversion: { enabled: false } },
+    processClusterStore: true,
+    webhook: { create: true, failurePolicy: "Fail", certManager: { enabled: false } },
+    certController: { create: true },
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `overrides` merged into `base`, objects key by key, anything else (arrays too) replaced. */
+export function mergeHelmValues(
+  base: Record<string, unknown>,
+  overrides: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  if (!overrides) return base;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeHelmValues(current, value) : value;
+  }
+  return merged;
+}

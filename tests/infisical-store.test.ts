@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import type { InfisicalStoreArgs } from "../components/infisical-store";
+import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
+import {
+  isSecretMarked,
+  plaintextOccurrences,
+  resolved,
+  settle,
+  startMocks,
+  unwrapSecrets,
+} from "./support/pulumi-mocks";
+
+const harness = startMocks();
+
+const CLIENT_ID = "client-id-0f3b7c";
+const CLIENT_SECRET = "client-secret-9d41aa";
+
+/** Stands in for the ESO Helm release the store is ordered after. */
+class Release extends pulumi.CustomResource {
+  constructor(name: string) {
+    super("test:index:Release", name, {});
+  }
+}
+
+const baseArgs = (): InfisicalStoreArgs => ({
+  namespace: "external-secrets",
+  storeName: "infisical",
+  hostAPI: "https://eu.infisical.com",
+  projectSlug: "castle-prod",
+  environmentSlug: "prod",
+  secretsPath: "/castle",
+  allowedNamespaces: ["apps", "monitoring"],
+  clientId: pulumi.secret(CLIENT_ID),
+  clientSecret: pulumi.secret(CLIENT_SECRET),
+  externalSecrets: [
+    { name: "db", namespace: "apps", keys: ["DB_PASSWORD", "DB_USER"], refreshInterval: "1h" },
+    { name: "grafana", namespace: "monitoring", targetSecret: "grafana-admin", keys: ["ADMIN"], refreshInterval: "5m" },
+  ],
+});
+
+const CSS = "kubernetes:external-secrets.io/v1:ClusterSecretStore";
+const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
+const SECRET = "kubernetes:core/v1:Secret";
+
+describe("InfisicalStore", () => {
+  let component: import("../components/infisical-store").InfisicalStore;
+  let release: Release;
+  let InfisicalStore: typeof import("../components/infisical-store").InfisicalStore;
+
+  before(async () => {
+    ({ InfisicalStore } = await import("../components/infisical-store"));
+    release = new Release("eso-release");
+    component = new InfisicalStore("store", baseArgs(), { dependsOn: [release] });
+    await settle();
+  });
+
+  it("registers exactly one Secret, one ClusterSecretStore and one ExternalSecret per spec, under the component", () => {
+    assert.equal(harness.get("castle:index:InfisicalStore", "store").custom, false);
+    assert.deepEqual(
+      harness.ofType(SECRET).map((r) => r.name),
+      ["store-credentials"],
+    );
+    assert.deepEqual(
+      harness.ofType(CSS).map((r) => r.name),
+      ["store-store"],
+    );
+    assert.deepEqual(
+      harness
+        .ofType(ES)
+        .map((r) => r.name)
+        .sort(),
+      ["store-apps/db", "store-monitoring/grafana"],
+    );
+    for (const r of [...harness.ofType(SECRET), ...harness.ofType(CSS), ...harness.ofType(ES)]) {
+      assert.equal(r.parent, "castle:index:InfisicalStore::store", r.name);
+    }
+  });
+
+  it("keeps the credentials secret-marked in the Secret and nowhere in plaintext", () => {
+    const secret = harness.get(SECRET, "store-credentials");
+    assert.deepEqual(secret.inputs.metadata, { name: "infisical-credentials", namespace: "external-secrets" });
+    assert.equal(secret.inputs.type, "Opaque");
+    assert.ok(isSecretMarked(secret.inputs.stringData), "stringData is secret");
+    assert.deepEqual(unwrapSecrets(secret.inputs.stringData), { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    for (const r of harness.resources) {
+      assert.deepEqual(plaintextOccurrences(r.inputs, CLIENT_ID), [], `${r.type} ${r.name}`);
+      assert.deepEqual(plaintextOccurrences(r.inputs, CLIENT_SECRET), [], `${r.type} ${r.name}`);
+    }
+  });
+
+  it("builds the ClusterSecretStore on the Secret, limited to the allowed namespaces", () => {
+    const store = harness.get(CSS, "store-store");
+    const inputs = unwrapSecrets(store.inputs) as Record<string, unknown>;
+    assert.deepEqual(checkAgainstEsoCrd(inputs), []);
+    assert.equal(inputs.apiVersion, "external-secrets.io/v1");
+    assert.equal(inputs.kind, "ClusterSecretStore");
+    assert.deepEqual(inputs.metadata, { name: "infisical" });
+    const spec = inputs.spec as {
+      conditions: unknown;
+      provider: { infisical: { hostAPI: string; auth: unknown; secretsScope: unknown } };
+    };
+    assert.deepEqual(spec.conditions, [{ namespaces: ["apps", "monitoring"] }]);
+    assert.equal(spec.provider.infisical.hostAPI, "https://eu.infisical.com");
+    assert.deepEqual(spec.provider.infisical.secretsScope, {
+      projectSlug: "castle-prod",
+      environmentSlug: "prod",
+      secretsPath: "/castle",
+    });
+    assert.deepEqual(spec.provider.infisical.auth, {
+      universalAuthCredentials: {
+        clientId: { name: "infisical-credentials", namespace: "external-secrets", key: "clientId" },
+        clientSecret: { name: "infisical-credentials", namespace: "external-secrets", key: "clientSecret" },
+      },
+    });
+    assert.ok(harness.dependsOn(store, harness.get(SECRET, "store-credentials")));
+  });
+
+  it("builds each ExternalSecret on the store", () => {
+    const store = harness.get(CSS, "store-store");
+    for (const r of harness.ofType(ES)) {
+      assert.deepEqual(checkAgainstEsoCrd(unwrapSecrets(r.inputs)), [], r.name);
+      assert.ok(harness.dependsOn(r, store), r.name);
+    }
+    const grafana = unwrapSecrets(harness.get(ES, "store-monitoring/grafana").inputs) as {
+      metadata: unknown;
+      spec: unknown;
+    };
+    assert.deepEqual(grafana.metadata, { name: "grafana", namespace: "monitoring" });
+    assert.deepEqual(grafana.spec, {
+      refreshInterval: "5m",
+      secretStoreRef: { kind: "ClusterSecretStore", name: "infisical" },
+      target: { name: "grafana-admin", creationPolicy: "Owner" },
+      data: [{ secretKey: "ADMIN", remoteRef: { key: "ADMIN" } }],
+    });
+  });
+
+  it("orders every child after what the component is given in dependsOn", () => {
+    const eso = harness.get("test:index:Release", "eso-release");
+    assert.deepEqual(harness.get("castle:index:InfisicalStore", "store").dependencies, [eso.urn]);
+    for (const r of [...harness.ofType(SECRET), ...harness.ofType(CSS), ...harness.ofType(ES)]) {
+      assert.ok(harness.dependsOn(r, eso), r.name);
+    }
+  });
+
+  it("outputs the store name as a plain string", () => {
+    assert.equal(component.storeName, "infisical");
+  });
+
+  it("refuses an ExternalSecret in a forbidden namespace before registering anything", async () => {
+    const before = harness.resources.length;
+    const args = baseArgs();
+    args.externalSecrets.push({ name: "steal", namespace: "kube-system", keys: ["X"], refreshInterval: "1h" });
+    assert.throws(
+      () => new InfisicalStore("bad", args),
+      /castle:eso\.externalSecrets\[2\] "steal" is in namespace "kube-system"/,
+    );
+    await settle();
+    assert.equal(harness.resources.length, before);
+    assert.deepEqual(
+      harness.resources.filter((r) => r.name.startsWith("bad")),
+      [],
+    );
+  });
+
+  it("refuses two ExternalSecrets with the same namespace and name", () => {
+    const args = baseArgs();
+    args.externalSecrets.push({ name: "db", namespace: "apps", keys: ["X"], refreshInterval: "1h" });
+    assert.throws(
+      () => new InfisicalStore("dup", args),
+      /castle:eso\.externalSecrets\[2\] repeats castle:eso\.externalSecrets\[0\]/,
+    );
+  });
+
+  it("keeps the client secret out of the refusal message", () => {
+    const args = baseArgs();
+    args.allowedNamespaces = [];
+    assert.throws(
+      () => new InfisicalStore("empty", args),
+      (error: Error) => !error.message.includes(CLIENT_SECRET) && !error.message.includes(CLIENT_ID),
+    );
+  });
+
+  it("resolves the store name output of the component", async () => {
+    assert.equal(await resolved(component.storeName), "infisical");
+  });
+});
