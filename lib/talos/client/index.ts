@@ -1,0 +1,5 @@
+export {
+  type GetConfigurationOutputArgs,
+  type GetConfigurationResult,
+  getConfigurationOutput,
+} from "./getConfiguration";

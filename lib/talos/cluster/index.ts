@@ -1,0 +1,2 @@
+export { type GetHealthOutputArgs, type GetHealthResult, getHealthOutput } from "./getHealth";
+export { Kubeconfig, type KubeconfigArgs, type KubeconfigTimeouts } from "./kubeconfig";
