@@ -1,0 +1,168 @@
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  type CastleRole,
+  type CastleVm,
+  IMAGE_CONTENT_TYPE,
+  imageFileName,
+  importableImageUrl,
+  planImages,
+  proxmoxNodesIssues,
+  type TalosArchitecture,
+  VM_IGNORE_CHANGES,
+  vmSpec,
+} from "../lib/proxmox-plan";
+
+export interface ProxmoxNodesArgs {
+  /** Cluster name (a DNS label): in the image file name, the VM tags and descriptions. */
+  clusterName: string;
+  /** Talos release of the image, e.g. `v1.13.9`: in the image file name. */
+  talosVersion: string;
+  /** CPU architecture of the Talos image, `amd64` or `arm64`. */
+  architecture: TalosArchitecture;
+  /** Image Factory schematic ID (the `id` of the stack's `talos.imageFactory.Schematic`). */
+  schematicId: pulumi.Input<string>;
+  /**
+   * The nocloud disk image URL Image Factory reports for the schematic (`urls.diskImage` of
+   * `talos.imageFactory.getUrlsOutput` with platform `nocloud`), `…/nocloud-<arch>.raw.xz`. The component
+   * downloads the uncompressed qcow2 next to it, which Proxmox can import without SSH.
+   */
+  diskImageUrl: pulumi.Input<string>;
+  /**
+   * The Proxmox nodes the castle may use. Plain (not Input) like the other placement fields: which nodes
+   * get a download is decided when the program runs.
+   */
+  proxmoxNodes: string[];
+  /** Datastore receiving the Talos image; it must allow the `import` content type. */
+  imageDatastore: string;
+  /** Whether `imageDatastore` is shared by all Proxmox nodes: then one download serves every node. */
+  imageDatastoreShared: boolean;
+  /** Datastore of the VM disks: system disk, EFI vars, cloud-init drive. */
+  vmDatastore: string;
+  /** Linux bridge the VMs attach to, e.g. `vmbr0`. */
+  bridge: string;
+  /** VLAN tag of the VM network interface. Default: none (untagged). */
+  vlanId?: number;
+  /** Proxmox CPU type; Talos needs x86-64-v2 or better (e.g. `host`, `x86-64-v2-AES`). */
+  cpuType: string;
+  /** Node subnet in CIDR form, e.g. `10.10.20.0/24`; its prefix is given to each VM's static address. */
+  cidr: string;
+  /** Default gateway of the node subnet. */
+  gateway: string;
+  /** DNS resolvers given through cloud-init. */
+  dnsServers: string[];
+  /** The castle's nodes, control planes and workers; one VM each. */
+  nodes: CastleVm[];
+}
+
+/** A castle node as placed on Proxmox: what later components and stack outputs need. */
+export interface PlacedNode {
+  hostname: string;
+  ip: string;
+  role: CastleRole;
+  vmId: number;
+  proxmoxNode: string;
+}
+
+/**
+ * The castle's Proxmox side: the Talos nocloud image, downloaded onto the Proxmox nodes that host castle
+ * VMs (once per node on local storage, once in all on shared storage), and one VM per castle node booting
+ * that image with its static address given through cloud-init.
+ *
+ * It does not build the Proxmox provider (it comes through `opts.provider`/`opts.providers`), does not
+ * create the Image Factory schematic (its ID and disk image URL are arguments), and does not configure
+ * Talos: the VMs boot into maintenance mode, and TalosCluster applies the machine configuration after them.
+ */
+export class ProxmoxNodes extends pulumi.ComponentResource {
+  /** Each castle VM by hostname; TalosCluster orders each node's configuration apply after its VM. */
+  public readonly vms: Record<string, proxmox.VmLegacy>;
+  /** Each image download by the Proxmox node holding it (a single entry when the datastore is shared). */
+  public readonly images: Record<string, proxmox.download.File>;
+  /** The castle nodes as placed, in argument order. */
+  public readonly nodes: PlacedNode[];
+
+  constructor(name: string, args: ProxmoxNodesArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before registering anything: the component does not trust its caller (config/ checks too).
+    const issues = proxmoxNodesIssues(args);
+    if (issues.length > 0) {
+      throw new Error(`ProxmoxNodes ${name}: invalid arguments:\n  - ${issues.join("\n  - ")}`);
+    }
+    super("castle:index:ProxmoxNodes", name, {}, opts);
+
+    const plan = planImages({
+      proxmoxNodes: args.proxmoxNodes,
+      vmNodes: args.nodes.map((n) => n.proxmoxNode),
+      shared: args.imageDatastoreShared,
+    });
+    const fileName = pulumi.output(args.schematicId).apply((schematicId) =>
+      imageFileName({
+        clusterName: args.clusterName,
+        schematicId,
+        talosVersion: args.talosVersion,
+        architecture: args.architecture,
+      }),
+    );
+    const url = pulumi.output(args.diskImageUrl).apply((u) => importableImageUrl(u, args.architecture));
+
+    this.images = {};
+    for (const proxmoxNode of plan.downloadNodes) {
+      this.images[proxmoxNode] = new proxmox.download.File(
+        `${name}-image-${proxmoxNode}`,
+        {
+          nodeName: proxmoxNode,
+          datastoreId: args.imageDatastore,
+          contentType: IMAGE_CONTENT_TYPE,
+          url,
+          fileName,
+          // The name is unique per cluster, schematic, version and architecture, so its content never
+          // changes. The default `true` compares the URL's Content-Length with the stored size on every
+          // refresh and replaces the file when they differ or the size is unknown (generated Image Factory
+          // assets): a perpetual replacement.
+          overwrite: false,
+          // A file of the same name that Pulumi does not manage is an error, not silently deleted.
+          overwriteUnmanaged: false,
+          // Image Factory builds the image on first request; allow for that on top of the transfer.
+          uploadTimeout: 1800,
+        },
+        // The file name is fixed for a given image, so a replacement (a move of the holder on shared storage)
+        // must delete the old file before downloading the new one, or PVE refuses the existing name.
+        // Deleting it does not touch VMs: an imported disk is a copy.
+        { parent: this, deleteBeforeReplace: true },
+      );
+    }
+
+    const env = {
+      clusterName: args.clusterName,
+      vmDatastore: args.vmDatastore,
+      bridge: args.bridge,
+      vlanId: args.vlanId,
+      cpuType: args.cpuType,
+      cidr: args.cidr,
+      gateway: args.gateway,
+      dnsServers: args.dnsServers,
+    };
+    this.vms = {};
+    for (const node of args.nodes) {
+      const image = this.images[plan.sourceFor[node.proxmoxNode] as string] as proxmox.download.File;
+      this.vms[node.hostname] = new proxmox.VmLegacy(`${name}-${node.hostname}`, vmSpec(node, env, image.id), {
+        parent: this,
+        dependsOn: [image],
+        ignoreChanges: [...VM_IGNORE_CHANGES],
+      });
+    }
+
+    this.nodes = args.nodes.map(({ hostname, ip, role, vmId, proxmoxNode }) => ({
+      hostname,
+      ip,
+      role,
+      vmId,
+      proxmoxNode,
+    }));
+
+    this.registerOutputs({
+      nodes: this.nodes,
+      vmIds: Object.fromEntries(Object.entries(this.vms).map(([hostname, vm]) => [hostname, vm.vmId])),
+      imageIds: Object.fromEntries(Object.entries(this.images).map(([pve, file]) => [pve, file.id])),
+    });
+  }
+}

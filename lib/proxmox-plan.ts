@@ -1,0 +1,444 @@
+/**
+ * Pure planning for the castle's Proxmox VMs: the Image Factory schematic, where the Talos disk image is
+ * downloaded and under which name, the VmLegacy arguments of each node, and the checks the ProxmoxNodes
+ * component runs on its arguments. Plain data in, plain data out: everything here is table-tested
+ * without Pulumi mocks.
+ *
+ * Provider facts (property names, content types, file-name rules, drift traps) are those of
+ * `@muhlba91/pulumi-proxmoxve` 8.6.0 (upstream bpg/terraform-provider-proxmox v0.112+), checked against its
+ * `.d.ts` files with `tsc`; the Image Factory path rules are those of siderolabs/image-factory
+ * `internal/profile/profile.go` (`ParseFromPath`).
+ */
+import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import type * as pulumi from "@pulumi/pulumi";
+import { subnetOf } from "../config/rules";
+import { DNS_LABEL } from "../config/schema";
+
+/** The extension every castle image carries: Proxmox talks to the node through it (shutdown, fstrim). */
+export const QEMU_GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
+
+/** An official Image Factory system extension name, e.g. `siderolabs/iscsi-tools`. */
+const EXTENSION_NAME = /^siderolabs\/[a-z0-9-]+$/;
+
+/**
+ * The Image Factory schematic YAML for the castle's image: `siderolabs/qemu-guest-agent` plus `extensions`,
+ * sorted and de-duplicated, so the same set always gives the same text and therefore the same schematic ID
+ * (the ID is derived from the content).
+ */
+export function schematicYaml(extensions: string[]): string {
+  const bad = extensions.filter((e) => !EXTENSION_NAME.test(e));
+  if (bad.length > 0) {
+    throw new Error(
+      `schematic: ${bad.map((e) => JSON.stringify(e)).join(", ")} ${bad.length === 1 ? "is not an" : "are not"} official extension name${bad.length === 1 ? "" : "s"}: expected siderolabs/<name> such as siderolabs/iscsi-tools`,
+    );
+  }
+  const all = [...new Set([QEMU_GUEST_AGENT_EXTENSION, ...extensions])].sort();
+  return [
+    "customization:",
+    "  systemExtensions:",
+    "    officialExtensions:",
+    ...all.map((e) => `      - ${e}`),
+    "",
+  ].join("\n");
+}
+
+export type CastleRole = "controlPlane" | "worker";
+export type TalosArchitecture = "amd64" | "arm64";
+
+/** One castle node as ProxmoxNodes receives it. */
+export interface CastleVm {
+  /** Hostname of the Talos node, also the VM name (a DNS label, unique). */
+  hostname: string;
+  /** Static IPv4 address inside the node subnet. */
+  ip: string;
+  /** Proxmox VM ID, unique. */
+  vmId: number;
+  /** The Proxmox node that hosts the VM. */
+  proxmoxNode: string;
+  /** Virtual CPU cores. */
+  cores: number;
+  /** Dedicated memory in MiB. */
+  memoryMiB: number;
+  /** System disk size in GiB. */
+  diskGiB: number;
+  /** Kubernetes role of the node. */
+  role: CastleRole;
+}
+
+/**
+ * Where the Talos image goes. The disk is imported with `importFrom`, which needs an uncompressed image of
+ * content type `import` (PVE cannot decompress into `import`, and cannot decompress xz at all), and which,
+ * unlike `fileId`, needs no SSH access to the Proxmox nodes and is not ForceNew.
+ */
+export const IMAGE_CONTENT_TYPE = "import";
+
+/** Characters PVE accepts in a storage file name, and the extensions it accepts for `import` content. */
+const IMPORT_FILE_NAME = /^[A-Za-z0-9._+=-]+\.(qcow2|raw|vmdk|ova|ovf)$/;
+
+export interface ImageNameInput {
+  clusterName: string;
+  schematicId: string;
+  talosVersion: string;
+  architecture: TalosArchitecture;
+}
+
+/**
+ * The image's file name on the datastore:
+ * `talos-<cluster>-<first 12 of schematic>-<version>-nocloud-<arch>.qcow2`.
+ *
+ * - Schematic, version and architecture make a new image a new file, never an overwrite of one a VM came from.
+ * - The cluster name keeps blue and green apart on a shared datastore or a shared Proxmox node: each stack
+ *   owns its file, so destroying one color never deletes the other color's image.
+ * - `.qcow2` because PVE requires a disk-image extension for `import` content (`.img` is only for `iso`).
+ */
+export function imageFileName(input: ImageNameInput): string {
+  if (!/^[A-Za-z0-9._-]{12,}$/.test(input.schematicId)) {
+    throw new Error(
+      `Talos image: schematic ID ${JSON.stringify(input.schematicId)} is not an Image Factory schematic ID (at least 12 letters or digits)`,
+    );
+  }
+  const name = `talos-${input.clusterName}-${input.schematicId.slice(0, 12)}-${input.talosVersion}-nocloud-${input.architecture}.qcow2`;
+  if (!IMPORT_FILE_NAME.test(name)) {
+    throw new Error(
+      `Talos image: file name ${JSON.stringify(name)} has characters Proxmox does not accept in a file name (letters, digits, . _ - + = only)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The URL of the uncompressed nocloud qcow2 image, from the disk image URL Image Factory reports
+ * (`…/image/<schematic>/<version>/nocloud-<arch>.raw.xz`). Image Factory serves every disk format and
+ * compression of a platform under the same directory (`<platform>-<arch>.<raw|qcow2>[.xz|.gz|.zst]`);
+ * the qcow2 is sparse, so it is a small download that PVE can import as is.
+ */
+export function importableImageUrl(diskImageUrl: string, architecture: TalosArchitecture): string {
+  let url: URL;
+  try {
+    url = new URL(diskImageUrl);
+  } catch {
+    throw new Error(`Talos image: disk image URL ${JSON.stringify(diskImageUrl)} is not an absolute URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new Error(`Talos image: disk image URL ${diskImageUrl} must use https (Proxmox downloads only http(s))`);
+  }
+  const segments = url.pathname.split("/");
+  const last = segments.pop() ?? "";
+  const match = /^(.+)\.(raw|qcow2)(\.(xz|gz|zst))?$/.exec(last);
+  const expected = `nocloud-${architecture}`;
+  if (!match || match[1] !== expected) {
+    throw new Error(
+      `Talos image: disk image URL ${diskImageUrl} is not the ${expected} disk image (expected a path ending in ${expected}.raw.xz, as Image Factory reports for platform nocloud): the castle's VMs read their network settings from the nocloud cloud-init drive`,
+    );
+  }
+  url.pathname = [...segments, `${expected}.qcow2`].join("/");
+  return url.toString();
+}
+
+export interface ImagePlanInput {
+  /** The Proxmox nodes of the stack, in configuration order. */
+  proxmoxNodes: string[];
+  /** The Proxmox node of each castle VM. */
+  vmNodes: string[];
+  /** Whether the image datastore is shared by every Proxmox node. */
+  shared: boolean;
+}
+
+export interface ImagePlan {
+  /** Proxmox nodes that receive a download, in configuration order. */
+  downloadNodes: string[];
+  /** For each Proxmox node hosting a castle VM: the node whose download its VMs import from. */
+  sourceFor: Record<string, string>;
+}
+
+/**
+ * Which Proxmox nodes get the image. On node-local storage, every node that hosts at least one castle VM
+ * gets its own copy (a VM can only import from storage its node sees); nodes without castle VMs get none.
+ * On shared storage, one copy, held by the first hosting node in configuration order (stable when VMs are
+ * added or reordered).
+ */
+export function planImages(input: ImagePlanInput): ImagePlan {
+  const hosting = new Set(input.vmNodes);
+  const unknown = [...hosting].filter((n) => !input.proxmoxNodes.includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Talos image: VMs are placed on ${unknown.join(", ")}, which ${unknown.length === 1 ? "is" : "are"} not among the Proxmox nodes ${input.proxmoxNodes.join(", ")}`,
+    );
+  }
+  const hostingInOrder = input.proxmoxNodes.filter((n, i) => hosting.has(n) && input.proxmoxNodes.indexOf(n) === i);
+  if (hostingInOrder.length === 0) return { downloadNodes: [], sourceFor: {} };
+  if (input.shared) {
+    const holder = hostingInOrder[0] as string;
+    return { downloadNodes: [holder], sourceFor: Object.fromEntries(hostingInOrder.map((n) => [n, holder])) };
+  }
+  return { downloadNodes: hostingInOrder, sourceFor: Object.fromEntries(hostingInOrder.map((n) => [n, n])) };
+}
+
+/** Proxmox tag of each role (PVE tags are lower-case: a mixed-case tag would come back changed). */
+export const ROLE_TAGS: Record<CastleRole, string> = { controlPlane: "control-plane", worker: "worker" };
+
+/** Sorted, de-duplicated VM tags: Proxmox stores tags sorted, so unsorted tags are a perpetual diff. */
+export function vmTags(clusterName: string, role: CastleRole): string[] {
+  return [...new Set(["castle", clusterName, ROLE_TAGS[role]])].sort();
+}
+
+/** What every VM of the stack shares. */
+export interface VmEnvironment {
+  clusterName: string;
+  /** Datastore of the system disk, EFI vars and cloud-init drive. */
+  vmDatastore: string;
+  bridge: string;
+  vlanId?: number;
+  cpuType: string;
+  /** Node subnet, CIDR. */
+  cidr: string;
+  gateway: string;
+  dnsServers: string[];
+}
+
+/** A VmLegacy disk as the castle sets it; `importFrom` is the download's ID (an Output in the component, a string in tests). */
+export interface VmDiskSpec {
+  interface: string;
+  datastoreId: string;
+  importFrom: pulumi.Input<string>;
+  fileFormat: string;
+  size: number;
+  iothread: boolean;
+  discard: string;
+  ssd: boolean;
+}
+
+/** The VmLegacyArgs the castle sets, as plain data. Property names are VmLegacyArgs' own (see `vmSpec`). */
+export interface VmSpec {
+  nodeName: string;
+  vmId: number;
+  name: string;
+  description: string;
+  tags: string[];
+  machine: string;
+  bios: string;
+  efiDisk: { datastoreId: string; fileFormat: string; type: string; preEnrolledKeys: boolean };
+  scsiHardware: string;
+  disks: VmDiskSpec[];
+  bootOrders: string[];
+  agent: { enabled: boolean; timeout: string; waitForIp: { disabled: boolean } };
+  cpu: { cores: number; sockets: number; type: string };
+  memory: { dedicated: number; floating: number };
+  operatingSystem: { type: string };
+  networkDevices: { bridge: string; model: string; vlanId?: number }[];
+  initialization: {
+    datastoreId: string;
+    interface: string;
+    ipConfigs: { ipv4: { address: string; gateway: string } }[];
+    dns: { servers: string[] };
+  };
+  onBoot: boolean;
+  started: boolean;
+  stopOnDestroy: boolean;
+}
+
+/** The interface of the system disk; Talos installs to it (`/dev/sda` on virtio-scsi). */
+export const SYSTEM_DISK_INTERFACE = "scsi0";
+
+/**
+ * The VM of one castle node. Choices, with the provider pitfalls they answer:
+ * - q35 + OVMF with a 4m EFI disk from day one: changing `efiDisk.type` later replaces the VM. No
+ *   pre-enrolled keys: the image is not a SecureBoot image.
+ * - System disk imported with `importFrom` (no SSH, not ForceNew), virtio-scsi-single with iothread, discard
+ *   and SSD emulation so Talos' trims reach thin storage.
+ * - Guest agent on (the schematic always carries it) but never waited on for IPs: the address is static,
+ *   given through cloud-init, and Talos runs the agent late or not at all in maintenance mode, which would
+ *   hang create and refresh for the agent timeout (15 minutes by default). The short timeout bounds any
+ *   other agent call.
+ * - Dedicated memory, no ballooning (`floating: 0`): Talos does not support memory hotplug.
+ * - `stopOnDestroy`: destroy stops the VM instead of waiting for a guest shutdown that may never come.
+ * - Cloud-init: only `ipConfigs` and `dns` (both update in place); no `*FileId` and no `type` (ForceNew).
+ *   PVE's default cloud-init format for an `l26` VM is nocloud, which Talos reads.
+ */
+export function vmSpec(node: CastleVm, env: VmEnvironment, importFrom: pulumi.Input<string>): VmSpec {
+  const { prefix } = subnetOf(env.cidr);
+  const roleText = node.role === "controlPlane" ? "control-plane" : "worker";
+  return {
+    nodeName: node.proxmoxNode,
+    vmId: node.vmId,
+    name: node.hostname,
+    description: `Talos ${roleText} node ${node.hostname} of castle cluster ${env.clusterName}, ${node.ip}. Managed by Pulumi: changes made in Proxmox are overwritten or lost when the cluster is recreated.`,
+    tags: vmTags(env.clusterName, node.role),
+    machine: "q35",
+    bios: "ovmf",
+    efiDisk: { datastoreId: env.vmDatastore, fileFormat: "raw", type: "4m", preEnrolledKeys: false },
+    scsiHardware: "virtio-scsi-single",
+    disks: [
+      {
+        interface: SYSTEM_DISK_INTERFACE,
+        datastoreId: env.vmDatastore,
+        importFrom,
+        fileFormat: "raw",
+        size: node.diskGiB,
+        iothread: true,
+        discard: "on",
+        ssd: true,
+      },
+    ],
+    bootOrders: [SYSTEM_DISK_INTERFACE],
+    agent: { enabled: true, timeout: "1m", waitForIp: { disabled: true } },
+    cpu: { cores: node.cores, sockets: 1, type: env.cpuType },
+    memory: { dedicated: node.memoryMiB, floating: 0 },
+    operatingSystem: { type: "l26" },
+    networkDevices: [
+      { bridge: env.bridge, model: "virtio", ...(env.vlanId !== undefined ? { vlanId: env.vlanId } : {}) },
+    ],
+    initialization: {
+      datastoreId: env.vmDatastore,
+      interface: "ide2",
+      ipConfigs: [{ ipv4: { address: `${node.ip}/${prefix}`, gateway: env.gateway } }],
+      dns: { servers: [...env.dnsServers] },
+    },
+    onBoot: true,
+    started: true,
+    stopOnDestroy: true,
+    // `satisfies` checks every property name, nested ones included, against the provider's typings.
+  } satisfies proxmox.VmLegacyArgs;
+}
+
+/**
+ * Property paths of VmLegacy whose changes Pulumi ignores, each answering a known drift trap:
+ * - `disks[0].importFrom`: only read when the disk is created. A new schematic or Talos version gives a
+ *   new image ID; without this every VM would show an update (and a Talos image bump must not touch
+ *   running nodes: the castle upgrades by recreating a color, or with `talosctl upgrade`).
+ * - `disks[0].speed`: the provider reports a perpetual diff on the disk's speed block
+ *   (muhlba91/pulumi-proxmoxve#664).
+ * - `nodeName`: a VM moved by PVE HA or by hand would otherwise be planned for replacement
+ *   (bpg/terraform-provider-proxmox#2081), destroying an etcd member. To really move a node, give it a
+ *   new VM (new hostname and vmId) and remove the old one.
+ */
+export const VM_IGNORE_CHANGES: readonly string[] = ["nodeName", "disks[0].importFrom", "disks[0].speed"];
+
+/** What ProxmoxNodes checks synchronously (the plain parts of its arguments). */
+export interface ProxmoxNodesPlainArgs {
+  clusterName: string;
+  talosVersion: string;
+  architecture: string;
+  proxmoxNodes: string[];
+  imageDatastore: string;
+  vmDatastore: string;
+  bridge: string;
+  vlanId?: number;
+  cpuType: string;
+  cidr: string;
+  gateway: string;
+  dnsServers: string[];
+  nodes: CastleVm[];
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const CIDR4 = /^(\d{1,3}(\.\d{1,3}){3})\/(\d|[12]\d|3[0-2])$/;
+
+/**
+ * Every problem with the arguments, one line each, naming the node (by hostname) and the field.
+ * Empty when the arguments are usable.
+ */
+export function proxmoxNodesIssues(args: ProxmoxNodesPlainArgs): string[] {
+  const issues: string[] = [];
+  const need = (ok: boolean, message: string) => {
+    if (!ok) issues.push(message);
+  };
+
+  need(DNS_LABEL.test(args.clusterName), `clusterName ${JSON.stringify(args.clusterName)} must be a DNS label`);
+  need(
+    /^v\d+\.\d+\.\d+$/.test(args.talosVersion),
+    `talosVersion ${JSON.stringify(args.talosVersion)} must be a Talos release such as v1.13.9`,
+  );
+  need(
+    args.architecture === "amd64" || args.architecture === "arm64",
+    `architecture ${JSON.stringify(args.architecture)} must be amd64 or arm64`,
+  );
+  for (const field of ["imageDatastore", "vmDatastore", "bridge", "cpuType"] as const) {
+    need(args[field].trim() !== "", `${field} must not be empty`);
+  }
+  if (args.vlanId !== undefined) {
+    need(
+      Number.isInteger(args.vlanId) && args.vlanId >= 1 && args.vlanId <= 4094,
+      `vlanId ${args.vlanId} must be an integer from 1 to 4094`,
+    );
+  }
+
+  need(args.proxmoxNodes.length > 0, "proxmoxNodes must list at least one Proxmox node");
+  const seenPve = new Set<string>();
+  for (const pve of args.proxmoxNodes) {
+    need(!seenPve.has(pve), `proxmoxNodes lists ${JSON.stringify(pve)} twice`);
+    need(pve.trim() !== "", "proxmoxNodes has an empty name");
+    seenPve.add(pve);
+  }
+
+  const cidrOk = CIDR4.test(args.cidr) && IPV4.test(args.cidr.split("/")[0] as string);
+  need(cidrOk, `cidr ${JSON.stringify(args.cidr)} must be an IPv4 CIDR such as 10.10.20.0/24`);
+  const subnet = cidrOk ? subnetOf(args.cidr) : undefined;
+  const inSubnet = (ip: string) => subnet === undefined || subnet.contains(ip);
+  need(
+    IPV4.test(args.gateway) && inSubnet(args.gateway),
+    `gateway ${JSON.stringify(args.gateway)} must be an IPv4 address inside ${args.cidr}`,
+  );
+  need(args.dnsServers.length > 0, "dnsServers must list at least one resolver");
+  for (const dns of args.dnsServers) {
+    need(IPV4.test(dns), `dnsServers: ${JSON.stringify(dns)} is not an IPv4 address`);
+  }
+
+  need(args.nodes.length > 0, "nodes must list at least one castle node");
+  const byHostname = new Map<string, CastleVm>();
+  const byVmId = new Map<number, CastleVm>();
+  const byIp = new Map<string, CastleVm>();
+  args.nodes.forEach((node, index) => {
+    const who = DNS_LABEL.test(node.hostname) ? `node ${node.hostname}` : `nodes[${index}]`;
+    need(
+      DNS_LABEL.test(node.hostname),
+      `nodes[${index}].hostname ${JSON.stringify(node.hostname)} must be a DNS label (lower-case letters, digits, '-')`,
+    );
+    const sameName = byHostname.get(node.hostname);
+    need(sameName === undefined, `${who}: hostname is used by two nodes; each VM needs its own`);
+    byHostname.set(node.hostname, node);
+
+    need(
+      Number.isInteger(node.vmId) && node.vmId >= 100 && node.vmId <= 999_999_999,
+      `${who}: vmId ${node.vmId} must be an integer from 100 to 999999999`,
+    );
+    const sameId = byVmId.get(node.vmId);
+    need(
+      sameId === undefined,
+      `${who}: vmId ${node.vmId} is also the vmId of ${sameId?.hostname}; each VM needs its own vmId`,
+    );
+    byVmId.set(node.vmId, node);
+
+    need(
+      IPV4.test(node.ip) && inSubnet(node.ip) && node.ip !== subnet?.network && node.ip !== subnet?.broadcast,
+      `${who}: ip ${JSON.stringify(node.ip)} must be a usable IPv4 address inside ${args.cidr}`,
+    );
+    const sameIp = byIp.get(node.ip);
+    need(sameIp === undefined, `${who}: ip ${node.ip} is also the ip of ${sameIp?.hostname}`);
+    byIp.set(node.ip, node);
+    need(node.ip !== args.gateway, `${who}: ip ${node.ip} is the gateway's address`);
+
+    need(
+      args.proxmoxNodes.includes(node.proxmoxNode),
+      `${who}: proxmoxNode ${JSON.stringify(node.proxmoxNode)} is not one of the Proxmox nodes (${args.proxmoxNodes.join(", ")})`,
+    );
+    need(Number.isInteger(node.cores) && node.cores >= 1, `${who}: cores ${node.cores} must be a whole number ≥ 1`);
+    need(
+      Number.isInteger(node.memoryMiB) && node.memoryMiB >= 2048,
+      `${who}: memoryMiB ${node.memoryMiB} must be a whole number ≥ 2048 (the Talos minimum)`,
+    );
+    need(
+      Number.isInteger(node.diskGiB) && node.diskGiB >= 10,
+      `${who}: diskGiB ${node.diskGiB} must be a whole number ≥ 10`,
+    );
+    need(
+      node.role === "controlPlane" || node.role === "worker",
+      `${who}: role ${JSON.stringify(node.role)} must be controlPlane or worker`,
+    );
+  });
+  need(
+    args.nodes.some((n) => n.role === "controlPlane"),
+    "nodes must include at least one controlPlane node",
+  );
+  return issues;
+}

@@ -1,0 +1,432 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  type CastleVm,
+  IMAGE_CONTENT_TYPE,
+  imageFileName,
+  importableImageUrl,
+  type ProxmoxNodesPlainArgs,
+  planImages,
+  proxmoxNodesIssues,
+  schematicYaml,
+  VM_IGNORE_CHANGES,
+  type VmEnvironment,
+  vmSpec,
+  vmTags,
+} from "../lib/proxmox-plan";
+
+const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
+
+describe("schematicYaml", () => {
+  const cases: { name: string; extensions: string[]; expected: string[] }[] = [
+    { name: "no extras: the guest agent alone", extensions: [], expected: ["siderolabs/qemu-guest-agent"] },
+    {
+      name: "extras sorted around the guest agent",
+      extensions: ["siderolabs/util-linux-tools", "siderolabs/iscsi-tools"],
+      expected: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent", "siderolabs/util-linux-tools"],
+    },
+    {
+      name: "duplicates and a repeated guest agent collapse",
+      extensions: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent", "siderolabs/iscsi-tools"],
+      expected: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent"],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const expected = [
+        "customization:",
+        "  systemExtensions:",
+        "    officialExtensions:",
+        ...c.expected.map((e) => `      - ${e}`),
+        "",
+      ].join("\n");
+      assert.equal(schematicYaml(c.extensions), expected);
+    });
+  }
+
+  it("is the same text whatever the order of the extensions", () => {
+    assert.equal(
+      schematicYaml(["siderolabs/b-ext", "siderolabs/a-ext"]),
+      schematicYaml(["siderolabs/a-ext", "siderolabs/b-ext", "siderolabs/a-ext"]),
+    );
+  });
+
+  it("rejects a name that is not an official extension, naming it", () => {
+    assert.throws(() => schematicYaml(["siderolabs/iscsi-tools", "evil\n  overlay: x"]), /"evil\\n {2}overlay: x"/);
+    assert.throws(() => schematicYaml(["ghcr.io/me/ext"]), /siderolabs\/<name>/);
+  });
+});
+
+describe("planImages", () => {
+  const cases: {
+    name: string;
+    proxmoxNodes: string[];
+    vmNodes: string[];
+    shared: boolean;
+    downloadNodes: string[];
+    sourceFor: Record<string, string>;
+  }[] = [
+    {
+      name: "local storage: one download on every hosting node, not just the first",
+      proxmoxNodes: ["pve1", "pve2", "pve3"],
+      vmNodes: ["pve1", "pve2", "pve3", "pve1"],
+      shared: false,
+      downloadNodes: ["pve1", "pve2", "pve3"],
+      sourceFor: { pve1: "pve1", pve2: "pve2", pve3: "pve3" },
+    },
+    {
+      name: "local storage: nodes without castle VMs get nothing",
+      proxmoxNodes: ["pve1", "pve2", "pve3"],
+      vmNodes: ["pve3", "pve3", "pve2"],
+      shared: false,
+      downloadNodes: ["pve2", "pve3"],
+      sourceFor: { pve2: "pve2", pve3: "pve3" },
+    },
+    {
+      name: "local storage: every VM on one node, one download",
+      proxmoxNodes: ["pve1", "pve2"],
+      vmNodes: ["pve2", "pve2", "pve2"],
+      shared: false,
+      downloadNodes: ["pve2"],
+      sourceFor: { pve2: "pve2" },
+    },
+    {
+      name: "shared storage: one download, on the first hosting node in configuration order",
+      proxmoxNodes: ["pve1", "pve2", "pve3"],
+      vmNodes: ["pve3", "pve2", "pve3"],
+      shared: true,
+      downloadNodes: ["pve2"],
+      sourceFor: { pve2: "pve2", pve3: "pve2" },
+    },
+    {
+      name: "shared storage: every hosting node imports from the one copy",
+      proxmoxNodes: ["pve1", "pve2", "pve3"],
+      vmNodes: ["pve1", "pve2", "pve3"],
+      shared: true,
+      downloadNodes: ["pve1"],
+      sourceFor: { pve1: "pve1", pve2: "pve1", pve3: "pve1" },
+    },
+    {
+      name: "no VMs: no downloads",
+      proxmoxNodes: ["pve1"],
+      vmNodes: [],
+      shared: false,
+      downloadNodes: [],
+      sourceFor: {},
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plan = planImages({ proxmoxNodes: c.proxmoxNodes, vmNodes: c.vmNodes, shared: c.shared });
+      assert.deepEqual(plan.downloadNodes, c.downloadNodes);
+      assert.deepEqual(plan.sourceFor, c.sourceFor);
+    });
+  }
+
+  it("does not depend on the order of the VMs", () => {
+    const a = planImages({ proxmoxNodes: ["pve1", "pve2"], vmNodes: ["pve2", "pve1"], shared: true });
+    const b = planImages({ proxmoxNodes: ["pve1", "pve2"], vmNodes: ["pve1", "pve2"], shared: true });
+    assert.deepEqual(a, b);
+  });
+
+  it("rejects a VM on a Proxmox node that is not listed, naming it", () => {
+    assert.throws(
+      () => planImages({ proxmoxNodes: ["pve1"], vmNodes: ["pve1", "pve9"], shared: false }),
+      /pve9, which is not among the Proxmox nodes pve1/,
+    );
+  });
+});
+
+describe("imageFileName", () => {
+  const base = { clusterName: "blue", schematicId: SCHEMATIC, talosVersion: "v1.13.9", architecture: "amd64" as const };
+
+  it("names the image by cluster, schematic, version and architecture, with an import extension", () => {
+    assert.equal(imageFileName(base), "talos-blue-ce4c980550dd-v1.13.9-nocloud-amd64.qcow2");
+    assert.equal(IMAGE_CONTENT_TYPE, "import");
+  });
+
+  it("is deterministic", () => {
+    assert.equal(imageFileName({ ...base }), imageFileName({ ...base }));
+  });
+
+  const variations: { name: string; change: Partial<typeof base> }[] = [
+    { name: "another schematic", change: { schematicId: `ffff${SCHEMATIC.slice(4)}` } },
+    { name: "another version", change: { talosVersion: "v1.13.10" } },
+    { name: "another architecture", change: { architecture: "arm64" as never } },
+    { name: "another cluster (blue and green never share a file)", change: { clusterName: "green" } },
+  ];
+  for (const v of variations) {
+    it(`differs for ${v.name}`, () => {
+      assert.notEqual(imageFileName({ ...base, ...v.change }), imageFileName(base));
+    });
+  }
+
+  it("rejects a schematic ID that could not come from Image Factory", () => {
+    assert.throws(() => imageFileName({ ...base, schematicId: "short" }), /schematic ID "short"/);
+    assert.throws(() => imageFileName({ ...base, schematicId: `../${SCHEMATIC}` }), /is not an Image Factory/);
+  });
+});
+
+describe("importableImageUrl", () => {
+  const root = `https://factory.example.test/image/${SCHEMATIC}/v1.13.9`;
+  const cases: { name: string; input: string; arch: "amd64" | "arm64"; expected: string }[] = [
+    {
+      name: "the raw.xz Image Factory reports becomes the qcow2 beside it",
+      input: `${root}/nocloud-amd64.raw.xz`,
+      arch: "amd64",
+      expected: `${root}/nocloud-amd64.qcow2`,
+    },
+    { name: "arm64", input: `${root}/nocloud-arm64.raw.xz`, arch: "arm64", expected: `${root}/nocloud-arm64.qcow2` },
+    {
+      name: "already qcow2",
+      input: `${root}/nocloud-amd64.qcow2`,
+      arch: "amd64",
+      expected: `${root}/nocloud-amd64.qcow2`,
+    },
+    { name: "zst", input: `${root}/nocloud-amd64.raw.zst`, arch: "amd64", expected: `${root}/nocloud-amd64.qcow2` },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(importableImageUrl(c.input, c.arch), c.expected));
+  }
+
+  const bad: { name: string; input: string; message: RegExp }[] = [
+    { name: "the metal platform", input: `${root}/metal-amd64.raw.xz`, message: /not the nocloud-amd64 disk image/ },
+    { name: "the wrong architecture", input: `${root}/nocloud-arm64.raw.xz`, message: /nocloud-amd64/ },
+    { name: "an ISO", input: `${root}/nocloud-amd64.iso`, message: /not the nocloud-amd64 disk image/ },
+    { name: "a secureboot image", input: `${root}/nocloud-amd64-secureboot.raw.xz`, message: /nocloud-amd64/ },
+    { name: "no URL at all", input: "nocloud-amd64.raw.xz", message: /not an absolute URL/ },
+    { name: "another scheme", input: "ftp://x.test/nocloud-amd64.raw.xz", message: /must use https/ },
+  ];
+  for (const b of bad) {
+    it(`rejects ${b.name}`, () => assert.throws(() => importableImageUrl(b.input, "amd64"), b.message));
+  }
+});
+
+const env: VmEnvironment = {
+  clusterName: "blue",
+  vmDatastore: "fast-lvm",
+  bridge: "vmbr1",
+  vlanId: 20,
+  cpuType: "x86-64-v2-AES",
+  cidr: "10.10.20.0/24",
+  gateway: "10.10.20.1",
+  dnsServers: ["10.10.20.2", "1.1.1.1"],
+};
+const cp1: CastleVm = {
+  hostname: "blue-cp-1",
+  ip: "10.10.20.11",
+  vmId: 4101,
+  proxmoxNode: "pve2",
+  cores: 4,
+  memoryMiB: 8192,
+  diskGiB: 40,
+  role: "controlPlane",
+};
+
+describe("vmSpec", () => {
+  it("builds the whole VmLegacy argument set of a control plane", () => {
+    assert.deepEqual(vmSpec(cp1, env, "local:import/talos.qcow2"), {
+      nodeName: "pve2",
+      vmId: 4101,
+      name: "blue-cp-1",
+      description:
+        "Talos control-plane node blue-cp-1 of castle cluster blue, 10.10.20.11. Managed by Pulumi: changes made in Proxmox are overwritten or lost when the cluster is recreated.",
+      tags: ["blue", "castle", "control-plane"],
+      machine: "q35",
+      bios: "ovmf",
+      efiDisk: { datastoreId: "fast-lvm", fileFormat: "raw", type: "4m", preEnrolledKeys: false },
+      scsiHardware: "virtio-scsi-single",
+      disks: [
+        {
+          interface: "scsi0",
+          datastoreId: "fast-lvm",
+          importFrom: "local:import/talos.qcow2",
+          fileFormat: "raw",
+          size: 40,
+          iothread: true,
+          discard: "on",
+          ssd: true,
+        },
+      ],
+      bootOrders: ["scsi0"],
+      agent: { enabled: true, timeout: "1m", waitForIp: { disabled: true } },
+      cpu: { cores: 4, sockets: 1, type: "x86-64-v2-AES" },
+      memory: { dedicated: 8192, floating: 0 },
+      operatingSystem: { type: "l26" },
+      networkDevices: [{ bridge: "vmbr1", model: "virtio", vlanId: 20 }],
+      initialization: {
+        datastoreId: "fast-lvm",
+        interface: "ide2",
+        ipConfigs: [{ ipv4: { address: "10.10.20.11/24", gateway: "10.10.20.1" } }],
+        dns: { servers: ["10.10.20.2", "1.1.1.1"] },
+      },
+      onBoot: true,
+      started: true,
+      stopOnDestroy: true,
+    });
+  });
+
+  it("leaves the VLAN out when there is none (untagged)", () => {
+    const spec = vmSpec(cp1, { ...env, vlanId: undefined }, "x");
+    assert.deepEqual(spec.networkDevices, [{ bridge: "vmbr1", model: "virtio" }]);
+    assert.ok(!("vlanId" in (spec.networkDevices[0] as object)));
+  });
+
+  it("gives the address the subnet's prefix", () => {
+    const spec = vmSpec({ ...cp1, ip: "172.16.5.9" }, { ...env, cidr: "172.16.0.0/20", gateway: "172.16.0.1" }, "x");
+    assert.deepEqual(spec.initialization.ipConfigs, [{ ipv4: { address: "172.16.5.9/20", gateway: "172.16.0.1" } }]);
+  });
+
+  it("tags a worker as a worker", () => {
+    const spec = vmSpec({ ...cp1, role: "worker", hostname: "blue-w-1" }, env, "x");
+    assert.deepEqual(spec.tags, ["blue", "castle", "worker"]);
+    assert.match(spec.description, /^Talos worker node blue-w-1 /);
+  });
+});
+
+describe("vmTags", () => {
+  it("sorts and de-duplicates, in lower case", () => {
+    assert.deepEqual(vmTags("zeta", "controlPlane"), ["castle", "control-plane", "zeta"]);
+    assert.deepEqual(vmTags("castle", "worker"), ["castle", "worker"]);
+    assert.deepEqual(vmTags("alpha", "worker"), ["alpha", "castle", "worker"]);
+  });
+});
+
+describe("VM_IGNORE_CHANGES", () => {
+  it("covers the node move, the image reference and the disk speed drift", () => {
+    assert.deepEqual([...VM_IGNORE_CHANGES].sort(), ["disks[0].importFrom", "disks[0].speed", "nodeName"]);
+  });
+});
+
+describe("proxmoxNodesIssues", () => {
+  const valid: ProxmoxNodesPlainArgs = {
+    clusterName: "blue",
+    talosVersion: "v1.13.9",
+    architecture: "amd64",
+    proxmoxNodes: ["pve1", "pve2"],
+    imageDatastore: "local",
+    vmDatastore: "local-lvm",
+    bridge: "vmbr0",
+    cpuType: "host",
+    cidr: "10.10.20.0/24",
+    gateway: "10.10.20.1",
+    dnsServers: ["10.10.20.1"],
+    nodes: [cp1, { ...cp1, hostname: "blue-w-1", ip: "10.10.20.21", vmId: 4201, proxmoxNode: "pve1", role: "worker" }],
+  };
+  const withNode = (i: number, change: Partial<CastleVm>) => ({
+    ...valid,
+    nodes: valid.nodes.map((n, j) => (i === j ? { ...n, ...change } : n)),
+  });
+
+  it("accepts valid arguments", () => assert.deepEqual(proxmoxNodesIssues(valid), []));
+
+  const cases: { name: string; args: ProxmoxNodesPlainArgs; expected: string[] }[] = [
+    {
+      name: "a VM on an unknown Proxmox node",
+      args: withNode(1, { proxmoxNode: "pve9" }),
+      expected: ['node blue-w-1: proxmoxNode "pve9" is not one of the Proxmox nodes (pve1, pve2)'],
+    },
+    {
+      name: "a duplicate vmId",
+      args: withNode(1, { vmId: 4101 }),
+      expected: ["node blue-w-1: vmId 4101 is also the vmId of blue-cp-1; each VM needs its own vmId"],
+    },
+    {
+      name: "a duplicate hostname",
+      args: withNode(1, { hostname: "blue-cp-1" }),
+      expected: ["node blue-cp-1: hostname is used by two nodes; each VM needs its own"],
+    },
+    {
+      name: "a duplicate ip",
+      args: withNode(1, { ip: "10.10.20.11" }),
+      expected: ["node blue-w-1: ip 10.10.20.11 is also the ip of blue-cp-1"],
+    },
+    {
+      name: "an ip outside the subnet",
+      args: withNode(0, { ip: "10.10.21.11" }),
+      expected: ['node blue-cp-1: ip "10.10.21.11" must be a usable IPv4 address inside 10.10.20.0/24'],
+    },
+    {
+      name: "the broadcast address",
+      args: withNode(0, { ip: "10.10.20.255" }),
+      expected: ['node blue-cp-1: ip "10.10.20.255" must be a usable IPv4 address inside 10.10.20.0/24'],
+    },
+    {
+      name: "the gateway's address",
+      args: withNode(0, { ip: "10.10.20.1" }),
+      expected: ["node blue-cp-1: ip 10.10.20.1 is the gateway's address"],
+    },
+    {
+      name: "a bad hostname",
+      args: withNode(0, { hostname: "Blue_CP" }),
+      expected: ["nodes[0].hostname \"Blue_CP\" must be a DNS label (lower-case letters, digits, '-')"],
+    },
+    {
+      name: "too little memory and a fractional core count",
+      args: withNode(0, { memoryMiB: 1024, cores: 1.5 }),
+      expected: [
+        "node blue-cp-1: cores 1.5 must be a whole number ≥ 1",
+        "node blue-cp-1: memoryMiB 1024 must be a whole number ≥ 2048 (the Talos minimum)",
+      ],
+    },
+    {
+      name: "a vmId below Proxmox's range and a tiny disk",
+      args: withNode(0, { vmId: 99, diskGiB: 4 }),
+      expected: [
+        "node blue-cp-1: vmId 99 must be an integer from 100 to 999999999",
+        "node blue-cp-1: diskGiB 4 must be a whole number ≥ 10",
+      ],
+    },
+    {
+      name: "an unknown role",
+      args: withNode(1, { role: "etcd" as never }),
+      expected: ['node blue-w-1: role "etcd" must be controlPlane or worker'],
+    },
+    {
+      name: "no control plane",
+      args: withNode(0, { role: "worker" }),
+      expected: ["nodes must include at least one controlPlane node"],
+    },
+    {
+      name: "a VLAN out of range",
+      args: { ...valid, vlanId: 4095 },
+      expected: ["vlanId 4095 must be an integer from 1 to 4094"],
+    },
+    {
+      name: "a Proxmox node listed twice",
+      args: { ...valid, proxmoxNodes: ["pve1", "pve2", "pve1"] },
+      expected: ['proxmoxNodes lists "pve1" twice'],
+    },
+    {
+      name: "a bad subnet",
+      args: { ...valid, cidr: "10.10.20.0/33" },
+      expected: ['cidr "10.10.20.0/33" must be an IPv4 CIDR such as 10.10.20.0/24'],
+    },
+    {
+      name: "a gateway outside the subnet and a bad resolver",
+      args: { ...valid, gateway: "10.10.99.1", dnsServers: ["dns.example"] },
+      expected: [
+        'gateway "10.10.99.1" must be an IPv4 address inside 10.10.20.0/24',
+        'dnsServers: "dns.example" is not an IPv4 address',
+      ],
+    },
+    {
+      name: "empty datastores and a bad version",
+      args: { ...valid, vmDatastore: "", bridge: " ", talosVersion: "1.13.9", architecture: "riscv64" },
+      expected: [
+        'talosVersion "1.13.9" must be a Talos release such as v1.13.9',
+        'architecture "riscv64" must be amd64 or arm64',
+        "vmDatastore must not be empty",
+        "bridge must not be empty",
+      ],
+    },
+    {
+      name: "no nodes",
+      args: { ...valid, nodes: [] },
+      expected: ["nodes must list at least one castle node", "nodes must include at least one controlPlane node"],
+    },
+  ];
+  for (const c of cases) {
+    it(`reports ${c.name}`, () => assert.deepEqual(proxmoxNodesIssues(c.args), c.expected));
+  }
+});
