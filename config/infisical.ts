@@ -1,0 +1,635 @@
+/**
+ * Fetching the castle's secrets from Infisical while the program runs, with the official
+ * `@infisical/sdk` (5.0.2) and Universal Auth (a machine identity's client id and secret, taken
+ * from the environment).
+ *
+ * The SDK validates nothing and can wait for minutes (it retries 429 and network errors with a
+ * 1+2+4+8 s backoff, aborts each attempt only after 10 s, and never times out a stalled body), so
+ * everything here is checked: an overall deadline over the whole fetch, the shape of every reply,
+ * and each secret's value. Errors name the secret names, the folder, the environment, the project
+ * and the site, and what to do next. They never contain a secret value or the client secret.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
+import { InfisicalSDK } from "@infisical/sdk";
+import type { CastleConfig } from "./schema";
+import { siteUrl as siteUrlSchema } from "./schema";
+import type { CastleSecretValues } from "./secrets";
+
+/** The `castle:infisical` settings of a stack. */
+export type InfisicalSettings = CastleConfig["infisical"];
+
+/** The machine identity the program logs in with, from the environment. */
+export interface InfisicalCredentials {
+  /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
+  clientId: string;
+  /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
+  clientSecret: string;
+  /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
+  siteUrl?: string;
+}
+
+/** Environment variables read by `credentialsFromEnv`. */
+export const INFISICAL_ENV = {
+  clientId: "INFISICAL_CLIENT_ID",
+  clientSecret: "INFISICAL_CLIENT_SECRET",
+  siteUrl: "INFISICAL_SITE_URL",
+} as const;
+
+/** The five secrets, in the order they are reported. */
+export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
+  "secretboxKey",
+  "proxmoxTokenId",
+  "proxmoxTokenSecret",
+  "esoClientId",
+  "esoClientSecret",
+];
+
+/** What kind of failure an InfisicalError reports. */
+export type InfisicalFailure =
+  | "credentials" // missing environment variables, or Infisical rejected the identity (401)
+  | "access" // the identity may not read that project/environment/folder (403)
+  | "not-found" // project, environment or folder does not exist (404)
+  | "bad-request" // 400 / 422
+  | "rate-limited" // 429
+  | "server" // 5xx
+  | "unreachable" // no connection, connection dropped
+  | "timeout" // the deadline passed
+  | "bad-reply" // a 2xx reply that is not what the API returns
+  | "secrets" // missing or invalid secrets
+  | "config"; // a bad setting (site URL)
+
+/** One secret that is missing or unusable. */
+export interface SecretProblem {
+  /** The secret's name in Infisical. */
+  name: string;
+  /** Which of the castle's secrets it is. */
+  role: keyof CastleSecretValues;
+  /** What is wrong with it (never its value). */
+  problem: string;
+}
+
+/** Fetching the castle's secrets failed. The message never contains a secret value or the client secret. */
+export class InfisicalError extends Error {
+  constructor(
+    message: string,
+    readonly failure: InfisicalFailure,
+    /** For `failure === "secrets"`: every secret that is missing or invalid. */
+    readonly secretProblems: readonly SecretProblem[] = [],
+    /** The HTTP status Infisical answered with, when the failure is an HTTP error. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "InfisicalError";
+  }
+}
+
+export interface FetchOptions {
+  /** Overall deadline in milliseconds; overrides `settings.timeoutSeconds` (tests use short ones). */
+  timeoutMs?: number;
+}
+
+/** Per-secret outcome of `diagnoseCastleSecrets`. */
+export interface SecretDiagnosis {
+  /** The secret's name in Infisical. */
+  name: string;
+  /** Which of the castle's secrets it is. */
+  role: keyof CastleSecretValues;
+  /** `"ok"`, or what is wrong (never the value). */
+  status: string;
+}
+
+export interface CastleSecretsDiagnosis {
+  /** One entry per castle secret, in SECRET_ROLES order. */
+  secrets: SecretDiagnosis[];
+  /** Login or list failure; when set, the secrets were not checked. */
+  error?: InfisicalError;
+  /** HTTP requests sent to Infisical (retries included). */
+  httpRequests: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+
+/**
+ * Reads the machine identity from `INFISICAL_CLIENT_ID` / `INFISICAL_CLIENT_SECRET` (required) and
+ * `INFISICAL_SITE_URL` (optional; https, or http on a loopback address only).
+ */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): InfisicalCredentials {
+  const clientId = env[INFISICAL_ENV.clientId]?.trim() ?? "";
+  const clientSecret = env[INFISICAL_ENV.clientSecret]?.trim() ?? "";
+  const missing = [
+    ...(clientId === "" ? [INFISICAL_ENV.clientId] : []),
+    ...(clientSecret === "" ? [INFISICAL_ENV.clientSecret] : []),
+  ];
+  if (missing.length > 0) {
+    throw new InfisicalError(
+      `Infisical credentials missing: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set (or empty). ` +
+        `Export the Universal Auth client id and client secret of the castle's machine identity as ` +
+        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities).`,
+      "credentials",
+    );
+  }
+  const override = env[INFISICAL_ENV.siteUrl]?.trim();
+  if (override === undefined || override === "") return { clientId, clientSecret };
+  const parsed = siteUrlSchema.safeParse(override);
+  if (!parsed.success) {
+    throw new InfisicalError(
+      `${INFISICAL_ENV.siteUrl}=${JSON.stringify(override)}: ${parsed.error.issues.map((i) => i.message).join("; ")}. ` +
+        "Give the instance root, e.g. https://eu.infisical.com, or unset it to use castle:infisical.siteUrl.",
+      "config",
+    );
+  }
+  return { clientId, clientSecret, siteUrl: override };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value checks (pure)
+
+const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Why `value` is not an etcd secretbox key (standard base64, with padding, of exactly 32 bytes),
+ * or undefined when it is one. The answer never quotes the value.
+ */
+export function secretboxKeyProblem(value: string): string | undefined {
+  const generate = "generate one with: head -c 32 /dev/urandom | base64";
+  if (value.length === 0) return "is empty";
+  if (/\s/.test(value)) return "contains whitespace or a line break; store the 44-character base64 text alone";
+  if (/[-_]/.test(value) && !/[+/]/.test(value) && /^[A-Za-z0-9_-]*={0,2}$/.test(value)) {
+    return "uses the URL-safe base64 alphabet ('-' and '_'); the secretbox key must be standard base64 ('+' and '/')";
+  }
+  if (!BASE64_STANDARD.test(value)) {
+    return "is not standard base64 (only A-Z, a-z, 0-9, '+', '/' and trailing '=' padding are allowed)";
+  }
+  if (value.length % 4 !== 0) {
+    return `is not padded base64 (its length, ${value.length}, is not a multiple of 4); ${generate}`;
+  }
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 32) return `decodes to ${bytes.length} bytes, expected exactly 32; ${generate}`;
+  if (bytes.toString("base64") !== value) return "is not canonical base64 (stray bits before the '=' padding)";
+  return undefined;
+}
+
+/** `user@realm!tokenname`, as Proxmox VE writes API token ids. */
+const PROXMOX_TOKEN_ID = /^[^\s:/!]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$/;
+
+/** Why `value` is not a Proxmox API token id, or undefined. Never quotes the value. */
+export function proxmoxTokenIdProblem(value: string): string | undefined {
+  if (PROXMOX_TOKEN_ID.test(value)) return undefined;
+  return "is not a Proxmox API token id of the form user@realm!tokenname (e.g. castle@pve!pulumi)";
+}
+
+/** Why a fetched value cannot be used for `role`, or undefined. Never quotes the value. */
+export function secretValueProblem(role: keyof CastleSecretValues, value: string): string | undefined {
+  if (value.length === 0) return "is empty";
+  if (value.trim() !== value) return "has leading or trailing whitespace (a pasted line break?)";
+  if (role === "secretboxKey") return secretboxKeyProblem(value);
+  if (role === "proxmoxTokenId") return proxmoxTokenIdProblem(value);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoped fetch: counts requests and cuts every request of one fetch off at its deadline.
+
+interface FetchScope {
+  /** Real HTTP requests sent. */
+  requests: number;
+  /** Aborted when the deadline passes. */
+  readonly controller: AbortController;
+  /** Last HTTP status seen, and the last connection error code: what the deadline message reports. */
+  lastStatus?: number;
+  lastNetworkError?: string;
+  /** Timers the SDK started (per-attempt timeouts, retry backoff) while this fetch runs. */
+  readonly timers: Set<NodeJS.Timeout>;
+}
+
+const scopes = new AsyncLocalStorage<FetchScope>();
+let installed = 0;
+let realFetch: typeof globalThis.fetch | undefined;
+let realSetTimeout: typeof globalThis.setTimeout | undefined;
+
+function scopedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+  const original = realFetch ?? fetch;
+  const scope = scopes.getStore();
+  if (scope === undefined) return original(input, init);
+  // Past the deadline: answer with a network-error response so the SDK gives up at once instead of
+  // retrying (the caller has already been told).
+  if (scope.controller.signal.aborted) return Promise.resolve(Response.error());
+  scope.requests++;
+  // What the deadline message reports is about the request in flight; a 429 stays relevant while retried.
+  if (scope.lastStatus !== 429) scope.lastStatus = undefined;
+  const signals = [scope.controller.signal, ...(init?.signal ? [init.signal] : [])];
+  return original(input, { ...init, signal: AbortSignal.any(signals) }).then(
+    (response) => {
+      scope.lastStatus = response.status;
+      scope.lastNetworkError = undefined;
+      return response;
+    },
+    (error: unknown) => {
+      if (scope.controller.signal.aborted) return Response.error();
+      const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+      scope.lastNetworkError =
+        typeof cause?.code === "string" ? cause.code : ((error as Error | undefined)?.name ?? "error");
+      throw error;
+    },
+  );
+}
+
+/** Lets `timers` record the SDK's timers, so none of them keeps the process alive after a deadline. */
+function scopedSetTimeout(this: unknown, ...args: Parameters<typeof setTimeout>): NodeJS.Timeout {
+  const original = realSetTimeout ?? startTimer;
+  const timer = original.apply(this, args) as NodeJS.Timeout;
+  const scope = scopes.getStore();
+  if (scope !== undefined) {
+    if (scope.controller.signal.aborted) timer.unref();
+    else scope.timers.add(timer);
+  }
+  return timer;
+}
+
+function install(): void {
+  if (installed++ > 0) return;
+  realFetch = globalThis.fetch;
+  realSetTimeout = globalThis.setTimeout;
+  globalThis.fetch = scopedFetch as typeof globalThis.fetch;
+  globalThis.setTimeout = Object.assign(scopedSetTimeout, {
+    __promisify__: realSetTimeout.__promisify__,
+  }) as typeof globalThis.setTimeout;
+}
+
+function uninstall(): void {
+  if (--installed > 0) return;
+  if (realFetch !== undefined) globalThis.fetch = realFetch;
+  if (realSetTimeout !== undefined) globalThis.setTimeout = realSetTimeout;
+  realFetch = undefined;
+  realSetTimeout = undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+interface Context {
+  settings: InfisicalSettings;
+  siteUrl: string;
+  clientSecret: string;
+}
+
+function where(ctx: Context): string {
+  const { projectId, environment, secretPath } = ctx.settings;
+  return `project ${projectId}, environment "${environment}", path "${secretPath}" at ${ctx.siteUrl}`;
+}
+
+function names(ctx: Context): string {
+  return SECRET_ROLES.map((role) => ctx.settings.secretNames[role]).join(", ");
+}
+
+function failure(ctx: Context, kind: InfisicalFailure, what: string, next: string, status?: number): InfisicalError {
+  return new InfisicalError(
+    `Infisical: ${what}\n  while fetching ${names(ctx)} from ${where(ctx)}\n  next: ${next}`,
+    kind,
+    [],
+    status,
+  );
+}
+
+/** A server-provided message, made safe to show: one line, short, without the client secret. */
+function serverText(text: string, ctx: Context): string {
+  let safe = text.replace(/\s+/g, " ").trim();
+  if (ctx.clientSecret.length > 0) safe = safe.split(ctx.clientSecret).join("[redacted]");
+  return safe.length > 200 ? `${safe.slice(0, 197)}...` : safe;
+}
+
+type Stage = "login" | "list";
+
+/** Turns whatever the SDK threw into an InfisicalError (SDK errors carry only `name` and `message`). */
+function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
+  const name = (error as Error | undefined)?.name ?? "";
+  const message = typeof (error as Error | undefined)?.message === "string" ? (error as Error).message : "";
+  const doing = stage === "login" ? "logging in (Universal Auth)" : "listing the secrets";
+  let status: number | undefined;
+  let said = "";
+  if (name === "InfisicalSDKRequestError") {
+    const match = /\[StatusCode=(\d+)\] ?([\s\S]*)$/.exec(message);
+    if (match) {
+      status = Number(match[1]);
+      // A 422 tail is the whole reply body serialized: not shown.
+      said = status === 422 ? "" : serverText(match[2], ctx);
+    }
+  } else if (name === "InfisicalSDKError") {
+    const match = /^Request failed with status (\d+)$/.exec(message);
+    if (match) status = Number(match[1]);
+  }
+  const reply = (s: number) => `HTTP ${s}${said ? `: "${said}"` : ""}`;
+
+  if (status !== undefined) {
+    if (status === 401 && stage === "login") {
+      return failure(
+        ctx,
+        "credentials",
+        `Infisical rejected the machine identity while ${doing} (${reply(status)})`,
+        `check ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+        status,
+      );
+    }
+    if (status === 401 || (status === 403 && /token/i.test(said))) {
+      return failure(
+        ctx,
+        "credentials",
+        `Infisical did not accept the access token from the login while ${doing} (${reply(status)})`,
+        "run again; if it persists, check the identity's access token TTL and trusted IPs in Infisical",
+        status,
+      );
+    }
+    if (status === 403) {
+      return failure(
+        ctx,
+        "access",
+        `the machine identity is not allowed to read these secrets (${reply(status)})`,
+        "add the identity to the project with a role that may read secret values in that environment and path",
+        status,
+      );
+    }
+    if (status === 404) {
+      return failure(
+        ctx,
+        "not-found",
+        `Infisical found no such project, environment or folder while ${doing} (${reply(status)})`,
+        "check castle:infisical.projectId (the project id, not its slug), environment (the slug) and secretPath; the site URL must be the region that hosts the project",
+        status,
+      );
+    }
+    if (status === 400 || status === 422) {
+      return failure(
+        ctx,
+        "bad-request",
+        `Infisical refused the request while ${doing} (${reply(status)})`,
+        "check castle:infisical.projectId, environment and secretPath",
+        status,
+      );
+    }
+    if (status === 429) {
+      return failure(
+        ctx,
+        "rate-limited",
+        `Infisical is rate limiting this client (${reply(status)}), still after retries`,
+        "wait a minute and run again (Infisical Cloud allows about 120 secret reads per minute per IP on the free plan)",
+        status,
+      );
+    }
+    if (status >= 500) {
+      return failure(
+        ctx,
+        "server",
+        `Infisical answered with a server error while ${doing} (${reply(status)}${said ? "" : ", not an Infisical JSON reply"})`,
+        "run again later; check the Infisical status page, or the logs of a self-hosted instance or of a proxy in front of it",
+        status,
+      );
+    }
+    return failure(
+      ctx,
+      "bad-reply",
+      `unexpected answer while ${doing} (${reply(status)})`,
+      "check the site URL: it must be the root of an Infisical instance, without /api",
+      status,
+    );
+  }
+  if (message === "fetch failed") {
+    return failure(
+      ctx,
+      "unreachable",
+      `Infisical is unreachable: no connection while ${doing}, after retries`,
+      "check the site URL, DNS, the network and any proxy or firewall between here and Infisical",
+    );
+  }
+  if (message === "This operation was aborted") {
+    return failure(
+      ctx,
+      "timeout",
+      `Infisical did not answer while ${doing} (each attempt timed out after 10 s)`,
+      "check that the site URL points at a live Infisical instance and that nothing in between drops the requests",
+    );
+  }
+  if (message === "terminated") {
+    return failure(
+      ctx,
+      "unreachable",
+      `the connection to Infisical broke off while ${doing}`,
+      "run again; check any proxy or load balancer in front of Infisical",
+    );
+  }
+  if (/^Failed to parse URL|^Invalid URL/.test(message)) {
+    return failure(
+      ctx,
+      "config",
+      "the site URL is not a valid URL",
+      "give the instance root with its scheme, e.g. https://eu.infisical.com",
+    );
+  }
+  return failure(
+    ctx,
+    "bad-reply",
+    `unexpected error while ${doing}: ${name || "error"}${message ? `: ${serverText(message, ctx)}` : ""}`,
+    "run again; if it persists, check the site URL and the Infisical instance",
+  );
+}
+
+function deadlineFailure(ctx: Context, scope: FetchScope, stage: Stage, timeoutMs: number): InfisicalError {
+  const doing = stage === "login" ? "logging in (Universal Auth)" : "listing the secrets";
+  const seconds = Number((timeoutMs / 1000).toFixed(3));
+  let lastSeen = "no answer yet";
+  let kind: InfisicalFailure = "timeout";
+  if (scope.lastStatus === 429) {
+    lastSeen = "Infisical kept answering 429: rate limited";
+    kind = "rate-limited";
+  } else if (scope.lastNetworkError !== undefined) {
+    lastSeen = `Infisical unreachable (${scope.lastNetworkError})`;
+    kind = "unreachable";
+  } else if (scope.lastStatus !== undefined) {
+    lastSeen = `last answer HTTP ${scope.lastStatus}, then no complete reply`;
+  }
+  return failure(
+    ctx,
+    kind,
+    `timeout: no complete answer within ${seconds} s while ${doing} (${lastSeen}; ${scope.requests} request(s) sent)`,
+    kind === "rate-limited"
+      ? "wait a minute and run again (Infisical Cloud limits secret reads per IP)"
+      : "check the site URL and the network path to Infisical; raise castle:infisical.timeoutSeconds if the instance is slow",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fetch
+
+interface ListedSecret {
+  secretKey: string;
+  secretValue: string;
+  type?: unknown;
+  secretValueHidden?: unknown;
+}
+
+/** Checks a list reply's shape without quoting any of it. */
+function listedSecrets(reply: unknown, ctx: Context): ListedSecret[] {
+  const bad = (what: string) =>
+    failure(
+      ctx,
+      "bad-reply",
+      `the list reply is not what Infisical returns: ${what}`,
+      "check the site URL: it must be the root of an Infisical instance (without /api), not a proxy or login page",
+    );
+  if (typeof reply !== "object" || reply === null || Array.isArray(reply)) {
+    throw bad(
+      typeof reply === "string" ? "a text body instead of a JSON object" : `${typeof reply} instead of an object`,
+    );
+  }
+  const secrets = (reply as { secrets?: unknown }).secrets;
+  if (!Array.isArray(secrets)) throw bad("no `secrets` array");
+  secrets.forEach((item, i) => {
+    if (typeof item !== "object" || item === null) throw bad(`secrets[${i}] is not an object`);
+    const { secretKey, secretValue } = item as { secretKey?: unknown; secretValue?: unknown };
+    if (typeof secretKey !== "string" || typeof secretValue !== "string") {
+      throw bad(`secrets[${i}] has no string secretKey and secretValue`);
+    }
+  });
+  return secrets as ListedSecret[];
+}
+
+interface Outcome {
+  /** Values of the secrets that passed every check. */
+  values: Partial<CastleSecretValues>;
+  problems: SecretProblem[];
+  error?: InfisicalError;
+  httpRequests: number;
+}
+
+async function fetchAndCheck(
+  settings: InfisicalSettings,
+  credentials: InfisicalCredentials,
+  options: FetchOptions,
+): Promise<Outcome> {
+  const ctx: Context = {
+    settings,
+    siteUrl: credentials.siteUrl ?? settings.siteUrl,
+    clientSecret: credentials.clientSecret,
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const scope: FetchScope = { requests: 0, controller: new AbortController(), timers: new Set() };
+  let stage: Stage = "login";
+
+  install();
+  const work = scopes.run(scope, async () => {
+    const sdk = new InfisicalSDK({ siteUrl: ctx.siteUrl });
+    await sdk.auth().universalAuth.login({ clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    const token = sdk.auth().getAccessToken();
+    if (typeof token !== "string" || token === "" || token === "undefined") {
+      throw failure(
+        ctx,
+        "bad-reply",
+        "the login reply carried no access token",
+        "check the site URL: it must be the root of an Infisical instance (without /api)",
+      );
+    }
+    stage = "list";
+    return sdk.secrets().listSecrets({
+      projectId: settings.projectId,
+      environment: settings.environment,
+      secretPath: settings.secretPath,
+      expandSecretReferences: true,
+      viewSecretValue: true,
+    });
+  });
+  // The SDK may keep retrying after the deadline: its requests then fail at once (scopedFetch) and
+  // the globals are restored when it settles.
+  work.then(uninstall, uninstall);
+
+  let deadline: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    deadline = startTimer(() => {
+      scope.controller.abort();
+      for (const timer of scope.timers) timer.unref();
+      reject(deadlineFailure(ctx, scope, stage, timeoutMs));
+    }, timeoutMs);
+  });
+  let reply: unknown;
+  try {
+    reply = await Promise.race([work, expired]);
+  } catch (error) {
+    const infisicalError = error instanceof InfisicalError ? error : classify(error, stage, ctx);
+    return { values: {}, problems: [], error: infisicalError, httpRequests: scope.requests };
+  } finally {
+    cancelTimer(deadline);
+  }
+
+  let listed: ListedSecret[];
+  try {
+    listed = listedSecrets(reply, ctx);
+  } catch (error) {
+    return { values: {}, problems: [], error: error as InfisicalError, httpRequests: scope.requests };
+  }
+  const byKey = new Map<string, ListedSecret>();
+  for (const secret of listed) {
+    // A shared secret wins over a personal override (machine identities have none, users might).
+    if (!byKey.has(secret.secretKey) || secret.type === "shared") byKey.set(secret.secretKey, secret);
+  }
+  const values: Partial<CastleSecretValues> = {};
+  const problems: SecretProblem[] = [];
+  for (const role of SECRET_ROLES) {
+    const name = settings.secretNames[role];
+    const secret = byKey.get(name);
+    let problem: string | undefined;
+    if (secret === undefined) problem = "missing: no secret with this name in that folder (imports are not searched)";
+    else if (secret.secretValueHidden === true) {
+      problem = "value hidden: the identity may see the secret but not read its value (grant Read Value)";
+    } else problem = secretValueProblem(role, secret.secretValue);
+    if (problem === undefined && secret !== undefined) values[role] = secret.secretValue;
+    else if (problem !== undefined) problems.push({ name, role, problem });
+  }
+  return { values, problems, httpRequests: scope.requests };
+}
+
+function secretsFailure(settings: InfisicalSettings, siteUrl: string, problems: SecretProblem[]): InfisicalError {
+  const count = problems.length === 1 ? "1 secret is" : `${problems.length} secrets are`;
+  const lines = problems.map((p) => `  - ${p.name} (castle:infisical.secretNames.${p.role}): ${p.problem}`);
+  return new InfisicalError(
+    `Infisical: ${count} missing or invalid in project ${settings.projectId}, environment "${settings.environment}", path "${settings.secretPath}" at ${siteUrl}:\n${lines.join("\n")}\n` +
+      `  next: create or fix ${problems.length === 1 ? "it" : "them"} in that folder, or set castle:infisical.secretNames to the names you use`,
+    "secrets",
+    problems,
+  );
+}
+
+/**
+ * Logs in with the machine identity and fetches the castle's five secrets with one list request.
+ * Throws an InfisicalError naming every missing or invalid secret (never a value).
+ */
+export async function fetchCastleSecrets(
+  settings: InfisicalSettings,
+  credentials: InfisicalCredentials,
+  options: FetchOptions = {},
+): Promise<CastleSecretValues> {
+  const outcome = await fetchAndCheck(settings, credentials, options);
+  if (outcome.error) throw outcome.error;
+  if (outcome.problems.length > 0) {
+    throw secretsFailure(settings, credentials.siteUrl ?? settings.siteUrl, outcome.problems);
+  }
+  return outcome.values as CastleSecretValues;
+}
+
+/**
+ * The same fetch as `fetchCastleSecrets`, reported per secret instead of thrown: for `castle doctor`.
+ * Values are dropped; only "ok" or the problem is kept.
+ */
+export async function diagnoseCastleSecrets(
+  settings: InfisicalSettings,
+  credentials: InfisicalCredentials,
+  options: FetchOptions = {},
+): Promise<CastleSecretsDiagnosis> {
+  const outcome = await fetchAndCheck(settings, credentials, options);
+  const problemOf = new Map(outcome.problems.map((p) => [p.role, p.problem]));
+  const secrets = SECRET_ROLES.map((role) => ({
+    name: settings.secretNames[role],
+    role,
+    status: outcome.error ? "not checked" : (problemOf.get(role) ?? "ok"),
+  }));
+  return { secrets, error: outcome.error, httpRequests: outcome.httpRequests };
+}

@@ -1,0 +1,595 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import {
+  credentialsFromEnv,
+  diagnoseCastleSecrets,
+  fetchCastleSecrets,
+  InfisicalError,
+  type InfisicalFailure,
+  type InfisicalSettings,
+  secretboxKeyProblem,
+  secretValueProblem,
+} from "../config/infisical";
+import { InfisicalSchema } from "../config/schema";
+import {
+  InfisicalStandIn,
+  type StandInFault,
+  type StandInIdentity,
+  type StandInSecret,
+} from "./support/infisical-stand-in";
+
+const PROJECT = "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d";
+const ENV = "prod";
+const PATH = "/castle/blue";
+
+/** Distinctive values: none of them may ever appear in an error or report. */
+const SENTINEL = {
+  secretboxKey: Buffer.from("castle-sentinel-secretbox-key-32").toString("base64"),
+  proxmoxTokenId: "sentinel-user@pve!sentineltoken",
+  proxmoxTokenSecret: "SENTINEL-PVE-SECRET-2f9d4c1a",
+  esoClientId: "SENTINEL-ESO-ID-7a3e51bb",
+  esoClientSecret: "SENTINEL-ESO-SECRET-c08e92d4",
+};
+const CLIENT_ID = "castle-program-identity";
+const CLIENT_SECRET = "SENTINEL-CLIENT-SECRET-91fe03aa";
+/** Invalid values used below: also never to be echoed. */
+const BAD_VALUES = [
+  Buffer.from("SENTINEL-16-byte").toString("base64"),
+  "SENTINEL*NOT*BASE64*KEY",
+  "-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s",
+  "SENTINELtokenidwithoutrealm",
+];
+const ALL_SENTINELS = [...Object.values(SENTINEL), CLIENT_SECRET, ...BAD_VALUES];
+
+function assertNoSecretIn(text: string): void {
+  for (const value of ALL_SENTINELS) {
+    // Report which kind leaked, never the value itself.
+    assert.ok(!text.includes(value), `a secret value (sentinel #${ALL_SENTINELS.indexOf(value)}) leaked into the text`);
+  }
+}
+
+const IDENTITY: StandInIdentity = {
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET,
+  grants: [{ projectId: PROJECT, environment: ENV, paths: ["/castle/**"] }],
+};
+
+function folder(overrides: Partial<Record<string, string | null>> = {}): StandInSecret[] {
+  const base: Record<string, string> = {
+    TALOS_SECRETBOX_KEY: SENTINEL.secretboxKey,
+    PROXMOX_TOKEN_ID: SENTINEL.proxmoxTokenId,
+    PROXMOX_TOKEN_SECRET: SENTINEL.proxmoxTokenSecret,
+    ESO_CLIENT_ID: SENTINEL.esoClientId,
+    ESO_CLIENT_SECRET: SENTINEL.esoClientSecret,
+    UNRELATED: "not used by the castle",
+  };
+  const secrets: StandInSecret[] = [];
+  for (const [key, value] of Object.entries({ ...base, ...overrides })) {
+    if (value !== null && value !== undefined) secrets.push({ key, value });
+  }
+  return secrets;
+}
+
+const standIns: InfisicalStandIn[] = [];
+after(async () => {
+  await Promise.all(standIns.map((s) => s.close()));
+});
+
+async function standIn(
+  options: { secrets?: StandInSecret[]; faults?: Partial<Record<"login" | "list", StandInFault>> } = {},
+) {
+  const server = new InfisicalStandIn({
+    identities: [IDENTITY],
+    projects: { [PROJECT]: { [ENV]: { [PATH]: options.secrets ?? folder(), "/castle/green": [] } } },
+    faults: options.faults,
+  });
+  standIns.push(server);
+  await server.start();
+  return server;
+}
+
+function settingsFor(siteUrl: string, overrides: Record<string, unknown> = {}): InfisicalSettings {
+  return InfisicalSchema.parse({
+    siteUrl,
+    projectId: PROJECT,
+    projectSlug: "castle-test",
+    environment: ENV,
+    secretPath: PATH,
+    ...overrides,
+  });
+}
+
+const credentials = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+
+/** Runs a fetch expected to fail; checks the error's kind, its context lines and that nothing leaked. */
+async function expectFailure(
+  promise: Promise<unknown>,
+  failure: InfisicalFailure,
+  siteUrl: string,
+  settings: { projectId?: string; environment?: string; secretPath?: string } = {},
+): Promise<InfisicalError> {
+  const error = await promise.then(
+    () => assert.fail("the fetch should have failed"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof InfisicalError, `expected an InfisicalError, got ${(error as Error).name}`);
+  assert.equal(error.failure, failure, error.message);
+  for (const part of [
+    settings.projectId ?? PROJECT,
+    settings.environment ?? ENV,
+    settings.secretPath ?? PATH,
+    siteUrl,
+  ]) {
+    assert.ok(error.message.includes(part), `message names ${part}:\n${error.message}`);
+  }
+  assert.match(error.message, /next: /);
+  assertNoSecretIn(error.message);
+  assertNoSecretIn(error.stack ?? "");
+  return error;
+}
+
+describe("fetchCastleSecrets against the stand-in", () => {
+  it("logs in, lists once and returns the five values", async () => {
+    const server = await standIn();
+    const fetchBefore = globalThis.fetch;
+    const values = await fetchCastleSecrets(settingsFor(server.siteUrl), credentials);
+    assert.deepEqual(values, SENTINEL);
+    assert.deepEqual(
+      server.requests.map((r) => `${r.method} ${r.path}`),
+      ["POST /api/v1/auth/universal-auth/login", "GET /api/v3/secrets/raw"],
+    );
+    assert.deepEqual(server.requests[1].query, {
+      workspaceId: PROJECT,
+      environment: ENV,
+      secretPath: PATH,
+      expandSecretReferences: "true",
+      include_imports: "false",
+      recursive: "false",
+      viewSecretValue: "true",
+    });
+    assert.equal(server.requests[0].authorized, false);
+    assert.equal(server.requests[1].authorized, true);
+    assert.equal(globalThis.fetch, fetchBefore, "global fetch restored");
+  });
+
+  it("uses the configured secret names", async () => {
+    const server = await standIn({
+      secrets: [
+        { key: "KEY", value: SENTINEL.secretboxKey },
+        { key: "PVE_ID", value: SENTINEL.proxmoxTokenId },
+        { key: "PVE_SECRET", value: SENTINEL.proxmoxTokenSecret },
+        { key: "ESO_ID", value: SENTINEL.esoClientId },
+        { key: "ESO_SECRET", value: SENTINEL.esoClientSecret },
+      ],
+    });
+    const settings = settingsFor(server.siteUrl, {
+      secretNames: {
+        secretboxKey: "KEY",
+        proxmoxTokenId: "PVE_ID",
+        proxmoxTokenSecret: "PVE_SECRET",
+        esoClientId: "ESO_ID",
+        esoClientSecret: "ESO_SECRET",
+      },
+    });
+    assert.deepEqual(await fetchCastleSecrets(settings, credentials), SENTINEL);
+  });
+
+  it("401: names the credential variables, one login attempt", async () => {
+    const server = await standIn();
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), {
+        clientId: CLIENT_ID,
+        clientSecret: "SENTINEL-CLIENT-SECRET-wrong",
+      }),
+      "credentials",
+      server.siteUrl,
+    );
+    assert.equal(error.status, 401);
+    assert.match(error.message, /INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET/);
+    assert.match(error.message, /Invalid credentials/);
+    assert.ok(!error.message.includes("SENTINEL-CLIENT-SECRET-wrong"));
+    assert.equal(server.requests.length, 1);
+  });
+
+  it("403: the identity may not read that folder", async () => {
+    const server = await standIn();
+    server.identities = [{ ...IDENTITY, grants: [{ projectId: PROJECT, environment: ENV, paths: ["/castle/green"] }] }];
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "access",
+      server.siteUrl,
+    );
+    assert.equal(error.status, 403);
+    assert.match(error.message, /not allowed to read/);
+    assert.equal(server.requests.length, 2);
+  });
+
+  for (const [what, overrides, said] of [
+    ["project", { projectId: "11111111-2222-4333-8444-555555555555" }, /Project with ID/],
+    ["environment", { environment: "staging" }, /Folder with path '\/castle\/blue' in environment 'staging'/],
+    ["folder", { secretPath: "/castle/red" }, /Folder with path '\/castle\/red'/],
+  ] as const) {
+    it(`404: unknown ${what}`, async () => {
+      const server = await standIn();
+      server.identities = [{ ...IDENTITY, grants: [{ projectId: "*", environment: "*", paths: ["/**"] }] }];
+      // The stand-in checks grants literally: open them up for this case.
+      const settings = settingsFor(server.siteUrl, overrides);
+      server.identities[0].grants = [
+        { projectId: settings.projectId, environment: settings.environment, paths: ["/**"] },
+      ];
+      const error = await expectFailure(
+        fetchCastleSecrets(settings, credentials),
+        "not-found",
+        server.siteUrl,
+        settings,
+      );
+      assert.equal(error.status, 404);
+      assert.match(error.message, said);
+      assert.match(error.message, /castle:infisical\.projectId/);
+    });
+  }
+
+  it("reports every missing secret at once", async () => {
+    const server = await standIn({ secrets: folder({ PROXMOX_TOKEN_ID: null, ESO_CLIENT_SECRET: null }) });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "secrets",
+      server.siteUrl,
+    );
+    assert.deepEqual(
+      error.secretProblems.map((p) => [p.name, p.role]),
+      [
+        ["PROXMOX_TOKEN_ID", "proxmoxTokenId"],
+        ["ESO_CLIENT_SECRET", "esoClientSecret"],
+      ],
+    );
+    assert.match(error.message, /2 secrets are missing or invalid/);
+    assert.match(error.message, /PROXMOX_TOKEN_ID \(castle:infisical\.secretNames\.proxmoxTokenId\): missing/);
+    assert.match(error.message, /ESO_CLIENT_SECRET \(castle:infisical\.secretNames\.esoClientSecret\): missing/);
+  });
+
+  it("rejects an empty value", async () => {
+    const server = await standIn({ secrets: folder({ PROXMOX_TOKEN_SECRET: "" }) });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "secrets",
+      server.siteUrl,
+    );
+    assert.deepEqual(error.secretProblems, [
+      { name: "PROXMOX_TOKEN_SECRET", role: "proxmoxTokenSecret", problem: "is empty" },
+    ]);
+  });
+
+  it("rejects a value the identity may not read (hidden by Infisical)", async () => {
+    const secrets = folder().map((s) => (s.key === "ESO_CLIENT_ID" ? { ...s, valueHidden: true } : s));
+    const server = await standIn({ secrets });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "secrets",
+      server.siteUrl,
+    );
+    assert.equal(error.secretProblems.length, 1);
+    assert.equal(error.secretProblems[0].name, "ESO_CLIENT_ID");
+    assert.match(error.secretProblems[0].problem, /value hidden/);
+  });
+
+  for (const [what, value, problem] of [
+    ["16 bytes", BAD_VALUES[0], /decodes to 16 bytes, expected exactly 32/],
+    ["not base64", BAD_VALUES[1], /is not standard base64/],
+    ["url-safe alphabet", BAD_VALUES[2], /URL-safe base64 alphabet/],
+  ] as const) {
+    it(`rejects a secretbox key: ${what}, together with a bad token id`, async () => {
+      const server = await standIn({
+        secrets: folder({ TALOS_SECRETBOX_KEY: value, PROXMOX_TOKEN_ID: BAD_VALUES[3] }),
+      });
+      const error = await expectFailure(
+        fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+        "secrets",
+        server.siteUrl,
+      );
+      assert.deepEqual(
+        error.secretProblems.map((p) => p.name),
+        ["TALOS_SECRETBOX_KEY", "PROXMOX_TOKEN_ID"],
+      );
+      assert.match(error.secretProblems[0].problem, problem);
+      assert.match(error.secretProblems[1].problem, /user@realm!tokenname/);
+    });
+  }
+
+  it("500 with Infisical's JSON body: server error, no retry", async () => {
+    const server = await standIn({
+      faults: {
+        list: {
+          kind: "status",
+          status: 500,
+          body: {
+            reqId: "req-abcdefghijklmn",
+            statusCode: 500,
+            message: "Something went wrong",
+            error: "InternalServerError",
+          },
+        },
+      },
+    });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "server",
+      server.siteUrl,
+    );
+    assert.equal(error.status, 500);
+    assert.match(error.message, /HTTP 500: "Something went wrong"/);
+    assert.equal(server.requests.length, 2);
+  });
+
+  it("502 HTML from a proxy: server error, body not echoed", async () => {
+    const server = await standIn({ faults: { login: { kind: "html", status: 502 } } });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "server",
+      server.siteUrl,
+    );
+    assert.equal(error.status, 502);
+    assert.match(error.message, /HTTP 502, not an Infisical JSON reply/);
+    assert.doesNotMatch(error.message, /nginx|<html/);
+  });
+
+  it("422 validation failure: the reply body is not echoed", async () => {
+    const server = await standIn({
+      faults: {
+        list: {
+          kind: "status",
+          status: 422,
+          body: {
+            reqId: "req-x",
+            statusCode: 422,
+            error: "ValidationFailure",
+            message: "SENTINEL-ESO-SECRET-c08e92d4",
+          },
+        },
+      },
+    });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "bad-request",
+      server.siteUrl,
+    );
+    assert.equal(error.status, 422);
+  });
+
+  it("429 until the deadline: names rate limiting and the deadline", async () => {
+    const server = await standIn({ faults: { list: { kind: "rate-limit" } } });
+    const timersBefore = activeTimers();
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials, { timeoutMs: 1500 }),
+      "rate-limited",
+      server.siteUrl,
+    );
+    assert.match(error.message, /within 1\.5 s while listing the secrets/);
+    assert.match(error.message, /429: rate limited/);
+    // The SDK is asleep between retries: that sleep must not hold the process open.
+    assert.ok(activeTimers() <= timersBefore, "no timer left holding the process open");
+  });
+
+  it("unreachable host (closed port): names the connection failure and the deadline", async () => {
+    const server = await standIn();
+    const siteUrl = server.siteUrl;
+    await server.close();
+    const timersBefore = activeTimers();
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(siteUrl), credentials, { timeoutMs: 1500 }),
+      "unreachable",
+      siteUrl,
+    );
+    assert.match(error.message, /within 1\.5 s while logging in/);
+    assert.match(error.message, /unreachable \(ECONNREFUSED\)/);
+    assert.ok(activeTimers() <= timersBefore, "no timer left holding the process open");
+  });
+
+  it("no headers ever: deadline error naming the timeout", async () => {
+    const server = await standIn({ faults: { list: { kind: "hang" } } });
+    const timersBefore = activeTimers();
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials, { timeoutMs: 800 }),
+      "timeout",
+      server.siteUrl,
+    );
+    assert.match(error.message, /timeout: no complete answer within 0\.8 s while listing the secrets \(no answer yet/);
+    assert.match(error.message, /castle:infisical\.timeoutSeconds/);
+    assert.ok(activeTimers() <= timersBefore, "no timer left holding the process open");
+  });
+
+  it("headers then a stalled body: deadline error", async () => {
+    const server = await standIn({ faults: { list: { kind: "hang-after-headers" } } });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials, { timeoutMs: 800 }),
+      "timeout",
+      server.siteUrl,
+    );
+    assert.match(error.message, /last answer HTTP 200, then no complete reply/);
+  });
+
+  it("200 with an HTML body: not an Infisical reply", async () => {
+    const server = await standIn({ faults: { list: { kind: "non-json" } } });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "bad-reply",
+      server.siteUrl,
+    );
+    assert.match(error.message, /a text body instead of a JSON object/);
+  });
+
+  it("200 login without an access token", async () => {
+    const server = await standIn({ faults: { login: { kind: "status", status: 200, body: {} } } });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "bad-reply",
+      server.siteUrl,
+    );
+    assert.match(error.message, /no access token/);
+    assert.equal(server.requests.length, 1);
+  });
+
+  it("200 list whose items lack secretValue", async () => {
+    const server = await standIn({
+      faults: { list: { kind: "status", status: 200, body: { secrets: [{ secretKey: "TALOS_SECRETBOX_KEY" }] } } },
+    });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "bad-reply",
+      server.siteUrl,
+    );
+    assert.match(error.message, /secrets\[0\] has no string secretKey and secretValue/);
+  });
+
+  it("INFISICAL_SITE_URL in the credentials overrides the stack's site URL", async () => {
+    const server = await standIn();
+    const settings = settingsFor("https://eu.infisical.com");
+    const values = await fetchCastleSecrets(settings, { ...credentials, siteUrl: server.siteUrl });
+    assert.equal(values.esoClientId, SENTINEL.esoClientId);
+    assert.equal(server.requests.length, 2);
+  });
+});
+
+/** Ref'd timers of this process (unref'd ones do not hold it open). */
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+}
+
+describe("diagnoseCastleSecrets", () => {
+  it("reports each secret ok and the request count", async () => {
+    const server = await standIn();
+    const report = await diagnoseCastleSecrets(settingsFor(server.siteUrl), credentials);
+    assert.equal(report.error, undefined);
+    assert.equal(report.httpRequests, 2);
+    assert.deepEqual(report.secrets, [
+      { name: "TALOS_SECRETBOX_KEY", role: "secretboxKey", status: "ok" },
+      { name: "PROXMOX_TOKEN_ID", role: "proxmoxTokenId", status: "ok" },
+      { name: "PROXMOX_TOKEN_SECRET", role: "proxmoxTokenSecret", status: "ok" },
+      { name: "ESO_CLIENT_ID", role: "esoClientId", status: "ok" },
+      { name: "ESO_CLIENT_SECRET", role: "esoClientSecret", status: "ok" },
+    ]);
+  });
+
+  it("reports problems per secret, without values", async () => {
+    const server = await standIn({ secrets: folder({ TALOS_SECRETBOX_KEY: BAD_VALUES[0], ESO_CLIENT_ID: null }) });
+    const report = await diagnoseCastleSecrets(settingsFor(server.siteUrl), credentials);
+    assert.equal(report.error, undefined);
+    assert.deepEqual(
+      report.secrets.map((s) => (s.status === "ok" ? "ok" : s.status.split(":")[0].split(" ")[0])),
+      ["decodes", "ok", "ok", "missing", "ok"],
+    );
+    assertNoSecretIn(JSON.stringify(report));
+  });
+
+  it("counts the login retries of a 429 and reports the overall error", async () => {
+    const server = await standIn({ faults: { login: { kind: "rate-limit", times: 1 } } });
+    const report = await diagnoseCastleSecrets(settingsFor(server.siteUrl), credentials);
+    // One 429, one successful login after the SDK's ~1 s backoff, one list.
+    assert.equal(report.error, undefined);
+    assert.equal(report.httpRequests, 3);
+    assert.equal(server.requests.length, 3);
+  });
+
+  it("sets the error and marks the secrets unchecked when login fails", async () => {
+    const server = await standIn();
+    const report = await diagnoseCastleSecrets(settingsFor(server.siteUrl), { ...credentials, clientSecret: "nope" });
+    assert.ok(report.error instanceof InfisicalError);
+    assert.equal(report.error.failure, "credentials");
+    assert.equal(report.httpRequests, 1);
+    assert.deepEqual(
+      report.secrets.map((s) => s.status),
+      Array(5).fill("not checked"),
+    );
+  });
+});
+
+describe("credentialsFromEnv", () => {
+  it("reads the identity and the optional site URL", () => {
+    assert.deepEqual(credentialsFromEnv({ INFISICAL_CLIENT_ID: "id", INFISICAL_CLIENT_SECRET: "s" }), {
+      clientId: "id",
+      clientSecret: "s",
+    });
+    assert.deepEqual(
+      credentialsFromEnv({
+        INFISICAL_CLIENT_ID: "id",
+        INFISICAL_CLIENT_SECRET: "s",
+        INFISICAL_SITE_URL: "http://127.0.0.1:8080",
+      }),
+      { clientId: "id", clientSecret: "s", siteUrl: "http://127.0.0.1:8080" },
+    );
+  });
+
+  it("names every missing variable and never the values", () => {
+    assert.throws(
+      () => credentialsFromEnv({}),
+      (e: unknown) =>
+        e instanceof InfisicalError &&
+        e.failure === "credentials" &&
+        /INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are not set/.test(e.message),
+    );
+    assert.throws(
+      () => credentialsFromEnv({ INFISICAL_CLIENT_SECRET: CLIENT_SECRET, INFISICAL_CLIENT_ID: " " }),
+      (e: unknown) =>
+        e instanceof InfisicalError &&
+        /INFISICAL_CLIENT_ID is not set/.test(e.message) &&
+        !e.message.includes(CLIENT_SECRET),
+    );
+  });
+
+  it("accepts https or loopback http only for INFISICAL_SITE_URL", () => {
+    const env = { INFISICAL_CLIENT_ID: "id", INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
+    for (const url of ["http://infisical.example.com", "eu.infisical.com", "ftp://127.0.0.1"]) {
+      assert.throws(
+        () => credentialsFromEnv({ ...env, INFISICAL_SITE_URL: url }),
+        (e: unknown) => e instanceof InfisicalError && e.failure === "config" && /^INFISICAL_SITE_URL=/.test(e.message),
+        url,
+      );
+    }
+    assert.equal(
+      credentialsFromEnv({ ...env, INFISICAL_SITE_URL: "https://infisical.example.com" }).siteUrl,
+      "https://infisical.example.com",
+    );
+  });
+});
+
+describe("secretboxKeyProblem", () => {
+  const cases: [string, string, RegExp | undefined][] = [
+    ["32 bytes, standard", Buffer.alloc(32, 0xfb).toString("base64"), undefined],
+    ["32 bytes, sentinel", SENTINEL.secretboxKey, undefined],
+    ["empty", "", /^is empty$/],
+    ["16 bytes", Buffer.alloc(16, 1).toString("base64"), /decodes to 16 bytes, expected exactly 32/],
+    ["33 bytes", Buffer.alloc(33, 1).toString("base64"), /decodes to 33 bytes/],
+    ["url-safe", Buffer.alloc(32, 0xfb).toString("base64url"), /URL-safe/],
+    ["unpadded", Buffer.alloc(32, 1).toString("base64").replace(/=+$/, ""), /not padded base64 \(its length, 43/],
+    ["trailing newline", `${Buffer.alloc(32, 1).toString("base64")}\n`, /whitespace/],
+    ["other characters", "*".repeat(44), /not standard base64/],
+    ["non-canonical", `${Buffer.alloc(32, 0).toString("base64").slice(0, 42)}B=`, /not canonical/],
+  ];
+  for (const [what, value, expected] of cases) {
+    it(what, () => {
+      const problem = secretboxKeyProblem(value);
+      if (expected === undefined) assert.equal(problem, undefined);
+      else assert.match(problem ?? "(none)", expected);
+    });
+  }
+});
+
+describe("secretValueProblem", () => {
+  const cases: [Parameters<typeof secretValueProblem>[0], string, RegExp | undefined][] = [
+    ["proxmoxTokenId", "castle@pve!pulumi", undefined],
+    ["proxmoxTokenId", "root@pam!ci-2", undefined],
+    ["proxmoxTokenId", "castle@pve", /user@realm!tokenname/],
+    ["proxmoxTokenId", "castle!pulumi", /user@realm!tokenname/],
+    ["proxmoxTokenId", "castle@pve!", /user@realm!tokenname/],
+    ["proxmoxTokenSecret", "5f0a7c2e-0c1d-4f7e-9a55-2b0f4c1d9e3a", undefined],
+    ["proxmoxTokenSecret", " padded ", /whitespace/],
+    ["esoClientSecret", "", /^is empty$/],
+  ];
+  for (const [role, value, expected] of cases) {
+    it(`${role}: ${expected ? "rejects" : "accepts"} ${JSON.stringify(value)}`, () => {
+      const problem = secretValueProblem(role, value);
+      if (expected === undefined) assert.equal(problem, undefined);
+      else assert.match(problem ?? "(none)", expected);
+    });
+  }
+});

@@ -1,0 +1,339 @@
+/**
+ * A local stand-in for the Infisical API on 127.0.0.1, speaking the wire format that
+ * `@infisical/sdk` 5.0.2 uses for Universal Auth and listing secrets:
+ *
+ * - `POST /api/v1/auth/universal-auth/login`, body `{clientId, clientSecret}` ->
+ *   200 `{accessToken, expiresIn, accessTokenMaxTTL, tokenType: "Bearer"}`, or 401 "Invalid credentials".
+ * - `GET /api/v3/secrets/raw?workspaceId=&environment=&secretPath=&expandSecretReferences=&include_imports=&recursive=&viewSecretValue=`
+ *   with `Authorization: Bearer <token>` -> 200 `{secrets: [secretRaw...], imports: []}`.
+ * - errors as Infisical's error handler writes them: `{reqId, statusCode, message, error}`.
+ *
+ * Sources: Infisical backend routes v1/identity-universal-auth-router.ts, v3/deprecated-secret-router.ts,
+ * sanitizedSchemas.ts (secretRawSchema), plugins/error-handler.ts; SDK Infisical/node-sdk-v2 5.0.2.
+ * Faults can be injected per route (status + body, HTML, hangs, non-JSON 200, 429), and every request
+ * is recorded so tests can count them.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** Route paths, as the SDK calls them. */
+export const STAND_IN_ROUTES = {
+  login: "/api/v1/auth/universal-auth/login",
+  list: "/api/v3/secrets/raw",
+} as const;
+export type StandInRoute = keyof typeof STAND_IN_ROUTES;
+
+/** What a machine identity may read: one environment of one project, some folders. */
+export interface StandInGrant {
+  projectId: string;
+  environment: string;
+  /** Folder paths, exact (`/castle/blue`) or a subtree (`/castle/**`). */
+  paths: string[];
+}
+
+export interface StandInIdentity {
+  clientId: string;
+  clientSecret: string;
+  grants: StandInGrant[];
+}
+
+export interface StandInSecret {
+  key: string;
+  value: string;
+  /** Default `shared`. */
+  type?: "shared" | "personal";
+  comment?: string;
+  /** Answer with Infisical's hidden-value mask (identity may describe but not read the value). */
+  valueHidden?: boolean;
+}
+
+/** projectId -> environment slug -> folder path -> secrets. A folder exists when it has an entry. */
+export type StandInProjects = Record<string, Record<string, Record<string, StandInSecret[]>>>;
+
+/** An injected fault for one route. `times` limits it to the first N requests (default: every request). */
+export type StandInFault = { times?: number } & (
+  | { kind: "status"; status: number; body: unknown } // JSON body (a string body is sent as-is)
+  | { kind: "html"; status: number } // an HTML error page, like a proxy's
+  | { kind: "hang" } // accept the request, never send headers
+  | { kind: "hang-after-headers" } // 200 headers and the start of a body, never the end
+  | { kind: "non-json" } // 200 with an HTML body
+  | { kind: "rate-limit" } // Infisical's 429
+);
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Whether an Authorization header came with it (the token itself is not kept). */
+  authorized: boolean;
+}
+
+export interface StandInOptions {
+  identities?: StandInIdentity[];
+  projects?: StandInProjects;
+  faults?: Partial<Record<StandInRoute, StandInFault>>;
+}
+
+/** Infisical's mask for a value the caller may not read. */
+const HIDDEN_VALUE = "<hidden-by-infisical>";
+/** Default identity token TTL of Universal Auth (30 days). */
+const TOKEN_TTL = 2_592_000;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+function reqId(): string {
+  return `req-${randomBytes(10).toString("base64url").replace(/[-_]/g, "x").slice(0, 14)}`;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function errorBody(status: number, error: string, message: unknown, extra: Record<string, unknown> = {}) {
+  return { reqId: reqId(), statusCode: status, message, error, ...extra };
+}
+
+/** `secretPath` as the server normalizes it: default `/`, trailing slash removed. */
+function normalizePath(path: string | undefined): string {
+  if (path === undefined || path === "") return "/";
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+function pathAllowed(patterns: string[], path: string): boolean {
+  return patterns.some((pattern) => {
+    if (pattern.endsWith("/**")) {
+      const base = pattern.slice(0, -3);
+      return path === (base === "" ? "/" : base) || path.startsWith(`${base}/`);
+    }
+    return normalizePath(pattern) === path;
+  });
+}
+
+export class InfisicalStandIn {
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[] = [];
+  identities: StandInIdentity[];
+  projects: StandInProjects;
+  faults: Partial<Record<StandInRoute, StandInFault>>;
+  private readonly tokens = new Map<string, StandInIdentity>();
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private url = "";
+
+  constructor(options: StandInOptions = {}) {
+    this.identities = options.identities ?? [];
+    this.projects = options.projects ?? {};
+    this.faults = options.faults ?? {};
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Listens on 127.0.0.1, a random port; resolves to the site URL to give the SDK. */
+  async start(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  /** The site URL (instance root, without /api). */
+  get siteUrl(): string {
+    return this.url;
+  }
+
+  /** Requests to one route. */
+  requestsTo(route: StandInRoute): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === STAND_IN_ROUTES[route]);
+  }
+
+  /** Stops listening and destroys every connection, hanging ones included. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    // Fastify's ignoreTrailingSlash.
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    this.requests.push({
+      method: req.method ?? "",
+      path,
+      query: Object.fromEntries(url.searchParams),
+      authorized: req.headers.authorization !== undefined,
+    });
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const route = (Object.keys(STAND_IN_ROUTES) as StandInRoute[]).find((r) => STAND_IN_ROUTES[r] === path);
+      if (route !== undefined && this.injectFault(route, res)) return;
+      try {
+        if (route === "login" && req.method === "POST") {
+          sendJson(res, 200, this.login(Buffer.concat(chunks).toString("utf8")));
+        } else if (route === "list" && req.method === "GET") {
+          sendJson(res, 200, this.list(req.headers.authorization, url.searchParams));
+        } else {
+          sendJson(res, 404, {
+            message: `Route ${req.method}:${url.pathname} not found`,
+            error: "Not Found",
+            statusCode: 404,
+          });
+        }
+      } catch (error) {
+        if (!(error instanceof HttpError)) {
+          sendJson(res, 500, errorBody(500, "InternalServerError", "Something went wrong"));
+          return;
+        }
+        sendJson(res, error.status, errorBody(error.status, error.error, error.message, error.extra));
+      }
+    });
+  }
+
+  /** Applies the route's fault, if any is left; true when the request was answered (or swallowed). */
+  private injectFault(route: StandInRoute, res: ServerResponse): boolean {
+    const fault = this.faults[route];
+    if (fault === undefined) return false;
+    if (fault.times !== undefined) {
+      if (fault.times <= 0) return false;
+      fault.times--;
+    }
+    switch (fault.kind) {
+      case "status":
+        sendJson(res, fault.status, fault.body);
+        return true;
+      case "html": {
+        const html = `<html><head><title>${fault.status}</title></head><body><center><h1>${fault.status}</h1></center><hr><center>nginx</center></body></html>`;
+        res.writeHead(fault.status, { "content-type": "text/html" });
+        res.end(html);
+        return true;
+      }
+      case "hang":
+        return true;
+      case "hang-after-headers":
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+        res.write('{"secrets":[');
+        return true;
+      case "non-json":
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end("<!doctype html><html><body>Sign in to continue</body></html>");
+        return true;
+      case "rate-limit":
+        sendJson(res, 429, errorBody(429, "RateLimitExceeded", "Rate limit exceeded. Please try again in 60 seconds"));
+        return true;
+    }
+  }
+
+  private login(bodyText: string) {
+    let body: unknown;
+    try {
+      body = JSON.parse(bodyText);
+    } catch {
+      throw new HttpError(400, "BadRequest", "Body is not valid JSON");
+    }
+    const { clientId, clientSecret } = (body ?? {}) as { clientId?: unknown; clientSecret?: unknown };
+    if (typeof clientId !== "string" || typeof clientSecret !== "string") {
+      throw new HttpError(422, "ValidationFailure", "validation failed", {
+        message: [{ code: "invalid_type", expected: "string", path: ["clientId"], message: "Required" }],
+      });
+    }
+    const identity = this.identities.find(
+      (i) => i.clientId === clientId.trim() && i.clientSecret === clientSecret.trim(),
+    );
+    if (identity === undefined) throw new HttpError(401, "UnauthorizedError", "Invalid credentials");
+    const accessToken = `st.${randomBytes(24).toString("base64url")}`;
+    this.tokens.set(accessToken, identity);
+    return { accessToken, expiresIn: TOKEN_TTL, accessTokenMaxTTL: TOKEN_TTL, tokenType: "Bearer" };
+  }
+
+  private list(authorization: string | undefined, query: URLSearchParams) {
+    if (authorization === undefined) throw new HttpError(401, "UnauthorizedError", "Token missing");
+    const identity = this.tokens.get(authorization.replace(/^Bearer /, ""));
+    if (identity === undefined) throw new HttpError(403, "TokenError", "Invalid token");
+    for (const key of ["viewSecretValue", "expandSecretReferences", "recursive", "include_imports"]) {
+      const value = query.get(key);
+      if (value !== null && value !== "true" && value !== "false") {
+        throw new HttpError(422, "ValidationFailure", "validation failed", {
+          message: [
+            { code: "invalid_enum_value", options: ["true", "false"], path: [key], message: "Invalid enum value" },
+          ],
+        });
+      }
+    }
+    const projectId = query.get("workspaceId");
+    const environment = query.get("environment");
+    if (!projectId) throw new HttpError(400, "BadRequest", "You must provide projectSlug or workspaceId");
+    if (!environment) throw new HttpError(400, "BadRequest", "Missing project id or environment");
+    const project = this.projects[projectId];
+    if (project === undefined) throw new HttpError(404, "NotFound", `Project with ID '${projectId}' not found`);
+    const path = normalizePath(query.get("secretPath") ?? undefined);
+    const allowed = identity.grants.some(
+      (g) => g.projectId === projectId && g.environment === environment && pathAllowed(g.paths, path),
+    );
+    if (!allowed) {
+      throw new HttpError(403, "PermissionDenied", "You are not allowed to readValue on secrets", {
+        details: [{ action: "readValue", subject: "secrets", conditions: { environment, secretPath: path } }],
+      });
+    }
+    const folder = project[environment]?.[path];
+    if (folder === undefined) {
+      throw new HttpError(
+        404,
+        "NotFound",
+        `Folder with path '${path}' in environment '${environment}' was not found. Please ensure the environment slug and secret path is correct.`,
+      );
+    }
+    const viewSecretValue = query.get("viewSecretValue") !== "false";
+    const now = new Date().toISOString();
+    const secrets = folder.map((secret) => {
+      const hidden = !viewSecretValue || secret.valueHidden === true;
+      return {
+        id: randomUUID(),
+        _id: randomUUID(),
+        workspace: projectId,
+        environment,
+        version: 1,
+        type: secret.type ?? "shared",
+        secretKey: secret.key,
+        secretValue: hidden ? HIDDEN_VALUE : secret.value,
+        secretComment: secret.comment ?? "",
+        secretReminderNote: null,
+        secretReminderRepeatDays: null,
+        skipMultilineEncoding: false,
+        createdAt: now,
+        updatedAt: now,
+        actor: null,
+        isRotatedSecret: false,
+        rotationId: null,
+        secretPath: path,
+        secretValueHidden: hidden,
+        secretMetadata: [],
+        tags: [],
+      };
+    });
+    return { secrets, imports: [] };
+  }
+}
