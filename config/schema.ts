@@ -109,7 +109,7 @@ export const ProxmoxSchema = z.strictObject({
   insecureSkipTlsVerify: z.boolean().default(false),
   /** The Proxmox nodes the castle may place VMs on. Every node's `proxmoxNode` must be one of these. */
   nodes: z.array(dnsLabel("Proxmox node name")).min(1),
-  /** Datastore that receives the Talos disk image (content type `import` or `iso`). Default `local`. */
+  /** Datastore that receives the Talos disk image; it must allow the `import` content type. Default `local`. */
   imageDatastore: z.string().min(1).default("local"),
   /** Whether `imageDatastore` is shared by all Proxmox nodes (then the image is downloaded once). Default false. */
   imageDatastoreShared: z.boolean().default(false),

@@ -429,7 +429,7 @@ export function proxmoxNodesIssues(args: ProxmoxNodesPlainArgs): string[] {
     );
     need(
       Number.isInteger(node.diskGiB) && node.diskGiB >= 10,
-      `${who}: diskGiB ${node.diskGiB} must be a whole number ≥ 10`,
+      `${who}: diskGiB ${node.diskGiB} must be a whole number ≥ 10 (the Talos image alone is 8 GiB)`,
     );
     need(
       node.role === "controlPlane" || node.role === "worker",

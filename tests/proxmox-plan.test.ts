@@ -374,7 +374,7 @@ describe("proxmoxNodesIssues", () => {
       args: withNode(0, { vmId: 99, diskGiB: 4 }),
       expected: [
         "node blue-cp-1: vmId 99 must be an integer from 100 to 999999999",
-        "node blue-cp-1: diskGiB 4 must be a whole number ≥ 10",
+        "node blue-cp-1: diskGiB 4 must be a whole number ≥ 10 (the Talos image alone is 8 GiB)",
       ],
     },
     {
