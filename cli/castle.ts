@@ -2,18 +2,21 @@
  * `npx castle <command> <stack>`: the castle's own tools, usable without the Pulumi CLI.
  */
 import { check } from "./check";
+import { type CliIo, doctor } from "./doctor";
 import { automationOperations, recreate, terminalAsk } from "./recreate";
 
 const USAGE = `usage: castle <command> <stack>
 
 commands:
   check <stack>     validate Pulumi.<stack>.yaml and the cross-stack rules (no credentials needed)
-  recreate <stack>  pulumi destroy, then pulumi up (asks for the stack name; --yes to skip)`;
+  recreate <stack>  pulumi destroy, then pulumi up (asks for the stack name; --yes to skip)
+  doctor <stack>    check, then fetch and validate the stack's secrets from Infisical (needs
+                    INFISICAL_CLIENT_ID / INFISICAL_CLIENT_SECRET; never prints a value)`;
 
-export async function main(argv: string[], projectDir = process.cwd()): Promise<number> {
+export async function main(argv: string[], projectDir = process.cwd(), io: Partial<CliIo> = {}): Promise<number> {
   const flags = argv.filter((a) => a.startsWith("--"));
   const [command, stack] = argv.filter((a) => !a.startsWith("--"));
-  const out = (line: string) => console.log(line);
+  const out = io.out ?? ((line: string) => console.log(line));
   if (command === undefined || command === "help" || flags.includes("--help")) {
     out(USAGE);
     return command === undefined ? 2 : 0;
@@ -31,6 +34,12 @@ export async function main(argv: string[], projectDir = process.cwd()): Promise<
         err: (line) => console.error(line),
         ask: terminalAsk(),
         now: () => performance.now(),
+      });
+    case "doctor":
+      return doctor(projectDir, stack, {
+        out,
+        err: io.err ?? ((line) => console.error(line)),
+        env: io.env ?? process.env,
       });
     default:
       console.error(`castle: unknown command "${command}"\n\n${USAGE}`);

@@ -327,7 +327,7 @@ function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
       return failure(
         ctx,
         "credentials",
-        `Infisical rejected the machine identity while ${doing} (${reply(status)})`,
+        `the machine identity was rejected while ${doing} (${reply(status)})`,
         `check ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
         status,
       );
