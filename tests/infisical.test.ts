@@ -211,11 +211,10 @@ describe("fetchCastleSecrets against the stand-in", () => {
   ] as const) {
     it(`404: unknown ${what}`, async () => {
       const server = await standIn();
-      server.identities = [{ ...IDENTITY, grants: [{ projectId: "*", environment: "*", paths: ["/**"] }] }];
-      // The stand-in checks grants literally: open them up for this case.
       const settings = settingsFor(server.siteUrl, overrides);
-      server.identities[0].grants = [
-        { projectId: settings.projectId, environment: settings.environment, paths: ["/**"] },
+      // Grant access to what is asked for, so the answer is the 404 and not a 403.
+      server.identities = [
+        { ...IDENTITY, grants: [{ projectId: settings.projectId, environment: settings.environment, paths: ["/**"] }] },
       ];
       const error = await expectFailure(
         fetchCastleSecrets(settings, credentials),
