@@ -1,0 +1,298 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import * as talos from "../lib/talos";
+import { renderNodePatches } from "../lib/talos-patches";
+
+export type TalosNodeRole = "controlPlane" | "worker";
+
+/** One node of the cluster, as TalosCluster configures it. */
+export interface TalosClusterNode {
+  /** Hostname, a DNS label unique in the cluster; also the stable key of the node's child names. */
+  hostname: string;
+  /** Static IPv4 address inside `network.cidr`: the Talos API endpoint of the node. */
+  ip: string;
+  /** `controlPlane` or `worker`. The first control plane in `nodes` is the one bootstrapped. */
+  role: TalosNodeRole;
+  /** The node's VM: its configuration is applied only once this resource exists. */
+  vm: pulumi.Resource;
+}
+
+/** The node network, shared by all nodes. */
+export interface TalosClusterNetwork {
+  /** Node subnet in CIDR form, e.g. `10.10.20.0/24`. */
+  cidr: string;
+  /** Default gateway, inside the subnet. */
+  gateway: string;
+  /** DNS resolvers, at least one. */
+  dns: string[];
+  /** Kubernetes API VIP (Talos Layer 2 VIP on the control planes), inside the subnet, not a node address. */
+  vip: string;
+}
+
+/** What the cluster's outputs say about a node: no resources, no secrets. */
+export interface TalosNodeInfo {
+  /** Hostname. */
+  hostname: string;
+  /** IPv4 address. */
+  ip: string;
+  /** `controlPlane` or `worker`. */
+  role: TalosNodeRole;
+}
+
+export interface TalosClusterArgs {
+  /** Cluster name (a DNS label): the Kubernetes cluster name and the talosconfig context. */
+  clusterName: string;
+  /** Kubernetes API endpoint, `https://<vip>:6443`: used in the machine configs and the kubeconfig only. */
+  clusterEndpoint: string;
+  /** Talos release installed on the nodes, e.g. `v1.13.9`; the installer image must carry this tag. */
+  talosVersion: string;
+  /** Machine-config version contract, e.g. `v1.13`; fixed for the life of the cluster (changing it regenerates the secrets). */
+  contract: string;
+  /** Kubernetes version without a leading v, e.g. `1.36.3`. */
+  kubernetesVersion: string;
+  /** Install disk as the VMs present it, e.g. `/dev/sda`. */
+  installDisk: string;
+  /** Installer image, e.g. `factory.talos.dev/nocloud-installer/<schematic id>:v1.13.9` (keeps the guest agent). */
+  installerImage: pulumi.Input<string>;
+  /** Node network: subnet, gateway, resolvers, API VIP. */
+  network: TalosClusterNetwork;
+  /** Every node, control planes and workers; at least one control plane. */
+  nodes: TalosClusterNode[];
+  /** Extra config patches for control planes only, e.g. the secretbox patch; default none. */
+  controlPlanePatches?: pulumi.Input<string>[];
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function isIPv4(value: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(value);
+}
+
+/**
+ * Everything wrong with the arguments, each naming the field (and the node), or an empty list.
+ * Pure: the component throws with this list before creating anything.
+ */
+export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
+  const problems: string[] = [];
+  if (!DNS_LABEL.test(args.clusterName)) {
+    problems.push(`clusterName "${args.clusterName}" must be a DNS label (lower-case letters, digits, '-')`);
+  }
+  let endpoint: URL | undefined;
+  try {
+    endpoint = new URL(args.clusterEndpoint);
+  } catch {
+    problems.push(`clusterEndpoint "${args.clusterEndpoint}" must be a URL such as https://10.10.20.5:6443`);
+  }
+  if (endpoint && (endpoint.protocol !== "https:" || endpoint.port === "" || endpoint.pathname !== "/")) {
+    problems.push(
+      `clusterEndpoint "${args.clusterEndpoint}" must be https://<vip or name>:<port>, e.g. https://10.10.20.5:6443`,
+    );
+  }
+  const version = /^v(\d+)\.(\d+)\.(\d+)$/.exec(args.talosVersion);
+  if (!version) problems.push(`talosVersion "${args.talosVersion}" must be a Talos release such as v1.13.9`);
+  const contract = /^v(\d+)\.(\d+)$/.exec(args.contract);
+  if (!contract) problems.push(`contract "${args.contract}" must be a Talos minor version such as v1.13`);
+  if (version && contract) {
+    const newer =
+      Number(contract[1]) > Number(version[1]) ||
+      (Number(contract[1]) === Number(version[1]) && Number(contract[2]) > Number(version[2]));
+    if (newer) problems.push(`contract ${args.contract} is newer than talosVersion ${args.talosVersion}`);
+  }
+  if (!/^\d+\.\d+\.\d+$/.test(args.kubernetesVersion)) {
+    problems.push(`kubernetesVersion "${args.kubernetesVersion}" must be a version such as 1.36.3 (no leading v)`);
+  }
+  if (!/^\/dev\/\S+$/.test(args.installDisk)) {
+    problems.push(`installDisk "${args.installDisk}" must be a device path such as /dev/sda`);
+  }
+  if (typeof args.installerImage === "string" && !args.installerImage.endsWith(`:${args.talosVersion}`)) {
+    problems.push(`installerImage "${args.installerImage}" must be tagged with talosVersion ${args.talosVersion}`);
+  }
+
+  const { network } = args;
+  let subnet: [ipaddr.IPv4, number] | undefined;
+  try {
+    subnet = ipaddr.IPv4.parseCIDR(network.cidr);
+  } catch {
+    problems.push(`network.cidr "${network.cidr}" must be an IPv4 CIDR such as 10.10.20.0/24`);
+  }
+  const inSubnet = (ip: string) => !subnet || ipaddr.IPv4.parse(ip).match(subnet);
+  const address = (field: string, ip: string) => {
+    if (!isIPv4(ip)) {
+      problems.push(`${field} "${ip}" must be an IPv4 address`);
+      return false;
+    }
+    return true;
+  };
+  if (address("network.gateway", network.gateway) && !inSubnet(network.gateway)) {
+    problems.push(`network.gateway ${network.gateway} is outside network.cidr ${network.cidr}`);
+  }
+  if (address("network.vip", network.vip) && !inSubnet(network.vip)) {
+    problems.push(`network.vip ${network.vip} is outside network.cidr ${network.cidr}`);
+  }
+  if (network.vip === network.gateway) problems.push(`network.vip ${network.vip} is the gateway`);
+  if (network.dns.length === 0) problems.push("network.dns must list at least one resolver");
+  for (const [i, ip] of network.dns.entries()) address(`network.dns[${i}]`, ip);
+
+  if (args.nodes.length === 0) problems.push("nodes is empty: a cluster needs at least one control plane");
+  else if (!args.nodes.some((n) => n.role === "controlPlane")) {
+    problems.push("nodes has no control plane: at least one node must have role controlPlane");
+  }
+  const hostnames = new Map<string, number>();
+  const ips = new Map<string, string>();
+  for (const node of args.nodes) {
+    const where = `node ${node.hostname}`;
+    if (!DNS_LABEL.test(node.hostname)) problems.push(`node hostname "${node.hostname}" must be a DNS label`);
+    hostnames.set(node.hostname, (hostnames.get(node.hostname) ?? 0) + 1);
+    if (node.role !== "controlPlane" && node.role !== "worker") {
+      problems.push(`${where}: role "${String(node.role)}" must be controlPlane or worker`);
+    }
+    if (!node.vm) problems.push(`${where}: vm is missing (the node's VM resource)`);
+    if (!address(`${where}: ip`, node.ip)) continue;
+    if (!inSubnet(node.ip)) problems.push(`${where}: ip ${node.ip} is outside network.cidr ${network.cidr}`);
+    if (node.ip === network.vip)
+      problems.push(`${where}: ip ${node.ip} is the VIP; the VIP must not be a node address`);
+    if (node.ip === network.gateway) problems.push(`${where}: ip ${node.ip} is the gateway`);
+    const other = ips.get(node.ip);
+    if (other !== undefined) problems.push(`${where}: ip ${node.ip} is also the ip of node ${other}`);
+    else ips.set(node.ip, node.hostname);
+  }
+  for (const [hostname, count] of hostnames) {
+    if (count > 1) problems.push(`hostname ${hostname} is used by ${count} nodes`);
+  }
+  return problems;
+}
+
+/**
+ * A Talos Kubernetes cluster on nodes that already exist (their VMs): the machine secrets, one
+ * machine configuration per node, applied to each node in parallel, the etcd bootstrap of the first
+ * control plane, the admin kubeconfig and a health check of every node.
+ *
+ * Owns the Talos side only: not the VMs (ProxmoxNodes), not the encryption key (SecretboxEncryption
+ * gives its patch in `controlPlanePatches`), not the provider (given through `opts`).
+ *
+ * The Talos API is always reached on node addresses: the VIP is held through an etcd election, so
+ * it comes up only after bootstrap, and it is used in the Kubernetes endpoint alone.
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+  /** Admin kubeconfig (secret). Resolves only after the health check passed, so a k8s.Provider built on it waits for a healthy cluster. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** talosconfig for talosctl: endpoints are the control-plane addresses (secret). */
+  public readonly talosconfig: pulumi.Output<string>;
+  /** The machine secrets bundle (secret). */
+  public readonly machineSecrets: pulumi.Output<talos.types.MachineSecrets>;
+  /** The Talos API client configuration (secret). */
+  public readonly clientConfiguration: pulumi.Output<talos.types.ClientConfiguration>;
+  /** The Kubernetes API endpoint (not secret). */
+  public readonly endpoint: pulumi.Output<string>;
+  /** Hostname, address and role of every node (not secret). */
+  public readonly nodes: pulumi.Output<TalosNodeInfo[]>;
+
+  constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before super(): bad arguments register nothing, not even the component.
+    const problems = talosClusterArgsProblems(args);
+    if (problems.length > 0) {
+      throw new Error(`TalosCluster "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
+    }
+    super("castle:index:TalosCluster", name, {}, opts);
+
+    const controlPlanes = args.nodes.filter((n) => n.role === "controlPlane");
+    const workers = args.nodes.filter((n) => n.role === "worker");
+    const first = controlPlanes[0] as TalosClusterNode;
+    const controlPlaneIps = controlPlanes.map((n) => n.ip);
+
+    const secrets = new talos.machine.Secrets(`${name}-secrets`, { talosVersion: args.contract }, { parent: this });
+    const clientConfiguration = secrets.clientConfiguration;
+
+    // One configuration per node rather than per role: hostname and address are in the generated
+    // config itself, so what is applied to a node is exactly one invoke's output (and what
+    // `castle render` shows), and a patch Talos refuses fails before anything is applied.
+    // Generation is local to the provider (no network), so N invokes cost little.
+    const applies = new Map<string, talos.machine.ConfigurationApply>();
+    for (const node of args.nodes) {
+      const nodePatches = pulumi
+        .output(args.installerImage)
+        .apply((installerImage) =>
+          renderNodePatches(node, { installDisk: args.installDisk, installerImage, network: args.network }),
+        );
+      const extra = node.role === "controlPlane" ? (args.controlPlanePatches ?? []) : [];
+      const configPatches = pulumi
+        .all([nodePatches, ...extra])
+        .apply(([patches, ...more]) => [...(patches as string[]), ...(more as string[])]);
+      const config = talos.machine.getConfigurationOutput(
+        {
+          clusterName: args.clusterName,
+          clusterEndpoint: args.clusterEndpoint,
+          machineSecrets: secrets.machineSecrets,
+          machineType: node.role === "controlPlane" ? "controlplane" : "worker",
+          talosVersion: args.contract,
+          kubernetesVersion: args.kubernetesVersion,
+          configPatches,
+          docs: false,
+          examples: false,
+        },
+        { parent: this },
+      );
+      applies.set(
+        node.hostname,
+        new talos.machine.ConfigurationApply(
+          `${name}-${node.hostname}`,
+          {
+            node: node.ip,
+            clientConfiguration,
+            machineConfigurationInput: config.machineConfiguration,
+          },
+          { parent: this, dependsOn: [node.vm] },
+        ),
+      );
+    }
+
+    // Bootstrap etcd once, on the first control plane's own address (the VIP does not exist yet).
+    const bootstrap = new talos.machine.Bootstrap(
+      `${name}-bootstrap`,
+      { node: first.ip, clientConfiguration },
+      { parent: this, dependsOn: [applies.get(first.hostname) as pulumi.Resource] },
+    );
+
+    const kubeconfig = new talos.cluster.Kubeconfig(
+      `${name}-kubeconfig`,
+      { node: first.ip, clientConfiguration },
+      { parent: this, dependsOn: [bootstrap] },
+    );
+
+    const health = talos.cluster.getHealthOutput(
+      {
+        clientConfiguration,
+        controlPlaneNodes: controlPlaneIps,
+        workerNodes: workers.map((n) => n.ip),
+        endpoints: controlPlaneIps,
+      },
+      { parent: this, dependsOn: [kubeconfig, ...applies.values()] },
+    );
+
+    const talosconfig = talos.client.getConfigurationOutput(
+      {
+        clusterName: args.clusterName,
+        clientConfiguration,
+        endpoints: controlPlaneIps,
+        nodes: args.nodes.map((n) => n.ip),
+      },
+      { parent: this },
+    );
+
+    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw));
+    this.talosconfig = pulumi.secret(talosconfig.talosConfig);
+    this.machineSecrets = pulumi.secret(secrets.machineSecrets);
+    this.clientConfiguration = pulumi.secret(clientConfiguration);
+    this.endpoint = pulumi.output(args.clusterEndpoint);
+    this.nodes = pulumi.output(args.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })));
+
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      talosconfig: this.talosconfig,
+      machineSecrets: this.machineSecrets,
+      clientConfiguration: this.clientConfiguration,
+      endpoint: this.endpoint,
+      nodes: this.nodes,
+    });
+  }
+}
