@@ -186,6 +186,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
   /** Hostname, address and role of every node (not secret). */
   public readonly nodes: pulumi.Output<TalosNodeInfo[]>;
+  /** `true` once the health check passed (not secret); never resolves when it fails. */
+  public readonly healthy: pulumi.Output<boolean>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super(): bad arguments register nothing, not even the component.
@@ -285,6 +287,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     this.clientConfiguration = pulumi.secret(clientConfiguration);
     this.endpoint = pulumi.output(args.clusterEndpoint);
     this.nodes = pulumi.output(args.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })));
+    // The health result is secret only because its inputs carry the client key; `true` reveals nothing.
+    this.healthy = pulumi.unsecret(health.id.apply(() => true));
 
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
@@ -293,6 +297,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       clientConfiguration: this.clientConfiguration,
       endpoint: this.endpoint,
       nodes: this.nodes,
+      healthy: this.healthy,
     });
   }
 }

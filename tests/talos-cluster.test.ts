@@ -257,6 +257,8 @@ describe("TalosCluster", () => {
     assert.equal(await pulumi.isSecret(cluster.clientConfiguration), true);
     assert.equal(await pulumi.isSecret(cluster.endpoint), false);
     assert.equal(await pulumi.isSecret(cluster.nodes), false);
+    assert.equal(await pulumi.isSecret(cluster.healthy), false);
+    assert.equal(await resolved(cluster.healthy), true);
     assert.equal(await resolved(cluster.talosconfig), "context: castle\n");
     assert.deepEqual(await resolved(cluster.clientConfiguration), CLIENT);
     assert.equal(await resolved(cluster.endpoint), "https://10.10.20.5:6443");
