@@ -10,6 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface RecordedResource {
+  /** Order in which the mock saw this registration, shared with invokes. */
+  seq: number;
   urn: string;
   type: string;
   name: string;
@@ -25,6 +27,8 @@ export interface RecordedResource {
 }
 
 export interface RecordedInvoke {
+  /** Order in which the mock saw this invoke, shared with resources. */
+  seq: number;
   token: string;
   inputs: Record<string, unknown>;
 }
@@ -44,6 +48,8 @@ export interface MockOptions {
   invokes?: Record<string, InvokeFn>;
   /** Extra state per resource type token, merged over the inputs. */
   states?: Record<string, StateFn>;
+  /** Resource ID per type token. Default `<name>-id`. */
+  ids?: Record<string, (args: pulumi.runtime.MockResourceArgs) => string>;
   /** Called before a resource or invoke answers, e.g. to model latency. */
   delay?: (kind: "resource" | "invoke", token: string) => Promise<void> | void;
 }
@@ -116,6 +122,7 @@ export function startMocks(options: MockOptions = {}): Harness {
   const resources: RecordedResource[] = [];
   const invokes: RecordedInvoke[] = [];
   const unexpectedInvokes: string[] = [];
+  let seq = 0;
   const pending = new Map<string, { parent?: string; dependencies: string[]; custom: boolean; provider?: string }>();
 
   if (options.config) pulumi.runtime.setAllConfig(options.config);
@@ -123,11 +130,11 @@ export function startMocks(options: MockOptions = {}): Harness {
   pulumi.runtime.setMocks(
     {
       async newResource(args) {
-        await options.delay?.("resource", args.type);
         const key = `${args.type}::${args.name}`;
         const meta = pending.get(key);
         const urn = `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`;
         resources.push({
+          seq: seq++,
           urn,
           type: args.type,
           name: args.name,
@@ -137,12 +144,14 @@ export function startMocks(options: MockOptions = {}): Harness {
           provider: meta?.provider,
           inputs: args.inputs,
         });
+        await options.delay?.("resource", args.type);
         const extra = options.states?.[args.type]?.(args) ?? {};
-        return { id: args.custom === false ? "" : `${args.name}-id`, state: { ...args.inputs, ...extra } };
+        const id = options.ids?.[args.type]?.(args) ?? `${args.name}-id`;
+        return { id: args.custom === false ? "" : id, state: { ...args.inputs, ...extra } };
       },
       async call(args) {
+        invokes.push({ seq: seq++, token: args.token, inputs: args.inputs });
         await options.delay?.("invoke", args.token);
-        invokes.push({ token: args.token, inputs: args.inputs });
         const fn = options.invokes?.[args.token];
         if (!fn) {
           // The SDK drops this message on its way back to the caller, so it is also kept for assertions.
@@ -155,6 +164,7 @@ export function startMocks(options: MockOptions = {}): Harness {
     project,
     stack,
     options.preview ?? false,
+    "organization", // what a DIY backend calls every stack's organization
   );
 
   // Capture what the mock's newResource does not see: parent, dependencies, provider.

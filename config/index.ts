@@ -1,0 +1,64 @@
+/**
+ * Everything the program needs before it touches a resource: the validated stack configuration, the
+ * secrets from Infisical (wrapped in `pulumi.secret`), and the guard rails. This is the only module the
+ * composition root reads configuration through; on any problem it throws before a resource exists.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { secretboxKeyFingerprint } from "../lib/secretbox";
+import {
+  CastleGuardError,
+  enforceGuards,
+  type GuardedValues,
+  previousGuardedValues,
+  sharedIdentityProblem,
+} from "./guards";
+import { credentialsFromEnv, fetchCastleSecrets } from "./infisical";
+import { loadCastleConfig } from "./pulumi-config";
+import type { CastleConfig } from "./schema";
+import { asPulumiSecrets, type CastleSecrets } from "./secrets";
+
+/** What the composition root builds the castle from. */
+export interface CastleInputs {
+  stack: string;
+  config: CastleConfig;
+  /** Every secret, as secret Outputs. */
+  secrets: CastleSecrets;
+  /** Non-secret values the guard rails compare run to run; exported as stack outputs. */
+  guarded: GuardedValues;
+}
+
+export interface LoadOptions {
+  /** Environment holding the Infisical credentials. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory holding the project's stack files (cross-stack rules). Default: the working directory. */
+  projectDir?: string;
+}
+
+/** Reads config, fetches secrets, applies the guard rails. Throws before anything is created. */
+export async function loadCastle(options: LoadOptions = {}): Promise<CastleInputs> {
+  const stack = pulumi.getStack();
+  const config = loadCastleConfig(options.projectDir);
+  const credentials = credentialsFromEnv(options.env);
+  const values = await fetchCastleSecrets(config.infisical, credentials);
+
+  const shared = sharedIdentityProblem(
+    stack,
+    credentials.clientId,
+    values.esoClientId,
+    config.guards.allowSharedInfisicalIdentity,
+  );
+  if (shared) throw new CastleGuardError(shared);
+
+  const guarded: GuardedValues = {
+    fingerprint: secretboxKeyFingerprint(values.secretboxKey),
+    contract: config.talos.contract,
+  };
+  enforceGuards(stack, await previousGuardedValues(), guarded);
+
+  if (config.proxmox.insecureSkipTlsVerify) {
+    pulumi.log.warn(
+      `stack "${stack}": TLS verification of the Proxmox API (${config.proxmox.endpoint}) is OFF (castle:proxmox.insecureSkipTlsVerify). The API token travels to whoever answers; turn it back on once the node has a trusted certificate.`,
+    );
+  }
+  return { stack, config, secrets: asPulumiSecrets(values), guarded };
+}

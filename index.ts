@@ -1,0 +1,125 @@
+/**
+ * Ephemeral Castle: config -> providers -> components -> outputs.
+ *
+ * Pulumi calls the exported function with no argument: the stack's configuration and secrets are then
+ * read through config/ (Pulumi config, Infisical, guard rails) before any resource exists. `castle render`
+ * and the tests call it with ready inputs instead.
+ */
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ExternalSecrets } from "./components/external-secrets";
+import { InfisicalStore } from "./components/infisical-store";
+import { ProxmoxNodes } from "./components/proxmox-nodes";
+import { SecretboxEncryption } from "./components/secretbox-encryption";
+import { TalosCluster } from "./components/talos-cluster";
+import { GUARDED_OUTPUTS } from "./config/guards";
+import { type CastleInputs, loadCastle } from "./config/index";
+import { schematicYaml } from "./lib/proxmox-plan";
+import * as talos from "./lib/talos";
+
+async function castle(inputs?: CastleInputs) {
+  const { config, secrets, guarded } = inputs ?? (await loadCastle());
+  const { network } = config;
+  const nodes = [
+    ...config.controlPlanes.map((node) => ({ ...node, role: "controlPlane" as const })),
+    ...config.workers.map((node) => ({ ...node, role: "worker" as const })),
+  ];
+
+  // Providers
+  const proxmoxProvider = new proxmox.Provider("proxmox", {
+    endpoint: config.proxmox.endpoint,
+    apiToken: pulumi.interpolate`${secrets.proxmoxTokenId}=${secrets.proxmoxTokenSecret}`,
+    insecure: config.proxmox.insecureSkipTlsVerify,
+  });
+
+  // The Talos image: an Image Factory schematic with the guest agent, and its nocloud disk image
+  const schematic = new talos.imageFactory.Schematic("talos-image", {
+    schematic: schematicYaml(config.talos.extensions),
+  });
+  const images = talos.imageFactory.getUrlsOutput({
+    talosVersion: config.talos.version,
+    schematicId: schematic.id,
+    platform: "nocloud",
+    architecture: config.talos.architecture,
+  });
+
+  // Components
+  const vms = new ProxmoxNodes(
+    "proxmox",
+    {
+      clusterName: config.clusterName,
+      talosVersion: config.talos.version,
+      architecture: config.talos.architecture,
+      schematicId: schematic.id,
+      diskImageUrl: images.urls.diskImage,
+      proxmoxNodes: config.proxmox.nodes,
+      imageDatastore: config.proxmox.imageDatastore,
+      imageDatastoreShared: config.proxmox.imageDatastoreShared,
+      vmDatastore: config.proxmox.vmDatastore,
+      bridge: config.proxmox.bridge,
+      vlanId: config.proxmox.vlanId,
+      cpuType: config.proxmox.cpuType,
+      cidr: network.cidr,
+      gateway: network.gateway,
+      dnsServers: network.dns,
+      nodes,
+    },
+    { provider: proxmoxProvider },
+  );
+
+  const secretbox = new SecretboxEncryption("secretbox", { key: secrets.secretboxKey });
+
+  const cluster = new TalosCluster("talos", {
+    clusterName: config.clusterName,
+    clusterEndpoint: `https://${network.vip}:6443`,
+    talosVersion: config.talos.version,
+    contract: config.talos.contract,
+    kubernetesVersion: config.kubernetesVersion,
+    installDisk: config.talos.installDisk,
+    installerImage: images.urls.installer,
+    network: { cidr: network.cidr, gateway: network.gateway, dns: network.dns, vip: network.vip },
+    nodes: nodes.map((node) => ({ hostname: node.hostname, ip: node.ip, role: node.role, vm: vms.vms[node.hostname] })),
+    controlPlanePatches: [secretbox.configPatch],
+  });
+
+  // Kubernetes, reachable only once the cluster passed its health check
+  const kubernetes = new k8s.Provider("kubernetes", { kubeconfig: cluster.kubeconfig });
+
+  const eso = new ExternalSecrets(
+    "external-secrets",
+    { namespace: config.eso.namespace, chartVersion: config.eso.chartVersion },
+    { provider: kubernetes },
+  );
+
+  const store = new InfisicalStore(
+    "infisical",
+    {
+      namespace: config.eso.namespace,
+      storeName: config.eso.storeName,
+      hostAPI: config.infisical.siteUrl,
+      projectSlug: config.infisical.projectSlug,
+      environmentSlug: config.infisical.environment,
+      secretsPath: config.infisical.secretPath,
+      allowedNamespaces: config.eso.allowedNamespaces,
+      clientId: secrets.esoClientId,
+      clientSecret: secrets.esoClientSecret,
+      externalSecrets: config.eso.externalSecrets,
+    },
+    { provider: kubernetes, dependsOn: [eso.release] },
+  );
+
+  // Outputs
+  return {
+    endpoint: cluster.endpoint,
+    nodes: vms.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })),
+    [GUARDED_OUTPUTS.fingerprint]: secretbox.fingerprint,
+    [GUARDED_OUTPUTS.contract]: guarded.contract,
+    clusterHealthy: cluster.healthy,
+    storeName: store.storeName,
+    kubeconfig: cluster.kubeconfig,
+    talosconfig: cluster.talosconfig,
+  };
+}
+
+export = castle;

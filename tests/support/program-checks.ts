@@ -1,0 +1,177 @@
+/**
+ * Assertions shared by the whole-program tests of each stack: the expected resource set, the order
+ * that matters, and that every value from Infisical reaches resources and outputs only as a secret.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackFile } from "../../config/load";
+import { plaintextOccurrences, resolved } from "../../lib/mock-runtime";
+import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
+
+const T = {
+  stackRef: "pulumi:pulumi:StackReference",
+  proxmoxProvider: "pulumi:providers:proxmoxve",
+  k8sProvider: "pulumi:providers:kubernetes",
+  schematic: "talos:imageFactory/schematic:Schematic",
+  proxmoxNodes: "castle:index:ProxmoxNodes",
+  image: "proxmoxve:download/file:File",
+  vm: "proxmoxve:index/vmLegacy:VmLegacy",
+  secretbox: "castle:index:SecretboxEncryption",
+  talosCluster: "castle:index:TalosCluster",
+  machineSecrets: "talos:machine/secrets:Secrets",
+  apply: "talos:machine/configurationApply:ConfigurationApply",
+  bootstrap: "talos:machine/bootstrap:Bootstrap",
+  kubeconfig: "talos:cluster/kubeconfig:Kubeconfig",
+  eso: "castle:index:ExternalSecrets",
+  namespace: "kubernetes:core/v1:Namespace",
+  release: "kubernetes:helm.sh/v3:Release",
+  store: "castle:index:InfisicalStore",
+  secret: "kubernetes:core/v1:Secret",
+  clusterSecretStore: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+  externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+} as const;
+
+interface StackShape {
+  controlPlanes: { hostname: string; ip: string; proxmoxNode: string }[];
+  workers: { hostname: string; ip: string; proxmoxNode: string }[];
+  network: { vip: string };
+  eso: { externalSecrets: { name: string; namespace: string }[] };
+}
+
+/** Registers the whole-program tests of one stack. */
+export function wholeProgramTests(stack: string): void {
+  const shape = readStackFile(PROJECT_DIR, stack) as unknown as StackShape;
+  const nodes = [...shape.controlPlanes, ...shape.workers];
+  let run: ProgramRun;
+  const byName = (type: string) =>
+    run.harness
+      .ofType(type)
+      .map((r) => r.name)
+      .sort();
+
+  it(`runs the ${stack} program against the Infisical stand-in`, async () => {
+    run = await runProgram(stack);
+    assert.equal(run.error, undefined);
+    assert.deepEqual(run.harness.unexpectedInvokes, []);
+  });
+
+  it("registers exactly the expected resources", () => {
+    const counts = Object.fromEntries(Object.values(T).map((type) => [type, run.harness.ofType(type).length]));
+    const hosting = new Set(nodes.map((n) => n.proxmoxNode)).size;
+    assert.deepEqual(counts, {
+      [T.stackRef]: 1,
+      [T.proxmoxProvider]: 1,
+      [T.k8sProvider]: 1,
+      [T.schematic]: 1,
+      [T.proxmoxNodes]: 1,
+      [T.image]: hosting,
+      [T.vm]: nodes.length,
+      [T.secretbox]: 1,
+      [T.talosCluster]: 1,
+      [T.machineSecrets]: 1,
+      [T.apply]: nodes.length,
+      [T.bootstrap]: 1,
+      [T.kubeconfig]: 1,
+      [T.eso]: 1,
+      [T.namespace]: 1,
+      [T.release]: 1,
+      [T.store]: 1,
+      [T.secret]: 1,
+      [T.clusterSecretStore]: 1,
+      [T.externalSecret]: shape.eso.externalSecrets.length,
+    });
+    assert.equal(
+      run.harness.resources.length,
+      Object.values(counts).reduce((a, b) => a + b, 0),
+    );
+    assert.deepEqual(byName(T.vm), nodes.map((n) => `proxmox-${n.hostname}`).sort());
+    assert.deepEqual(byName(T.apply), nodes.map((n) => `talos-${n.hostname}`).sort());
+    for (const type of [T.vm, T.image]) {
+      for (const r of run.harness.ofType(type)) assert.equal(r.parent, `${T.proxmoxNodes}::proxmox`, r.name);
+    }
+    for (const type of [T.apply, T.bootstrap, T.kubeconfig, T.machineSecrets]) {
+      for (const r of run.harness.ofType(type)) assert.equal(r.parent, `${T.talosCluster}::talos`, r.name);
+    }
+  });
+
+  it("places each VM on the Proxmox node its config names, with its own static IP", () => {
+    for (const node of nodes) {
+      const vm = run.harness.get(T.vm, `proxmox-${node.hostname}`);
+      assert.equal(vm.inputs.nodeName, node.proxmoxNode);
+      assert.match(JSON.stringify(vm.inputs.initialization), new RegExp(`"address":"${node.ip}/\\d+"`));
+    }
+  });
+
+  it("orders: apply after its VM, bootstrap after the first control plane, ESO after health, store after ESO", () => {
+    for (const node of nodes) {
+      const apply = run.harness.get(T.apply, `talos-${node.hostname}`);
+      assert.ok(run.harness.dependsOn(apply, run.harness.get(T.vm, `proxmox-${node.hostname}`)), node.hostname);
+      assert.equal(apply.inputs.node, node.ip);
+    }
+    const first = shape.controlPlanes[0];
+    const bootstrap = run.harness.ofType(T.bootstrap)[0];
+    assert.equal(bootstrap.inputs.node, first.ip, "bootstrap on the first control plane's own IP");
+    assert.notEqual(bootstrap.inputs.node, shape.network.vip);
+    assert.ok(run.harness.dependsOn(bootstrap, run.harness.get(T.apply, `talos-${first.hostname}`)));
+
+    const health = run.harness.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth");
+    assert.ok(health, "a health check ran");
+    assert.ok(!JSON.stringify(health.inputs).includes(`"${shape.network.vip}"`), "health uses node IPs, not the VIP");
+    const kubernetes = run.harness.ofType(T.k8sProvider)[0];
+    assert.ok(kubernetes.seq > health.seq, "the Kubernetes provider is configured only after the health check");
+    const release = run.harness.ofType(T.release)[0];
+    assert.ok(release.seq > health.seq);
+    assert.ok(release.provider?.startsWith(`${kubernetes.urn}::`), "the release uses the castle's Kubernetes provider");
+    const store = run.harness.ofType(T.clusterSecretStore)[0];
+    assert.ok(run.harness.dependsOn(store, release), "the store waits for the ESO release");
+  });
+
+  it("reads Infisical with exactly two requests: login and one list", () => {
+    assert.deepEqual(
+      run.standIn.requests.map((r) => `${r.method} ${r.path}`),
+      ["POST /api/v1/auth/universal-auth/login", "GET /api/v3/secrets/raw"],
+    );
+  });
+
+  it("lets every value from Infisical reach resources only as a secret", () => {
+    for (const sentinel of run.sentinels) {
+      for (const resource of run.harness.resources) {
+        assert.deepEqual(
+          plaintextOccurrences(resource.inputs, sentinel),
+          [],
+          `${resource.type} ${resource.name} holds a secret value in plaintext`,
+        );
+      }
+      // Invoke arguments are not checked: the SDK sends them to the provider unmarked (they are never
+      // stored in state) and marks the result secret when an argument was; what the results feed is a
+      // resource input, checked above.
+    }
+    // And the values did arrive where they are needed (so the check above is not vacuous).
+    const credentials = run.harness.ofType(T.secret)[0];
+    assert.ok(JSON.stringify(credentials.inputs).includes(run.sentinels[4]), "ESO client secret reached its Secret");
+    const provider = run.harness.ofType(T.proxmoxProvider)[0];
+    assert.ok(JSON.stringify(provider.inputs).includes(run.sentinels[2]), "Proxmox token reached the provider");
+  });
+
+  it("keeps every output that grants access secret, and no secret in a plain output or a log line", async () => {
+    const outputs = run.outputs as Record<string, pulumi.Output<unknown>>;
+    for (const name of ["kubeconfig", "talosconfig"]) assert.equal(await pulumi.isSecret(outputs[name]), true, name);
+    for (const name of ["endpoint", "secretboxKeyFingerprint", "storeName", "clusterHealthy"]) {
+      assert.equal(await pulumi.isSecret(pulumi.output(outputs[name])), false, name);
+    }
+    assert.equal(await resolved(outputs.endpoint), `https://${shape.network.vip}:6443`);
+    assert.match(String(await resolved(outputs.secretboxKeyFingerprint)), /^sha256:[0-9a-f]{16}$/);
+    const plain = JSON.stringify(
+      await Promise.all(
+        Object.entries(outputs)
+          .filter(([name]) => !["kubeconfig", "talosconfig"].includes(name))
+          .map(([, value]) => resolved(value)),
+      ),
+    );
+    for (const sentinel of run.sentinels) {
+      assert.ok(!plain.includes(sentinel), "a plain output holds a secret value");
+      assert.ok(!run.logs.join("\n").includes(sentinel), "a log line holds a secret value");
+    }
+  });
+}

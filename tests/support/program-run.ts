@@ -1,0 +1,116 @@
+/**
+ * Runs the whole castle program for a stack, as `pulumi up` would, under the mock runtime: the stack's
+ * own Pulumi.<stack>.yaml as Pulumi config, the Infisical stand-in serving sentinel secret values, and
+ * the offline provider model. Each call starts a fresh mock runtime.
+ */
+import path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { readStackFile } from "../../config/load";
+import { type Harness, settle, startMocks } from "../../lib/mock-runtime";
+import { offlineMocks } from "../../lib/offline-provider";
+import { InfisicalStandIn } from "./infisical-stand-in";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+
+/** Credentials of the program's own identity; the secret is a sentinel too. */
+export const PROGRAM_CLIENT_ID = "castle-program-identity";
+export const PROGRAM_CLIENT_SECRET = "SENTINEL-PROGRAM-CLIENT-SECRET-0b1f";
+
+/** Distinctive secret values per stack: none may ever appear outside a secret. */
+export function sentinelSecrets(stack: string): Record<string, string> {
+  return {
+    // 32 bytes, so the key is valid: "<stack>" padded with a marker that is easy to grep for.
+    TALOS_SECRETBOX_KEY: Buffer.from(`SENTINELKEY-${stack}-`.padEnd(32, "#").slice(0, 32)).toString("base64"),
+    PROXMOX_TOKEN_ID: `sentinel-${stack}@pve!castle`,
+    PROXMOX_TOKEN_SECRET: `SENTINEL-${stack}-PVE-TOKEN-SECRET`,
+    ESO_CLIENT_ID: `SENTINEL-${stack}-ESO-CLIENT-ID`,
+    ESO_CLIENT_SECRET: `SENTINEL-${stack}-ESO-CLIENT-SECRET`,
+  };
+}
+
+export interface ProgramRun {
+  harness: Harness;
+  outputs: Record<string, pulumi.Output<unknown> | unknown>;
+  standIn: InfisicalStandIn;
+  sentinels: string[];
+  /** Every line the program logged through the Pulumi log (warnings, errors). */
+  logs: string[];
+  /** What the program threw, if it stopped. */
+  error?: Error;
+}
+
+export interface RunOptions {
+  /** Secret values the stand-in serves. Default `sentinelSecrets(stack)`. */
+  values?: Record<string, string>;
+  /** The stack's previous outputs (what a running cluster reported last time). Default: none. */
+  previousOutputs?: Record<string, unknown>;
+  /** Changes to the raw `castle:` keys of the stack file. */
+  edit?: (raw: Record<string, unknown>) => void;
+}
+
+/** Stack config as Pulumi hands it to the program: `castle:<key>` -> string (JSON for objects). */
+export function pulumiConfigOf(raw: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [
+      `castle:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  const values = options.values ?? sentinelSecrets(stack);
+  const raw = readStackFile(PROJECT_DIR, stack);
+  options.edit?.(raw);
+  const infisical = raw.infisical as { projectId: string; environment: string; secretPath: string };
+  const standIn = new InfisicalStandIn({
+    identities: [
+      {
+        clientId: PROGRAM_CLIENT_ID,
+        clientSecret: PROGRAM_CLIENT_SECRET,
+        grants: [{ projectId: infisical.projectId, environment: infisical.environment, paths: [infisical.secretPath] }],
+      },
+    ],
+    projects: {
+      [infisical.projectId]: {
+        [infisical.environment]: {
+          [infisical.secretPath]: Object.entries(values).map(([key, value]) => ({ key, value })),
+        },
+      },
+    },
+  });
+  await standIn.start();
+  process.env.INFISICAL_CLIENT_ID = PROGRAM_CLIENT_ID;
+  process.env.INFISICAL_CLIENT_SECRET = PROGRAM_CLIENT_SECRET;
+  process.env.INFISICAL_SITE_URL = standIn.siteUrl;
+
+  const logs: string[] = [];
+  const harness = startMocks(
+    offlineMocks({
+      stack,
+      config: pulumiConfigOf(raw),
+      states: {
+        "pulumi:pulumi:StackReference": () => ({ outputs: options.previousOutputs ?? {}, secretOutputNames: [] }),
+      },
+    }),
+  );
+  // Without an engine, pulumi.log writes to the console: capture everything printed during the run.
+  const methods = ["log", "info", "warn", "error", "debug"] as const;
+  const original = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...args: unknown[]) => logs.push(args.map(String).join(" "));
+  const { default: castle } = await import("../../index");
+  const sentinels = [...Object.values(values), PROGRAM_CLIENT_SECRET];
+  try {
+    const outputs = await castle();
+    await settle();
+    return { harness, outputs, standIn, sentinels, logs };
+  } catch (error) {
+    await settle();
+    return { harness, outputs: {}, standIn, sentinels, logs, error: error as Error };
+  } finally {
+    methods.forEach((m, i) => {
+      console[m] = original[i];
+    });
+    await standIn.close();
+  }
+}
