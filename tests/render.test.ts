@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { parse, parseAllDocuments } from "yaml";
+import { main } from "../cli/castle";
+import { PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
+import { readStackFile } from "../config/load";
+import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
+import { validateTalosDocument } from "./support/talos-config-facts";
+
+const projectDir = path.resolve(__dirname, "..");
+
+/** Every file under `dir`, relative path -> content. */
+function readTree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const relative = path.join(sub, entry.name);
+      if (entry.isDirectory()) walk(relative);
+      else files[relative] = readFileSync(path.join(dir, relative), "utf8");
+    }
+  };
+  walk("");
+  return files;
+}
+
+async function renderTo(stack: string, dir: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(["render", stack, "--out", dir], projectDir, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  return { code, out, err };
+}
+
+// No credentials and no Infisical: render must not need them.
+delete process.env.INFISICAL_CLIENT_ID;
+delete process.env.INFISICAL_CLIENT_SECRET;
+delete process.env.INFISICAL_SITE_URL;
+
+for (const stack of ["blue", "green"]) {
+  describe(`castle render ${stack}`, () => {
+    const raw = readStackFile(projectDir, stack) as {
+      controlPlanes: { hostname: string }[];
+      workers: { hostname: string }[];
+      eso: { externalSecrets: { name: string; namespace: string }[] };
+    };
+    const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
+    const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
+    const second = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
+    let files: Record<string, string>;
+
+    it("writes the files offline and prints the resource tree", async () => {
+      const result = await renderTo(stack, first);
+      assert.equal(result.code, 0, result.err.join("\n"));
+      assert.match(result.out[0], new RegExp(`^castle render ${stack}: 29 resources$`));
+      assert.ok(
+        result.out.some((l) => /proxmoxve:index\/vmLegacy:VmLegacy proxmox-\S+ {2}nodeName=pve\d vmId=\d+/.test(l)),
+      );
+      files = readTree(first);
+      assert.deepEqual(
+        Object.keys(files).sort(),
+        [
+          "kubernetes/clustersecretstore-infisical.yaml",
+          ...raw.eso.externalSecrets.map((e) => `kubernetes/externalsecret-${e.namespace}-${e.name}.yaml`),
+          "kubernetes/helm-release-external-secrets-release.yaml",
+          "kubernetes/namespace-external-secrets.yaml",
+          "kubernetes/secret-external-secrets-infisical-credentials.yaml",
+          "resources.json",
+          ...hostnames.map((h) => `talos/${h}.yaml`),
+        ].sort(),
+      );
+    });
+
+    it("gives the same bytes on a second run", async () => {
+      assert.equal((await renderTo(stack, second)).code, 0);
+      assert.deepEqual(readTree(second), files);
+    });
+
+    it("lists every resource with its type, parent and redacted inputs", () => {
+      const { resources } = JSON.parse(files["resources.json"]) as {
+        resources: { type: string; name: string; parent: string | null; custom: boolean; inputs: unknown }[];
+      };
+      assert.equal(resources.length, 29);
+      const provider = resources.find((r) => r.type === "pulumi:providers:proxmoxve");
+      assert.equal((provider?.inputs as { apiToken: string }).apiToken, SECRET);
+      const vm = resources.find((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
+      assert.equal(vm?.parent, "castle:index:ProxmoxNodes::proxmox");
+      assert.equal(vm?.custom, true);
+      assert.equal(resources.find((r) => r.type === "castle:index:TalosCluster")?.custom, false);
+    });
+
+    it("never writes a secret value", () => {
+      for (const [file, text] of Object.entries(files)) {
+        for (const value of Object.values(PLACEHOLDER_SECRETS))
+          assert.ok(!text.includes(value), `${file} holds a secret`);
+      }
+      assert.ok(files["resources.json"].includes(`"${SECRET}"`));
+    });
+
+    it("writes Talos patches valid for Talos v1.13, the secretbox key only on control planes and redacted", () => {
+      for (const hostname of hostnames) {
+        const docs = parseAllDocuments(files[`talos/${hostname}.yaml`]).map((d) => d.toJS());
+        for (const doc of docs) assert.deepEqual(validateTalosDocument(doc), [], `${hostname}: ${JSON.stringify(doc)}`);
+        const hostnameDoc = docs.find((d) => d.kind === "HostnameConfig");
+        assert.equal(hostnameDoc?.hostname, hostname);
+        const secretbox = docs.find((d) => d.cluster?.secretboxEncryptionSecret !== undefined);
+        const isControlPlane = raw.controlPlanes.some((n) => n.hostname === hostname);
+        assert.equal(secretbox?.cluster.secretboxEncryptionSecret, isControlPlane ? SECRET : undefined);
+        assert.equal(
+          docs.some((d) => d.kind === "Layer2VIPConfig"),
+          isControlPlane,
+          `${hostname}: VIP only on control planes`,
+        );
+      }
+    });
+
+    it("writes a ClusterSecretStore and ExternalSecrets valid for ESO v2.9.0", () => {
+      const store = parse(files["kubernetes/clustersecretstore-infisical.yaml"]);
+      assert.deepEqual(checkAgainstEsoCrd(store), []);
+      for (const e of raw.eso.externalSecrets) {
+        assert.deepEqual(
+          checkAgainstEsoCrd(parse(files[`kubernetes/externalsecret-${e.namespace}-${e.name}.yaml`])),
+          [],
+        );
+      }
+      const release = parse(files["kubernetes/helm-release-external-secrets-release.yaml"]);
+      assert.equal(release.chart, "external-secrets");
+      assert.equal(release.version, "2.9.0");
+      assert.equal(release.repositoryOpts.repo, "https://charts.external-secrets.io");
+      assert.equal(release.values.installCRDs, true);
+    });
+  });
+}
+
+describe("castle render of a bad stack", () => {
+  it("exits 1 with the problems and writes nothing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-render-bad-"));
+    const blue = readFileSync(path.join(projectDir, "Pulumi.blue.yaml"), "utf8").replace(
+      "vip: 10.20.0.10",
+      "vip: 10.20.0.11",
+    );
+    writeFileSync(path.join(dir, "Pulumi.blue.yaml"), blue);
+    const err: string[] = [];
+    const code = await main(["render", "blue", "--out", "out"], dir, { out: () => {}, err: (l) => err.push(l) });
+    assert.equal(code, 1);
+    assert.match(err.join("\n"), /castle:controlPlanes\[0\]\.ip: 10\.20\.0\.11 is also the VIP/);
+    assert.deepEqual(readdirSync(dir), ["Pulumi.blue.yaml"]);
+  });
+});
