@@ -86,7 +86,7 @@ for (const stack of ["blue", "green"]) {
       };
       assert.equal(resources.length, 29);
       const provider = resources.find((r) => r.type === "pulumi:providers:proxmoxve");
-      assert.equal((provider?.inputs as { apiToken: string }).apiToken, SECRET);
+      assert.equal((provider?.inputs as { apiToken?: string } | undefined)?.apiToken, SECRET);
       const vm = resources.find((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
       assert.equal(vm?.parent, "castle:index:ProxmoxNodes::proxmox");
       assert.equal(vm?.custom, true);
