@@ -95,8 +95,9 @@ for (const stack of ["blue", "green"]) {
 
     it("never writes a secret value", () => {
       for (const [file, text] of Object.entries(files)) {
-        for (const value of Object.values(PLACEHOLDER_SECRETS))
+        for (const value of [...Object.values(PLACEHOLDER_SECRETS), ...CREDENTIAL_SENTINELS]) {
           assert.ok(!text.includes(value), `${file} holds a secret`);
+        }
       }
       assert.ok(files["resources.json"].includes(`"${SECRET}"`));
     });
