@@ -93,7 +93,15 @@ export const TalosSchema = z
     /** CPU architecture of the nodes and of the Talos image. Default `amd64`. */
     architecture: z.enum(["amd64", "arm64"]).default("amd64"),
     /** Official system extensions baked into the Image Factory schematic. qemu-guest-agent is always included. */
-    extensions: z.array(z.string().regex(/^siderolabs\/[a-z0-9-]+$/)).default([]),
+    extensions: z
+      .array(
+        z
+          .string()
+          .regex(/^siderolabs\/[a-z0-9-]+$/, {
+            message: "must be an official extension such as siderolabs/iscsi-tools",
+          }),
+      )
+      .default([]),
   })
   .transform((talos) => ({ ...talos, contract: talos.contract ?? talos.version.replace(/\.\d+$/, "") }));
 
@@ -178,11 +186,19 @@ export const ExternalSecretSchema = z.strictObject({
   /** Name of the Kubernetes Secret ESO writes. Default: `name`. */
   targetSecret: dnsLabel("targetSecret").optional(),
   /** Infisical secret keys copied into the target Secret (under the same key). */
-  keys: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
+  keys: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, {
+          message: "must be an Infisical secret name such as GRAFANA_ADMIN_PASSWORD (letters, digits, '_', '.', '-')",
+        }),
+    )
+    .min(1),
   /** How often ESO refreshes it. Default `1h`. */
   refreshInterval: z
     .string()
-    .regex(/^\d+[smh]$/)
+    .regex(/^\d+[smh]$/, { message: "must be a duration in seconds, minutes or hours such as 30m or 1h" })
     .default("1h"),
 });
 export type ExternalSecretSpec = z.infer<typeof ExternalSecretSchema>;

@@ -1,0 +1,898 @@
+/**
+ * The table of bad stack configs: each row edits a copy of Pulumi.blue.yaml, writes it into a fresh project
+ * directory beside an unmodified Pulumi.green.yaml (so the cross-stack rules run), and runs
+ * `castle check blue` through `main`. A row pins the exit code and, for a refused stack, the whole output:
+ * the count line and every `castle:<key>: <message>` line, in order. A few rows are unusual but valid and
+ * must pass.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { stringify } from "yaml";
+import { main } from "../cli/castle";
+import { check } from "../cli/check";
+import { readStackFile } from "../config/load";
+import { nodesWithPaths } from "../config/rules";
+import { planImages } from "../lib/proxmox-plan";
+
+// biome-ignore lint/suspicious/noExplicitAny: rows edit the raw stack freely to build bad cases.
+type RawStack = Record<string, any>;
+
+const ROOT = path.resolve(__dirname, "..");
+const BLUE_TEXT = readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8");
+const GREEN_TEXT = readFileSync(path.join(ROOT, "Pulumi.green.yaml"), "utf8");
+const DNS_LABEL_RULE =
+  "must be a DNS label: lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit";
+const IN_24 = "inside 10.20.0.0/24 (network 10.20.0.0, broadcast 10.20.0.255)";
+const CROSS = "stacks must not share addresses, VM IDs or names";
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The blue stack's `castle:` keys, prefix removed, as a fresh copy. */
+const blueRaw = (): RawStack => structuredClone(readStackFile(ROOT, "blue")) as RawStack;
+
+/** A stack file holding `raw` as its `castle:` keys. */
+function stackText(raw: RawStack): string {
+  return stringify({ config: Object.fromEntries(Object.entries(raw).map(([key, value]) => [`castle:${key}`, value])) });
+}
+
+/** Writes a project directory with the given stack files. */
+function project(files: { blue: string; green?: string }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "castle-bad-input-"));
+  dirs.push(dir);
+  writeFileSync(path.join(dir, "Pulumi.blue.yaml"), files.blue);
+  writeFileSync(path.join(dir, "Pulumi.green.yaml"), files.green ?? GREEN_TEXT);
+  return dir;
+}
+
+/** `castle check blue` in `dir`: exit code and everything it printed. */
+async function checkBlue(dir: string): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const code = await main(["check", "blue"], dir, { out: (line) => lines.push(line), err: (line) => lines.push(line) });
+  return { code, text: lines.join("\n") };
+}
+
+/** What a refused stack prints: the count line, then one line per problem. */
+function refusal(problems: string[]): string {
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  return [`stack "blue" (Pulumi.blue.yaml) has ${count}:`, ...problems.map((p) => `  - ${p}`)].join("\n");
+}
+
+interface Row {
+  name: string;
+  /** Edits the blue stack's `castle:` keys. */
+  edit?: (raw: RawStack) => void;
+  /** Edits the text of Pulumi.blue.yaml instead (for faults the YAML parser meets first). */
+  text?: (yaml: string) => string;
+  /** Replaces Pulumi.green.yaml. */
+  green?: string;
+  code: 0 | 1;
+  /** For code 1: every problem line, `castle:<key>: <message>`, in the order printed. */
+  problems?: string[];
+  /** For code 0: lines the summary must hold, verbatim. */
+  summary?: string[];
+}
+
+const rows: Row[] = [
+  // --- top-level keys -------------------------------------------------------------------------
+  {
+    name: "cluster name not a DNS label",
+    edit: (r) => (r.clusterName = "Blue"),
+    code: 1,
+    problems: [`castle:clusterName: "Blue": clusterName ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "Kubernetes version with a leading v",
+    edit: (r) => (r.kubernetesVersion = "v1.36.3"),
+    code: 1,
+    problems: ['castle:kubernetesVersion: "v1.36.3": must be a Kubernetes version such as 1.36.3 (no leading v)'],
+  },
+  {
+    name: "Kubernetes version written 1.36, which YAML reads as a number",
+    text: (y) => y.replace("castle:kubernetesVersion: 1.36.3", "castle:kubernetesVersion: 1.36"),
+    code: 1,
+    problems: ["castle:kubernetesVersion: 1.36: Invalid input: expected string, received number"],
+  },
+  {
+    name: "misspelt top-level key",
+    edit: (r) => (r.contolPlanes = []),
+    code: 1,
+    problems: ["castle:contolPlanes: unknown key (misspelt?); remove or rename it"],
+  },
+  {
+    name: "missing top-level key",
+    edit: (r) => delete r.eso,
+    code: 1,
+    problems: ["castle:eso: is required (expected object)"],
+  },
+  {
+    name: "a section that is null",
+    edit: (r) => (r.network = null),
+    code: 1,
+    problems: ["castle:network: null: Invalid input: expected object, received null"],
+  },
+  {
+    name: "empty stack file: every required key named",
+    text: () => "",
+    code: 1,
+    problems: [
+      "castle:clusterName: is required (expected string)",
+      "castle:kubernetesVersion: is required (expected string)",
+      "castle:talos: is required (expected object)",
+      "castle:proxmox: is required (expected object)",
+      "castle:network: is required (expected object)",
+      "castle:controlPlanes: is required (expected array)",
+      "castle:infisical: is required (expected object)",
+      "castle:eso: is required (expected object)",
+      "castle:controlPlanes: 0 control planes: etcd needs an odd number (1, 3, 5...) to keep quorum",
+    ],
+  },
+  {
+    name: "the same castle: key twice in the file",
+    text: (y) => y.replace("  castle:workers:", "  castle:clusterName: blue-2\n  castle:workers:"),
+    code: 1,
+    problems: [
+      "castle:: the file is not valid YAML: Map keys must be unique at line 28, column 3:\n\n" +
+        "    - { hostname: blue-cp-3, ip: 10.20.0.13, vmId: 2013, proxmoxNode: pve3, cor…\n" +
+        "  castle:clusterName: blue-2\n  ^\n",
+    ],
+  },
+  {
+    name: "a tab used for indentation",
+    text: (y) => y.replace("    version: v1.13.9", "\tversion: v1.13.9"),
+    code: 1,
+    problems: [
+      "castle:: the file is not valid YAML: Tabs are not allowed as indentation at line 8, column 1:\n\n" +
+        "  castle:talos:\n\tversion: v1.13.9\n^\n",
+    ],
+  },
+
+  // --- castle:talos -----------------------------------------------------------------------------
+  {
+    name: "Talos version without the leading v",
+    edit: (r) => (r.talos.version = "1.13.9"),
+    code: 1,
+    problems: [`castle:talos.version: "1.13.9": must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')`],
+  },
+  {
+    name: "Talos version older than the v1.13 contract",
+    edit: (r) => (r.talos.version = "v1.12.6"),
+    code: 1,
+    problems: [`castle:talos.version: "v1.12.6": must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')`],
+  },
+  {
+    name: "Talos version newer than the bindings",
+    edit: (r) => (r.talos.version = "v1.14.0"),
+    code: 1,
+    problems: [`castle:talos.version: "v1.14.0": must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')`],
+  },
+  {
+    name: "Talos contract that is not v1.13",
+    edit: (r) => (r.talos.contract = "v1.12"),
+    code: 1,
+    problems: ['castle:talos.contract: "v1.12": must be the Talos minor version contract v1.13'],
+  },
+  {
+    name: "Talos version missing",
+    edit: (r) => delete r.talos.version,
+    code: 1,
+    problems: ["castle:talos.version: is required (expected string)"],
+  },
+  {
+    name: "install disk that is not a device path",
+    edit: (r) => (r.talos.installDisk = "sda"),
+    code: 1,
+    problems: ['castle:talos.installDisk: "sda": must be a device path such as /dev/sda'],
+  },
+  {
+    name: "architecture spelt as uname prints it",
+    edit: (r) => (r.talos.architecture = "x86_64"),
+    code: 1,
+    problems: ['castle:talos.architecture: "x86_64": Invalid option: expected one of "amd64"|"arm64"'],
+  },
+  {
+    name: "extension without its siderolabs/ prefix",
+    edit: (r) => (r.talos.extensions = ["siderolabs/iscsi-tools", "qemu-guest-agent"]),
+    code: 1,
+    problems: [
+      'castle:talos.extensions[1]: "qemu-guest-agent": must be an official extension such as siderolabs/iscsi-tools',
+    ],
+  },
+  {
+    name: "misspelt key inside castle:talos",
+    edit: (r) => (r.talos.verison = "v1.13.9"),
+    code: 1,
+    problems: ["castle:talos.verison: unknown key (misspelt?); remove or rename it"],
+  },
+
+  // --- castle:proxmox ---------------------------------------------------------------------------
+  {
+    name: "Proxmox endpoint over plain http",
+    edit: (r) => (r.proxmox.endpoint = "http://pve.home.arpa:8006/"),
+    code: 1,
+    problems: [
+      'castle:proxmox.endpoint: "http://pve.home.arpa:8006/": must be an https URL such as https://pve.example.internal:8006/',
+    ],
+  },
+  {
+    name: "Proxmox endpoint with /api2/json",
+    edit: (r) => (r.proxmox.endpoint = "https://pve.home.arpa:8006/api2/json"),
+    code: 1,
+    problems: [
+      'castle:proxmox.endpoint: "https://pve.home.arpa:8006/api2/json": must not include /api2/json: give the server root',
+    ],
+  },
+  {
+    name: "TLS switch written as yes in quotes",
+    edit: (r) => (r.proxmox.insecureSkipTlsVerify = "yes"),
+    code: 1,
+    problems: ['castle:proxmox.insecureSkipTlsVerify: "yes": Invalid input: expected boolean, received string'],
+  },
+  {
+    name: "no Proxmox node listed",
+    edit: (r) => (r.proxmox.nodes = []),
+    code: 1,
+    problems: ["castle:proxmox.nodes: []: Too small: expected array to have >=1 items"],
+  },
+  {
+    name: "Proxmox node name not a DNS label",
+    edit: (r) => (r.proxmox.nodes = ["pve1", "PVE_2", "pve3"]),
+    code: 1,
+    problems: [`castle:proxmox.nodes[1]: "PVE_2": Proxmox node name ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "VLAN tag out of range",
+    edit: (r) => (r.proxmox.vlanId = 4095),
+    code: 1,
+    problems: ["castle:proxmox.vlanId: 4095: Too big: expected number to be <=4094"],
+  },
+  {
+    name: "empty image datastore",
+    edit: (r) => (r.proxmox.imageDatastore = ""),
+    code: 1,
+    problems: ['castle:proxmox.imageDatastore: "": Too small: expected string to have >=1 characters'],
+  },
+
+  // --- castle:network ---------------------------------------------------------------------------
+  {
+    name: "CIDR without a prefix",
+    edit: (r) => (r.network.cidr = "10.20.0.0"),
+    code: 1,
+    problems: ['castle:network.cidr: "10.20.0.0": must be an IPv4 CIDR such as 10.10.20.0/24'],
+  },
+  {
+    name: "subnet too small for the nodes",
+    edit: (r) => (r.network.cidr = "10.20.0.0/30"),
+    code: 1,
+    problems: [
+      "castle:network.cidr: 10.20.0.0/30 is too small: use a prefix of /29 or shorter",
+      "castle:network.vip: 10.20.0.10 must be a usable address inside 10.20.0.0/30 (network 10.20.0.0, broadcast 10.20.0.3)",
+      ...["controlPlanes[0].ip: 10.20.0.11", "controlPlanes[1].ip: 10.20.0.12", "controlPlanes[2].ip: 10.20.0.13"]
+        .concat(["workers[0].ip: 10.20.0.21", "workers[1].ip: 10.20.0.22"])
+        .map(
+          (p) => `castle:${p} must be a usable address inside 10.20.0.0/30 (network 10.20.0.0, broadcast 10.20.0.3)`,
+        ),
+    ],
+  },
+  {
+    name: "gateway outside the subnet",
+    edit: (r) => (r.network.gateway = "10.21.0.1"),
+    code: 1,
+    problems: [`castle:network.gateway: 10.21.0.1 must be a usable address ${IN_24}`],
+  },
+  {
+    name: "gateway not an IPv4 address",
+    edit: (r) => (r.network.gateway = "10.20.0.256"),
+    code: 1,
+    problems: ['castle:network.gateway: "10.20.0.256": must be an IPv4 address such as 10.0.0.10'],
+  },
+  {
+    name: "no DNS resolver",
+    edit: (r) => (r.network.dns = []),
+    code: 1,
+    problems: ["castle:network.dns: []: Too small: expected array to have >=1 items"],
+  },
+  {
+    name: "DNS resolver with three parts",
+    edit: (r) => (r.network.dns = ["10.20.0.1", "1.1.1"]),
+    code: 1,
+    problems: ['castle:network.dns[1]: "1.1.1": must be an IPv4 address such as 10.0.0.10'],
+  },
+  {
+    name: "VIP outside the subnet",
+    edit: (r) => (r.network.vip = "192.168.1.10"),
+    code: 1,
+    problems: [`castle:network.vip: 192.168.1.10 must be a usable address ${IN_24}`],
+  },
+  {
+    name: "VIP on the network address",
+    edit: (r) => (r.network.vip = "10.20.0.0"),
+    code: 1,
+    problems: [`castle:network.vip: 10.20.0.0 must be a usable address ${IN_24}`],
+  },
+  {
+    name: "VIP equal to the gateway",
+    edit: (r) => (r.network.vip = "10.20.0.1"),
+    code: 1,
+    problems: ["castle:network.vip: 10.20.0.1 is the gateway; the VIP needs an unused address"],
+  },
+  {
+    name: "VIP equal to a node IP",
+    edit: (r) => (r.network.vip = "10.20.0.12"),
+    code: 1,
+    problems: [
+      "castle:controlPlanes[1].ip: 10.20.0.12 is also the VIP (castle:network.vip); the VIP must be an address no node has",
+    ],
+  },
+
+  // --- nodes ------------------------------------------------------------------------------------
+  {
+    name: "node IP outside the subnet",
+    edit: (r) => (r.controlPlanes[0].ip = "10.30.0.11"),
+    code: 1,
+    problems: [`castle:controlPlanes[0].ip: 10.30.0.11 must be a usable address ${IN_24}`],
+  },
+  {
+    name: "node IP on the broadcast address",
+    edit: (r) => (r.workers[1].ip = "10.20.0.255"),
+    code: 1,
+    problems: [`castle:workers[1].ip: 10.20.0.255 must be a usable address ${IN_24}`],
+  },
+  {
+    name: "node IP equal to the gateway",
+    edit: (r) => (r.controlPlanes[2].ip = "10.20.0.1"),
+    code: 1,
+    problems: ["castle:controlPlanes[2].ip: 10.20.0.1 is the gateway address (castle:network.gateway)"],
+  },
+  {
+    name: "node IP not an IPv4 address",
+    edit: (r) => (r.controlPlanes[1].ip = "10.20.0.300"),
+    code: 1,
+    problems: ['castle:controlPlanes[1].ip: "10.20.0.300": must be an IPv4 address such as 10.0.0.10'],
+  },
+  {
+    name: "two nodes with one IP",
+    edit: (r) => (r.workers[1].ip = "10.20.0.21"),
+    code: 1,
+    problems: ["castle:workers[1].ip: 10.20.0.21 is already used by workers[0]; each node needs its own ip"],
+  },
+  {
+    name: "two nodes with one hostname",
+    edit: (r) => (r.workers[0].hostname = "blue-cp-1"),
+    code: 1,
+    problems: [
+      "castle:workers[0].hostname: blue-cp-1 is already used by controlPlanes[0]; each node needs its own hostname",
+    ],
+  },
+  {
+    name: "two nodes with one VM ID",
+    edit: (r) => (r.controlPlanes[1].vmId = 2011),
+    code: 1,
+    problems: ["castle:controlPlanes[1].vmId: 2011 is already used by controlPlanes[0]; each node needs its own vmId"],
+  },
+  {
+    name: "two control planes (even)",
+    edit: (r) => r.controlPlanes.pop(),
+    code: 1,
+    problems: ["castle:controlPlanes: 2 control planes: etcd needs an odd number (1, 3, 5...) to keep quorum"],
+  },
+  {
+    name: "no control plane",
+    edit: (r) => (r.controlPlanes = []),
+    code: 1,
+    problems: [
+      "castle:controlPlanes: []: Too small: expected array to have >=1 items",
+      "castle:controlPlanes: 0 control planes: etcd needs an odd number (1, 3, 5...) to keep quorum",
+    ],
+  },
+  {
+    name: "workers written as a map instead of a list",
+    text: (y) =>
+      y.replace(/ {2}castle:workers:\n( {4}- .*\n)+/, "  castle:workers:\n    blue-wk-1: { ip: 10.20.0.21 }\n"),
+    code: 1,
+    problems: ['castle:workers: {"blue-wk-1":{"ip":"10.20.0.21"}}: Invalid input: expected array, received object'],
+  },
+  {
+    name: "an empty list item among the control planes",
+    edit: (r) => (r.controlPlanes[1] = null),
+    code: 1,
+    problems: ["castle:controlPlanes[1]: null: Invalid input: expected object, received null"],
+  },
+  {
+    name: "hostname not a DNS label",
+    edit: (r) => (r.controlPlanes[0].hostname = "Blue_CP1"),
+    code: 1,
+    problems: [`castle:controlPlanes[0].hostname: "Blue_CP1": hostname ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "hostname longer than 63 characters",
+    edit: (r) => (r.workers[0].hostname = `blue-${"w".repeat(59)}`),
+    code: 1,
+    problems: [`castle:workers[0].hostname: "blue-${"w".repeat(59)}": hostname ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "misspelt node key",
+    edit: (r) => (r.controlPlanes[0].vmid = 2011),
+    code: 1,
+    problems: ["castle:controlPlanes[0].vmid: unknown key (misspelt?); remove or rename it"],
+  },
+  {
+    name: "VM ID below Proxmox's range",
+    edit: (r) => (r.workers[0].vmId = 99),
+    code: 1,
+    problems: ["castle:workers[0].vmId: 99: Too small: expected number to be >=100"],
+  },
+  {
+    name: "VM ID above Proxmox's range",
+    edit: (r) => (r.workers[0].vmId = 1_000_000_000),
+    code: 1,
+    problems: ["castle:workers[0].vmId: 1000000000: Too big: expected number to be <=999999999"],
+  },
+  {
+    name: "VM ID in quotes",
+    edit: (r) => (r.workers[0].vmId = "2021"),
+    code: 1,
+    problems: ['castle:workers[0].vmId: "2021": Invalid input: expected number, received string'],
+  },
+  {
+    name: "VM ID with a fraction",
+    edit: (r) => (r.workers[0].vmId = 2021.5),
+    code: 1,
+    problems: ["castle:workers[0].vmId: 2021.5: Invalid input: expected int, received number"],
+  },
+  {
+    name: "no CPU core",
+    edit: (r) => (r.workers[0].cores = 0),
+    code: 1,
+    problems: ["castle:workers[0].cores: 0: Too small: expected number to be >=1"],
+  },
+  {
+    name: "memory below Talos' minimum",
+    edit: (r) => (r.workers[0].memoryMiB = 1024),
+    code: 1,
+    problems: ["castle:workers[0].memoryMiB: 1024: Too small: expected number to be >=2048"],
+  },
+  {
+    name: "disk below the floor",
+    edit: (r) => (r.workers[0].diskGiB = 8),
+    code: 1,
+    problems: ["castle:workers[0].diskGiB: 8: Too small: expected number to be >=10"],
+  },
+  {
+    name: "empty Proxmox node of a node",
+    edit: (r) => (r.workers[0].proxmoxNode = ""),
+    code: 1,
+    problems: ['castle:workers[0].proxmoxNode: "": Too small: expected string to have >=1 characters'],
+  },
+  {
+    name: "worker on a Proxmox node that the stack does not list",
+    edit: (r) => (r.workers[0].proxmoxNode = "pve9"),
+    code: 1,
+    problems: ["castle:workers[0].proxmoxNode: pve9 is not one of castle:proxmox.nodes (pve1, pve2, pve3)"],
+  },
+  {
+    name: "control plane on a Proxmox node that the stack does not list",
+    edit: (r) => (r.controlPlanes[2].proxmoxNode = "pve4"),
+    code: 1,
+    problems: ["castle:controlPlanes[2].proxmoxNode: pve4 is not one of castle:proxmox.nodes (pve1, pve2, pve3)"],
+  },
+
+  // --- castle:infisical -------------------------------------------------------------------------
+  {
+    name: "Infisical over plain http to a remote host",
+    edit: (r) => (r.infisical.siteUrl = "http://infisical.example.org"),
+    code: 1,
+    problems: [
+      'castle:infisical.siteUrl: "http://infisical.example.org": must use https (plain http is allowed only for a loopback address such as 127.0.0.1)',
+    ],
+  },
+  {
+    name: "Infisical site without a scheme",
+    edit: (r) => (r.infisical.siteUrl = "eu.infisical.com"),
+    code: 1,
+    problems: [
+      'castle:infisical.siteUrl: "eu.infisical.com": must be an absolute URL such as https://eu.infisical.com',
+    ],
+  },
+  {
+    name: "Infisical project id missing",
+    edit: (r) => delete r.infisical.projectId,
+    code: 1,
+    problems: ["castle:infisical.projectId: is required (expected string)"],
+  },
+  {
+    name: "Infisical project slug with a space",
+    edit: (r) => (r.infisical.projectSlug = "Castle Prod"),
+    code: 1,
+    problems: [`castle:infisical.projectSlug: "Castle Prod": projectSlug ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "Infisical environment given by its display name",
+    edit: (r) => (r.infisical.environment = "Production"),
+    code: 1,
+    problems: ['castle:infisical.environment: "Production": must be an environment slug such as prod'],
+  },
+  {
+    name: "Infisical folder with a trailing slash",
+    edit: (r) => (r.infisical.secretPath = "/castle/blue/"),
+    code: 1,
+    problems: [
+      'castle:infisical.secretPath: "/castle/blue/": must be an absolute folder path such as / or /castle/blue, without a trailing slash',
+    ],
+  },
+  {
+    name: "Infisical folder relative",
+    edit: (r) => (r.infisical.secretPath = "castle/blue"),
+    code: 1,
+    problems: [
+      'castle:infisical.secretPath: "castle/blue": must be an absolute folder path such as / or /castle/blue, without a trailing slash',
+    ],
+  },
+  {
+    name: "misspelt secret name key",
+    edit: (r) => (r.infisical.secretNames = { secretBoxKey: "TALOS_SECRETBOX_KEY" }),
+    code: 1,
+    problems: ["castle:infisical.secretNames.secretBoxKey: unknown key (misspelt?); remove or rename it"],
+  },
+  {
+    name: "empty secret name",
+    edit: (r) => (r.infisical.secretNames = { proxmoxTokenId: "" }),
+    code: 1,
+    problems: ['castle:infisical.secretNames.proxmoxTokenId: "": Too small: expected string to have >=1 characters'],
+  },
+  {
+    name: "Infisical deadline of zero",
+    edit: (r) => (r.infisical.timeoutSeconds = 0),
+    code: 1,
+    problems: ["castle:infisical.timeoutSeconds: 0: Too small: expected number to be >0"],
+  },
+  {
+    name: "Infisical deadline of an hour",
+    edit: (r) => (r.infisical.timeoutSeconds = 3600),
+    code: 1,
+    problems: ["castle:infisical.timeoutSeconds: 3600: Too big: expected number to be <=600"],
+  },
+
+  // --- castle:eso and castle:guards -------------------------------------------------------------
+  {
+    name: "ESO chart version 'latest'",
+    edit: (r) => (r.eso.chartVersion = "latest"),
+    code: 1,
+    problems: ['castle:eso.chartVersion: "latest": must be a chart version such as 2.9.0'],
+  },
+  {
+    name: "ESO chart version with a leading v",
+    edit: (r) => (r.eso.chartVersion = "v2.9.0"),
+    code: 1,
+    problems: ['castle:eso.chartVersion: "v2.9.0": must be a chart version such as 2.9.0'],
+  },
+  {
+    name: "ESO namespace not a DNS label",
+    edit: (r) => (r.eso.namespace = "External_Secrets"),
+    code: 1,
+    problems: [`castle:eso.namespace: "External_Secrets": namespace ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "ESO store name not a DNS label",
+    edit: (r) => (r.eso.storeName = "Infisical"),
+    code: 1,
+    problems: [`castle:eso.storeName: "Infisical": storeName ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "no namespace allowed to use the store",
+    edit: (r) => (r.eso.allowedNamespaces = []),
+    code: 1,
+    problems: ["castle:eso.allowedNamespaces: []: Too small: expected array to have >=1 items"],
+  },
+  {
+    name: "ExternalSecret without keys",
+    edit: (r) => (r.eso.externalSecrets[0].keys = []),
+    code: 1,
+    problems: ["castle:eso.externalSecrets[0].keys: []: Too small: expected array to have >=1 items"],
+  },
+  {
+    name: "ExternalSecret key with a space",
+    edit: (r) => (r.eso.externalSecrets[0].keys = ["GRAFANA ADMIN"]),
+    code: 1,
+    problems: [
+      `castle:eso.externalSecrets[0].keys[0]: "GRAFANA ADMIN": must be an Infisical secret name such as GRAFANA_ADMIN_PASSWORD (letters, digits, '_', '.', '-')`,
+    ],
+  },
+  {
+    name: "ExternalSecret refresh interval in days",
+    edit: (r) => (r.eso.externalSecrets[0].refreshInterval = "1d"),
+    code: 1,
+    problems: [
+      'castle:eso.externalSecrets[0].refreshInterval: "1d": must be a duration in seconds, minutes or hours such as 30m or 1h',
+    ],
+  },
+  {
+    name: "ExternalSecret target not a DNS label",
+    edit: (r) => (r.eso.externalSecrets[0].targetSecret = "Grafana-Admin"),
+    code: 1,
+    problems: [`castle:eso.externalSecrets[0].targetSecret: "Grafana-Admin": targetSecret ${DNS_LABEL_RULE}`],
+  },
+  {
+    name: "misspelt guard",
+    edit: (r) => (r.guards = { keepOneColourUp: true }),
+    code: 1,
+    problems: ["castle:guards.keepOneColourUp: unknown key (misspelt?); remove or rename it"],
+  },
+  {
+    name: "guard written as a string",
+    edit: (r) => (r.guards = { keepOneColorUp: "yes" }),
+    code: 1,
+    problems: ['castle:guards.keepOneColorUp: "yes": Invalid input: expected boolean, received string'],
+  },
+
+  // --- blue against green -----------------------------------------------------------------------
+  {
+    name: "node IP that green's worker has",
+    edit: (r) => (r.workers[1].ip = "10.20.0.121"),
+    code: 1,
+    problems: [
+      `castle:workers[1].ip: 10.20.0.121 is also used by stack "green" (castle:workers[0].ip in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "node IP that is green's VIP",
+    edit: (r) => (r.controlPlanes[0].ip = "10.20.0.110"),
+    code: 1,
+    problems: [
+      `castle:controlPlanes[0].ip: 10.20.0.110 is also used by stack "green" (castle:network.vip in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "VIP that is green's VIP",
+    edit: (r) => (r.network.vip = "10.20.0.110"),
+    code: 1,
+    problems: [
+      `castle:network.vip: 10.20.0.110 is also used by stack "green" (castle:network.vip in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "VIP that is a green node IP",
+    edit: (r) => (r.network.vip = "10.20.0.111"),
+    code: 1,
+    problems: [
+      `castle:network.vip: 10.20.0.111 is also used by stack "green" (castle:controlPlanes[0].ip in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "VM ID that green uses",
+    edit: (r) => (r.workers[0].vmId = 2122),
+    code: 1,
+    problems: [
+      `castle:workers[0].vmId: 2122 is also used by stack "green" (castle:workers[1].vmId in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "hostname that green uses",
+    edit: (r) => (r.controlPlanes[2].hostname = "green-cp-3"),
+    code: 1,
+    problems: [
+      `castle:controlPlanes[2].hostname: green-cp-3 is also used by stack "green" (castle:controlPlanes[2].hostname in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+  {
+    name: "cluster name that green uses",
+    edit: (r) => (r.clusterName = "green"),
+    code: 1,
+    problems: [
+      `castle:clusterName: green is also used by stack "green" (castle:clusterName in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+
+  // --- many faults at once: every one is listed ---------------------------------------------------
+  {
+    name: "one fault of each kind, all listed",
+    edit: (r) => {
+      r.talos.version = "v1.12.6"; // shape
+      r.talos.verison = "v1.13.9"; // unknown key
+      delete r.infisical.projectSlug; // missing key
+      r.network.vip = "10.20.0.12"; // VIP on a node
+      r.controlPlanes.pop(); // even count
+      r.workers[0].proxmoxNode = "pve9"; // unknown Proxmox node
+      r.workers[1].vmId = 2021; // duplicate VM ID
+      r.workers[1].hostname = "green-wk-2"; // green's hostname
+    },
+    code: 1,
+    problems: [
+      "castle:talos.version: \"v1.12.6\": must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')",
+      "castle:talos.verison: unknown key (misspelt?); remove or rename it",
+      "castle:infisical.projectSlug: is required (expected string)",
+      "castle:controlPlanes: 2 control planes: etcd needs an odd number (1, 3, 5...) to keep quorum",
+      "castle:controlPlanes[1].ip: 10.20.0.12 is also the VIP (castle:network.vip); the VIP must be an address no node has",
+      "castle:workers[0].proxmoxNode: pve9 is not one of castle:proxmox.nodes (pve1, pve2, pve3)",
+      "castle:workers[1].vmId: 2021 is already used by workers[0]; each node needs its own vmId",
+      `castle:workers[1].hostname: green-wk-2 is also used by stack "green" (castle:workers[1].hostname in Pulumi.green.yaml); ${CROSS}`,
+    ],
+  },
+
+  // --- unusual but valid ----------------------------------------------------------------------------
+  {
+    name: "a 1+0 cluster: one control plane, no workers",
+    edit: (r) => {
+      r.controlPlanes = r.controlPlanes.slice(0, 1);
+      delete r.workers;
+    },
+    code: 0,
+    summary: [
+      "stack blue (Pulumi.blue.yaml): ok",
+      "hostname   role           ip          vm id  proxmox node  size",
+      "blue-cp-1  control plane  10.20.0.11  2011   pve1          2 cores, 4096 MiB, 32 GiB",
+    ],
+  },
+  {
+    name: "the smallest subnet, /29, with a 1+0 cluster",
+    edit: (r) => {
+      r.network = { cidr: "10.20.0.0/29", gateway: "10.20.0.1", dns: ["10.20.0.1"], vip: "10.20.0.2" };
+      r.controlPlanes = [{ ...r.controlPlanes[0], ip: "10.20.0.6" }];
+      r.workers = [];
+    },
+    code: 0,
+    summary: ["endpoint https://10.20.0.2:6443 (VIP), network 10.20.0.0/29, gateway 10.20.0.1"],
+  },
+  {
+    name: "Infisical over plain http on 127.0.0.1",
+    edit: (r) => (r.infisical.siteUrl = "http://127.0.0.1:8080"),
+    code: 0,
+    summary: ["infisical http://127.0.0.1:8080 project castle-prod env prod path /castle/blue"],
+  },
+  {
+    name: "Infisical over plain http on [::1]",
+    edit: (r) => (r.infisical.siteUrl = "http://[::1]:8080"),
+    code: 0,
+    summary: ["infisical http://[::1]:8080 project castle-prod env prod path /castle/blue"],
+  },
+  {
+    name: "a shared image datastore",
+    edit: (r) => Object.assign(r.proxmox, { imageDatastore: "cephfs", imageDatastoreShared: true }),
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+  {
+    name: "only the required keys: every default applies",
+    edit: (r) => {
+      delete r.talos.contract;
+      delete r.talos.installDisk;
+      for (const key of ["imageDatastore", "imageDatastoreShared", "vmDatastore", "bridge", "vlanId"]) {
+        delete r.proxmox[key];
+      }
+      for (const node of [...r.controlPlanes, ...r.workers]) {
+        delete node.cores;
+        delete node.memoryMiB;
+        delete node.diskGiB;
+      }
+      for (const key of ["siteUrl", "secretPath", "timeoutSeconds"]) delete r.infisical[key];
+      r.eso = { allowedNamespaces: ["apps"] };
+    },
+    code: 0,
+    summary: [
+      "cluster blue: Talos v1.13.9 (contract v1.13), Kubernetes 1.36.3",
+      "blue-wk-2  worker         10.20.0.22  2022   pve2          2 cores, 4096 MiB, 32 GiB",
+      "infisical https://eu.infisical.com project castle-prod env prod path /",
+      "eso chart 2.9.0 in external-secrets, store infisical for namespaces apps",
+    ],
+  },
+  {
+    name: "keys of other namespaces are left alone",
+    text: (y) => y.replace("config:\n", "config:\n  proxmoxve:insecure: true\n  pulumi:tags: { owner: ops }\n"),
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+  {
+    name: "a broken green stack does not fail blue (green's check reports it)",
+    green: "config: [unclosed\n",
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+];
+
+describe("castle check blue: the table of bad stack configs", () => {
+  for (const row of rows) {
+    it(`${row.name} -> exit ${row.code}`, async () => {
+      let blue = BLUE_TEXT;
+      if (row.edit) {
+        const raw = blueRaw();
+        row.edit(raw);
+        blue = stackText(raw);
+      }
+      if (row.text) blue = row.text(blue);
+      const { code, text } = await checkBlue(project({ blue, green: row.green }));
+      if (row.code === 1) {
+        assert.equal(text, refusal(row.problems ?? []));
+        assert.equal(code, 1);
+      } else {
+        assert.equal(code, 0, text);
+        const lines = text.split("\n");
+        for (const line of row.summary ?? []) assert.ok(lines.includes(line), `missing line ${JSON.stringify(line)}`);
+      }
+    });
+  }
+
+  it("every refusing row names at least one problem and every passing row a summary line", () => {
+    assert.deepEqual(
+      rows.filter((r) => (r.code === 1 ? (r.problems ?? []).length === 0 : (r.summary ?? []).length === 0)),
+      [],
+    );
+  });
+});
+
+describe("castle check never throws on a malformed stack file", () => {
+  const documents: { name: string; text: string; problems: number }[] = [
+    { name: "config is a list", text: "config: [1, 2]\n", problems: 9 },
+    { name: "a scalar document", text: "42\n", problems: 9 },
+    {
+      name: "sections of the wrong type",
+      text: stackText({ ...blueRaw(), talos: "v1.13.9", proxmox: 7 }),
+      problems: 2,
+    },
+    {
+      name: "nodes that are numbers, lists and strings",
+      text: stackText({ ...blueRaw(), controlPlanes: [1, [2], "cp"], workers: "none" }),
+      problems: 4,
+    },
+    {
+      name: "network values of the wrong types",
+      text: stackText({ ...blueRaw(), network: { cidr: 24, gateway: [], dns: "1.1.1.1", vip: {} } }),
+      problems: 4,
+    },
+  ];
+  for (const { name, text, problems } of documents) {
+    it(`${name}: exit 1 with ${problems} problems`, async () => {
+      const result = await checkBlue(project({ blue: text }));
+      assert.equal(result.code, 1);
+      assert.equal(result.text.split("\n")[0], `stack "blue" (Pulumi.blue.yaml) has ${problems} problems:`);
+      assert.equal(result.text.split("\n").filter((l) => l.startsWith("  - castle:")).length, problems);
+    });
+  }
+});
+
+/**
+ * "Image only on one Proxmox node" (the Talos image downloaded on the first Proxmox node while the VMs live
+ * on several) is prevented by construction in planImages: tests/proxmox-plan.test.ts proves the plan
+ * itself (local storage: one download on every hosting node; shared: one download, every node importing
+ * from it) and tests/proxmox-nodes.test.ts the resources built from it. What is proven here is the link:
+ * the stacks `castle check` accepts give every VM a copy on storage its own Proxmox node can see.
+ */
+describe("Talos image placement of the stacks castle check accepts", () => {
+  const plan = (edit: (raw: RawStack) => void) => {
+    const raw = blueRaw();
+    edit(raw);
+    const checked = check(project({ blue: stackText(raw) }), "blue", () => {});
+    assert.ok(checked.config, "the stack passes castle check");
+    const vms = nodesWithPaths(checked.config).map(({ node }) => node);
+    const proxmox = checked.config.proxmox;
+    return {
+      vms,
+      ...planImages({
+        proxmoxNodes: proxmox.nodes,
+        vmNodes: vms.map((vm) => vm.proxmoxNode),
+        shared: proxmox.imageDatastoreShared,
+      }),
+    };
+  };
+
+  it("blue as written (local storage by default): a download on each of pve1, pve2, pve3, each VM on its own node's copy", () => {
+    const { vms, downloadNodes, sourceFor } = plan(() => {});
+    assert.deepEqual(downloadNodes, ["pve1", "pve2", "pve3"]);
+    assert.deepEqual(
+      vms.map((vm) => `${vm.hostname}<-${sourceFor[vm.proxmoxNode]}`),
+      ["blue-cp-1<-pve1", "blue-cp-2<-pve2", "blue-cp-3<-pve3", "blue-wk-1<-pve1", "blue-wk-2<-pve2"],
+    );
+  });
+
+  it("blue on a shared datastore: one download, which every VM's node sees", () => {
+    const { vms, downloadNodes, sourceFor } = plan((r) =>
+      Object.assign(r.proxmox, { imageDatastore: "cephfs", imageDatastoreShared: true }),
+    );
+    assert.deepEqual(downloadNodes, ["pve1"]);
+    assert.deepEqual(new Set(vms.map((vm) => sourceFor[vm.proxmoxNode])), new Set(["pve1"]));
+  });
+});
