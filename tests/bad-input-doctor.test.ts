@@ -1,0 +1,618 @@
+/**
+ * The table of Infisical faults as `castle doctor blue` meets them: each row sets up the local Infisical
+ * stand-in (identity, folders, an injected fault) or the environment, runs `main(["doctor", "blue"])` on a
+ * copy of Pulumi.blue.yaml whose site URL points at the stand-in, and pins the exit code, the per-secret
+ * table, the error text and the number of requests the stand-in received. Every row also checks that no
+ * secret value and no client secret was printed.
+ *
+ * Rows that wait for the deadline run with `castle:infisical.timeoutSeconds: 1`.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parseDocument } from "yaml";
+import { main } from "../cli/castle";
+import {
+  InfisicalStandIn,
+  type StandInFault,
+  type StandInGrant,
+  type StandInProjects,
+  type StandInRoute,
+} from "./support/infisical-stand-in";
+
+const ROOT = path.resolve(__dirname, "..");
+/** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */
+const PROJECT = "4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97";
+const ENV = "prod";
+const PATH = "/castle/blue";
+const NAMES = "TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET, ESO_CLIENT_ID, ESO_CLIENT_SECRET";
+
+const CLIENT_ID = "castle-doctor-faults";
+const CLIENT_SECRET = "SENTINEL-FAULTS-CLIENT-SECRET-77b1";
+const WRONG_CLIENT_SECRET = "SENTINEL-FAULTS-WRONG-SECRET-0c3d";
+const VALUES = {
+  TALOS_SECRETBOX_KEY: Buffer.from("faults-sentinel-secretbox-key-32").toString("base64"),
+  PROXMOX_TOKEN_ID: "sentinel-faults@pve!faultstoken",
+  PROXMOX_TOKEN_SECRET: "SENTINEL-FAULTS-PVE-SECRET-3a90",
+  ESO_CLIENT_ID: "SENTINEL-FAULTS-ESO-ID-51e2",
+  ESO_CLIENT_SECRET: "SENTINEL-FAULTS-ESO-SECRET-c6f8",
+};
+type SecretName = keyof typeof VALUES;
+const ROLE: Record<SecretName, string> = {
+  TALOS_SECRETBOX_KEY: "secretboxKey",
+  PROXMOX_TOKEN_ID: "proxmoxTokenId",
+  PROXMOX_TOKEN_SECRET: "proxmoxTokenSecret",
+  ESO_CLIENT_ID: "esoClientId",
+  ESO_CLIENT_SECRET: "esoClientSecret",
+};
+const ENV_OK = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
+const GRANT: StandInGrant = { projectId: PROJECT, environment: ENV, paths: [PATH] };
+const GENERATE = "generate one with: head -c 32 /dev/urandom | base64";
+const MISSING = "missing: no secret with this name in that folder (imports are not searched)";
+/** A 32-byte key whose standard base64 has '+' and '/', so its URL-safe form has '-' and '_'. */
+const URL_SAFE_KEY = Buffer.alloc(32, 0xfb).toString("base64url");
+
+/** One line of doctor's per-secret table (default secret names: the widths are those of the longest). */
+const tableLine = (name: SecretName, status: string) => `${name.padEnd(20)}  ${ROLE[name].padEnd(18)}  ${status}`;
+const allLines = (status: string) => (Object.keys(VALUES) as SecretName[]).map((name) => tableLine(name, status));
+const where = (site: string) => `project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site}`;
+/** doctor's error text for a failed login or list: what happened, where, and the next step. */
+const failure = (site: string, what: string, next: string) =>
+  `Infisical: ${what}\n  while fetching ${NAMES} from ${where(site)}\n  next: ${next}`;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** `failure` as an exact pattern in which `<N>` stands for a request count that depends on timing. */
+const failurePattern = (site: string, what: string, next: string) =>
+  new RegExp(`^${escapeRegExp(failure(site, what, next)).replace("<N>", "\\d+")}$`);
+
+const NEXT_DEADLINE =
+  "check the site URL and the network path to Infisical; raise castle:infisical.timeoutSeconds if the instance is slow";
+const NEXT_NOT_FOUND =
+  "check castle:infisical.projectId (the project id, not its slug), environment (the slug) and secretPath; the site URL must be the region that hosts the project";
+const NEXT_SERVER =
+  "run again later; check the Infisical status page, or the logs of a self-hosted instance or of a proxy in front of it";
+const NEXT_NOT_INFISICAL =
+  "check the site URL: it must be the root of an Infisical instance (without /api), not a proxy or login page";
+
+interface Row {
+  name: string;
+  /** Secrets in blue's folder; default VALUES. Ignored when `projects` is given. */
+  secrets?: Partial<Record<SecretName, string>>;
+  /** The stand-in's whole store, instead of blue's folder holding `secrets`. */
+  projects?: StandInProjects;
+  /** What the identity may read; default blue's folder. */
+  grants?: StandInGrant[];
+  faults?: Partial<Record<StandInRoute, StandInFault>>;
+  /** The environment doctor reads; default ENV_OK. `site` is the stand-in's URL. */
+  env?: (site: string) => NodeJS.ProcessEnv;
+  /** Where the stack's castle:infisical.siteUrl points; default the stand-in. */
+  stackSite?: "stand-in" | "closed port";
+  /** castle:infisical.timeoutSeconds; default 10 (never reached), 1 for rows that wait for the deadline. */
+  timeoutSeconds?: number;
+  code: 0 | 1;
+  /** Lines doctor must print on stdout, verbatim; `site` is the site it talks to. */
+  out: (site: string) => string[];
+  /** doctor's whole stderr: exact text, or an exact pattern where a count depends on timing. */
+  err: (site: string) => string | RegExp;
+  /** Requests the stand-in received; undefined where the SDK's retries make it depend on timing. */
+  requests?: number;
+}
+
+const rows: Row[] = [
+  {
+    name: "every secret present and valid",
+    code: 0,
+    out: (site) => [
+      `secrets: project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site}`,
+      ...allLines("ok"),
+      "2 HTTP requests",
+      "all 5 secrets ok",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+
+  // --- the environment ------------------------------------------------------------------------------
+  {
+    name: "INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET not set",
+    env: () => ({}),
+    code: 1,
+    out: () => ["stack blue (Pulumi.blue.yaml): ok"],
+    err: () =>
+      "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are not set (or empty). " +
+      "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+    requests: 0,
+  },
+  {
+    name: "INFISICAL_CLIENT_SECRET empty",
+    env: () => ({ INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: "  " }),
+    code: 1,
+    out: () => ["stack blue (Pulumi.blue.yaml): ok"],
+    err: () =>
+      "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_SECRET is not set (or empty). " +
+      "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+    requests: 0,
+  },
+  {
+    name: "INFISICAL_SITE_URL over plain http to a remote host",
+    env: () => ({ ...ENV_OK, INFISICAL_SITE_URL: "http://infisical.example.org" }),
+    code: 1,
+    out: () => ["stack blue (Pulumi.blue.yaml): ok"],
+    err: () =>
+      'castle doctor: INFISICAL_SITE_URL="http://infisical.example.org": must use https (plain http is allowed only for a ' +
+      "loopback address such as 127.0.0.1). Give the instance root, e.g. https://eu.infisical.com, or unset it to use " +
+      "castle:infisical.siteUrl.",
+    requests: 0,
+  },
+  {
+    name: "INFISICAL_SITE_URL on loopback overrides a stack site that is down",
+    stackSite: "closed port",
+    env: (site) => ({ ...ENV_OK, INFISICAL_SITE_URL: site }),
+    code: 0,
+    out: (site) => [
+      `secrets: project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site} (from INFISICAL_SITE_URL)`,
+      "all 5 secrets ok",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+
+  // --- what Infisical answers ---------------------------------------------------------------------------
+  {
+    name: "bad credentials (401)",
+    env: () => ({ ...ENV_OK, INFISICAL_CLIENT_SECRET: WRONG_CLIENT_SECRET }),
+    code: 1,
+    out: () => [...allLines("not checked"), "1 HTTP request"],
+    err: (site) =>
+      failure(
+        site,
+        'the machine identity was rejected while logging in (Universal Auth) (HTTP 401: "Invalid credentials")',
+        "check INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET: the client secret may be wrong, revoked, expired or used up, " +
+          "Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)",
+      ),
+    requests: 1,
+  },
+  {
+    name: "no access to the folder (403)",
+    grants: [{ projectId: PROJECT, environment: ENV, paths: ["/castle/green"] }],
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        'the machine identity is not allowed to read these secrets (HTTP 403: "You are not allowed to readValue on secrets")',
+        "add the identity to the project with a role that may read secret values in that environment and path",
+      ),
+    requests: 2,
+  },
+  {
+    name: "access token refused after the login (403 TokenError)",
+    faults: {
+      list: {
+        kind: "status",
+        status: 403,
+        body: {
+          reqId: "req-abcdefghijklmn",
+          statusCode: 403,
+          message: "Your token has expired. Please re-authenticate.",
+          error: "TokenError",
+        },
+      },
+    },
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        'Infisical did not accept the access token from the login while listing the secrets (HTTP 403: "Your token has expired. Please re-authenticate.")',
+        "run again; if it persists, check the identity's access token TTL and trusted IPs in Infisical",
+      ),
+    requests: 2,
+  },
+  {
+    name: "project missing (404)",
+    projects: {},
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        `Infisical found no such project, environment or folder while listing the secrets (HTTP 404: "Project with ID '${PROJECT}' not found")`,
+        NEXT_NOT_FOUND,
+      ),
+    requests: 2,
+  },
+  {
+    name: "environment missing (404)",
+    projects: { [PROJECT]: { dev: { [PATH]: [] } } },
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        `Infisical found no such project, environment or folder while listing the secrets (HTTP 404: "Folder with path '${PATH}' in environment '${ENV}' was not found. Please ensure the environment slug and secret path is correct.")`,
+        NEXT_NOT_FOUND,
+      ),
+    requests: 2,
+  },
+  {
+    name: "folder missing (404)",
+    projects: { [PROJECT]: { [ENV]: { "/castle": [] } } },
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        `Infisical found no such project, environment or folder while listing the secrets (HTTP 404: "Folder with path '${PATH}' in environment '${ENV}' was not found. Please ensure the environment slug and secret path is correct.")`,
+        NEXT_NOT_FOUND,
+      ),
+    requests: 2,
+  },
+  {
+    name: "server error with Infisical's JSON body (500)",
+    faults: {
+      list: {
+        kind: "status",
+        status: 500,
+        body: {
+          reqId: "req-abcdefghijklmn",
+          statusCode: 500,
+          message: "Something went wrong",
+          error: "InternalServerError",
+        },
+      },
+    },
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        'Infisical answered with a server error while listing the secrets (HTTP 500: "Something went wrong")',
+        NEXT_SERVER,
+      ),
+    requests: 2,
+  },
+  {
+    name: "a proxy's HTML error page (502)",
+    faults: { login: { kind: "html", status: 502 } },
+    code: 1,
+    out: () => [...allLines("not checked"), "1 HTTP request"],
+    err: (site) =>
+      failure(
+        site,
+        "Infisical answered with a server error while logging in (Universal Auth) (HTTP 502, not an Infisical JSON reply)",
+        NEXT_SERVER,
+      ),
+    requests: 1,
+  },
+  {
+    name: "200 with an HTML page instead of the secrets",
+    faults: { list: { kind: "non-json" } },
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        "the list reply is not what Infisical returns: a text body instead of a JSON object",
+        NEXT_NOT_INFISICAL,
+      ),
+    requests: 2,
+  },
+  {
+    name: "200 login reply without an access token",
+    faults: { login: { kind: "status", status: 200, body: {} } },
+    code: 1,
+    out: () => [...allLines("not checked"), "1 HTTP request"],
+    err: (site) =>
+      failure(
+        site,
+        "the login reply carried no access token",
+        "check the site URL: it must be the root of an Infisical instance (without /api)",
+      ),
+    requests: 1,
+  },
+
+  // --- the deadline (timeoutSeconds: 1) ------------------------------------------------------------------
+  {
+    name: "rate limited (429) until the deadline",
+    faults: { login: { kind: "rate-limit" } },
+    timeoutSeconds: 1,
+    code: 1,
+    out: () => allLines("not checked"),
+    err: (site) =>
+      failurePattern(
+        site,
+        "timeout: no complete answer within 1 s while logging in (Universal Auth) (Infisical kept answering 429: rate limited; <N> request(s) sent)",
+        "wait a minute and run again (Infisical Cloud limits secret reads per IP)",
+      ),
+  },
+  {
+    name: "unreachable host (closed port) until the deadline",
+    stackSite: "closed port",
+    timeoutSeconds: 1,
+    code: 1,
+    out: () => allLines("not checked"),
+    err: (site) =>
+      failurePattern(
+        site,
+        "timeout: no complete answer within 1 s while logging in (Universal Auth) (Infisical unreachable (ECONNREFUSED); <N> request(s) sent)",
+        NEXT_DEADLINE,
+      ),
+    requests: 0,
+  },
+  {
+    name: "login accepted but never answered (no headers)",
+    faults: { login: { kind: "hang" } },
+    timeoutSeconds: 1,
+    code: 1,
+    out: () => [...allLines("not checked"), "1 HTTP request"],
+    err: (site) =>
+      failure(
+        site,
+        "timeout: no complete answer within 1 s while logging in (Universal Auth) (no answer yet; 1 request(s) sent)",
+        NEXT_DEADLINE,
+      ),
+    requests: 1,
+  },
+  {
+    name: "list headers sent, body never finished",
+    faults: { list: { kind: "hang-after-headers" } },
+    timeoutSeconds: 1,
+    code: 1,
+    out: () => [...allLines("not checked"), "2 HTTP requests"],
+    err: (site) =>
+      failure(
+        site,
+        "timeout: no complete answer within 1 s while listing the secrets (last answer HTTP 200, then no complete reply; 2 request(s) sent)",
+        NEXT_DEADLINE,
+      ),
+    requests: 2,
+  },
+
+  // --- the secrets themselves ------------------------------------------------------------------------------
+  {
+    name: "one secret missing",
+    secrets: { ...VALUES, PROXMOX_TOKEN_SECRET: undefined },
+    code: 1,
+    out: () => [
+      tableLine("TALOS_SECRETBOX_KEY", "ok"),
+      tableLine("PROXMOX_TOKEN_SECRET", MISSING),
+      "2 HTTP requests",
+      "1 of 5 secrets need attention: create or fix them in Infisical, or set castle:infisical.secretNames",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "several secrets missing",
+    secrets: { TALOS_SECRETBOX_KEY: VALUES.TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_SECRET: VALUES.PROXMOX_TOKEN_SECRET },
+    code: 1,
+    out: () => [
+      tableLine("TALOS_SECRETBOX_KEY", "ok"),
+      tableLine("PROXMOX_TOKEN_ID", MISSING),
+      tableLine("PROXMOX_TOKEN_SECRET", "ok"),
+      tableLine("ESO_CLIENT_ID", MISSING),
+      tableLine("ESO_CLIENT_SECRET", MISSING),
+      "3 of 5 secrets need attention: create or fix them in Infisical, or set castle:infisical.secretNames",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "an empty folder",
+    secrets: {},
+    code: 1,
+    out: () => [
+      ...allLines(MISSING),
+      "5 of 5 secrets need attention: create or fix them in Infisical, or set castle:infisical.secretNames",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "an empty value",
+    secrets: { ...VALUES, ESO_CLIENT_ID: "" },
+    code: 1,
+    out: () => [tableLine("ESO_CLIENT_ID", "is empty"), tableLine("ESO_CLIENT_SECRET", "ok")],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a value pasted with its line break",
+    secrets: { ...VALUES, PROXMOX_TOKEN_SECRET: `${VALUES.PROXMOX_TOKEN_SECRET}\n` },
+    code: 1,
+    out: () => [tableLine("PROXMOX_TOKEN_SECRET", "has leading or trailing whitespace (a pasted line break?)")],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a value the identity may see but not read",
+    projects: {
+      [PROJECT]: {
+        [ENV]: {
+          [PATH]: Object.entries(VALUES).map(([key, value]) => ({
+            key,
+            value,
+            valueHidden: key === "ESO_CLIENT_SECRET",
+          })),
+        },
+      },
+    },
+    code: 1,
+    out: () => [
+      tableLine(
+        "ESO_CLIENT_SECRET",
+        "value hidden: the identity may see the secret but not read its value (grant Read Value)",
+      ),
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a secretbox key of 16 bytes",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: Buffer.from("SENTINEL-16bytes").toString("base64") },
+    code: 1,
+    out: () => [tableLine("TALOS_SECRETBOX_KEY", `decodes to 16 bytes, expected exactly 32; ${GENERATE}`)],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a secretbox key that is not base64",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: "SENTINEL#secretbox#key%not*base64" },
+    code: 1,
+    out: () => [
+      tableLine(
+        "TALOS_SECRETBOX_KEY",
+        "is not standard base64 (only A-Z, a-z, 0-9, '+', '/' and trailing '=' padding are allowed)",
+      ),
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a secretbox key in URL-safe base64",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: `${URL_SAFE_KEY}=` },
+    code: 1,
+    out: () => [
+      tableLine(
+        "TALOS_SECRETBOX_KEY",
+        "uses the URL-safe base64 alphabet ('-' and '_'); the secretbox key must be standard base64 ('+' and '/')",
+      ),
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a secretbox key without its = padding",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: VALUES.TALOS_SECRETBOX_KEY.replace(/=+$/, "") },
+    code: 1,
+    out: () => [
+      tableLine("TALOS_SECRETBOX_KEY", `is not padded base64 (its length, 43, is not a multiple of 4); ${GENERATE}`),
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a Proxmox token id without '!'",
+    secrets: { ...VALUES, PROXMOX_TOKEN_ID: "sentinel-faults@pve" },
+    code: 1,
+    out: () => [
+      tableLine(
+        "PROXMOX_TOKEN_ID",
+        "is not a Proxmox API token id of the form user@realm!tokenname (e.g. castle@pve!pulumi)",
+      ),
+    ],
+    err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a whole PVEAPIToken header pasted as the token id",
+    secrets: {
+      ...VALUES,
+      PROXMOX_TOKEN_ID: `PVEAPIToken=sentinel-faults@pve!faultstoken=${VALUES.PROXMOX_TOKEN_SECRET}`,
+    },
+    code: 1,
+    out: () => [
+      tableLine(
+        "PROXMOX_TOKEN_ID",
+        "is not a Proxmox API token id of the form user@realm!tokenname (e.g. castle@pve!pulumi)",
+      ),
+      "1 of 5 secrets need attention: create or fix them in Infisical, or set castle:infisical.secretNames",
+    ],
+    err: () => "",
+    requests: 2,
+  },
+];
+
+let server: InfisicalStandIn;
+let closedPortSite: string;
+const dirs: string[] = [];
+
+/** A loopback URL on which nothing listens. */
+async function closedPort(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+before(async () => {
+  server = new InfisicalStandIn();
+  await server.start();
+  closedPortSite = await closedPort();
+});
+
+after(async () => {
+  await server.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A project holding Pulumi.blue.yaml with the given Infisical site and deadline. */
+function project(siteUrl: string, timeoutSeconds: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "castle-doctor-faults-"));
+  dirs.push(dir);
+  const stack = parseDocument(readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8"));
+  stack.setIn(["config", "castle:infisical", "siteUrl"], siteUrl);
+  stack.setIn(["config", "castle:infisical", "timeoutSeconds"], timeoutSeconds);
+  writeFileSync(path.join(dir, "Pulumi.blue.yaml"), stack.toString());
+  return dir;
+}
+
+/** Every value this row put in the store and every client secret it used: none may be printed. */
+function sentinels(row: Row, env: NodeJS.ProcessEnv): string[] {
+  const stored = row.projects
+    ? Object.values(row.projects).flatMap((envs) =>
+        Object.values(envs).flatMap((folders) => Object.values(folders).flatMap((list) => list.map((s) => s.value))),
+      )
+    : Object.values(row.secrets ?? VALUES);
+  return [...stored, CLIENT_SECRET, WRONG_CLIENT_SECRET, env.INFISICAL_CLIENT_SECRET]
+    .filter((value): value is string => typeof value === "string")
+    .map((value) => value.trim())
+    .filter((value) => value.length >= 8);
+}
+
+describe("castle doctor blue: the table of Infisical faults", () => {
+  for (const row of rows) {
+    it(`${row.name} -> exit ${row.code}`, async () => {
+      const folder = Object.entries(row.secrets ?? VALUES).flatMap(([key, value]) =>
+        value === undefined ? [] : [{ key, value }],
+      );
+      server.identities = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grants: row.grants ?? [GRANT] }];
+      server.projects = row.projects ?? { [PROJECT]: { [ENV]: { [PATH]: folder } } };
+      server.faults = structuredClone(row.faults ?? {});
+      server.requests.length = 0;
+
+      const site = server.siteUrl;
+      const stackSite = row.stackSite === "closed port" ? closedPortSite : site;
+      const env: NodeJS.ProcessEnv = row.env ? row.env(site) : ENV_OK;
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(["doctor", "blue"], project(stackSite, row.timeoutSeconds ?? 10), {
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        env,
+      });
+
+      // The site doctor talks to: INFISICAL_SITE_URL when set, else the stack's.
+      const used = env.INFISICAL_SITE_URL ?? stackSite;
+      const printed = [...out, ...err].join("\n");
+      for (const [i, value] of sentinels(row, env).entries()) {
+        assert.ok(!printed.includes(value), `secret #${i} of this row was printed`);
+      }
+      const outLines = out.join("\n").split("\n");
+      for (const line of row.out(used)) {
+        assert.ok(outLines.includes(line), `stdout lacks ${JSON.stringify(line)}:\n${out.join("\n")}`);
+      }
+      const expectedErr = row.err(used);
+      if (typeof expectedErr === "string") assert.equal(err.join("\n"), expectedErr);
+      else assert.match(err.join("\n"), expectedErr);
+      assert.equal(code, row.code);
+      if (row.requests !== undefined) assert.equal(server.requests.length, row.requests);
+    });
+  }
+});
