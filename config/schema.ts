@@ -95,11 +95,9 @@ export const TalosSchema = z
     /** Official system extensions baked into the Image Factory schematic. qemu-guest-agent is always included. */
     extensions: z
       .array(
-        z
-          .string()
-          .regex(/^siderolabs\/[a-z0-9-]+$/, {
-            message: "must be an official extension such as siderolabs/iscsi-tools",
-          }),
+        z.string().regex(/^siderolabs\/[a-z0-9-]+$/, {
+          message: "must be an official extension such as siderolabs/iscsi-tools",
+        }),
       )
       .default([]),
   })
@@ -188,11 +186,9 @@ export const ExternalSecretSchema = z.strictObject({
   /** Infisical secret keys copied into the target Secret (under the same key). */
   keys: z
     .array(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_.-]+$/, {
-          message: "must be an Infisical secret name such as GRAFANA_ADMIN_PASSWORD (letters, digits, '_', '.', '-')",
-        }),
+      z.string().regex(/^[A-Za-z0-9_.-]+$/, {
+        message: "must be an Infisical secret name such as GRAFANA_ADMIN_PASSWORD (letters, digits, '_', '.', '-')",
+      }),
     )
     .min(1),
   /** How often ESO refreshes it. Default `1h`. */
