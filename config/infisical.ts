@@ -286,7 +286,7 @@ function names(ctx: Context): string {
 
 function failure(ctx: Context, kind: InfisicalFailure, what: string, next: string, status?: number): InfisicalError {
   return new InfisicalError(
-    `Infisical: ${what}\n  while fetching ${names(ctx)} from ${where(ctx)}\n  next: ${next}`,
+    `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while fetching ${names(ctx)} from ${where(ctx)}\n  next: ${next}`,
     kind,
     [],
     status,
@@ -347,6 +347,15 @@ function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
         "access",
         `the machine identity is not allowed to read these secrets (${reply(status)})`,
         "add the identity to the project with a role that may read secret values in that environment and path",
+        status,
+      );
+    }
+    if (status === 404 && stage === "login") {
+      return failure(
+        ctx,
+        "not-found",
+        `Infisical has no login route at ${ctx.siteUrl} (${reply(status)})`,
+        "the site URL (castle:infisical.siteUrl or INFISICAL_SITE_URL) must be the instance root, e.g. https://eu.infisical.com, without /api",
         status,
       );
     }

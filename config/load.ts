@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { core, z } from "zod";
-import { type TopologyLike, topologyIssues } from "./rules";
-import { type CastleConfig, CastleConfigSchema, NetworkSchema, NodeSchema, ProxmoxSchema } from "./schema";
+import { settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import { type CastleConfig, CastleConfigSchema, EsoSchema, NetworkSchema, NodeSchema, ProxmoxSchema } from "./schema";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -81,7 +81,12 @@ function problemsFromIssues(issues: core.$ZodIssue[]): ConfigProblem[] {
 export function parseCastleConfig(stack: string, source: string, raw: Record<string, unknown>): CastleConfig {
   const result = CastleConfigSchema.safeParse(raw, { reportInput: true });
   const problems = result.success ? [] : problemsFromIssues(result.error.issues);
-  const ruleIssues = topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw));
+  const ruleIssues = [
+    ...topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw)),
+    ...settingsIssues(
+      result.success ? result.data : { proxmox: valid(ProxmoxSchema, raw.proxmox), eso: valid(EsoSchema, raw.eso) },
+    ),
+  ];
   problems.push(...ruleIssues.map((issue) => ({ key: configKey(issue.path), message: issue.message })));
   if (problems.length > 0 || !result.success) throw new CastleConfigError(stack, source, problems);
   return result.data;
@@ -96,12 +101,14 @@ function topologyOf(config: CastleConfig): TopologyLike {
   };
 }
 
+/** `value` parsed by `schema`, or undefined when it is not valid on its own. */
+function valid<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The parts of an invalid stack that are valid on their own, so the cross-field rules can still run. */
 function lenientTopology(raw: Record<string, unknown>): TopologyLike {
-  const valid = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
-    const parsed = schema.safeParse(value);
-    return parsed.success ? parsed.data : undefined;
-  };
   const nodes = (value: unknown) => (Array.isArray(value) ? value.map((node) => valid(NodeSchema, node)) : []);
   return {
     network: valid(NetworkSchema, raw.network),
@@ -130,14 +137,19 @@ export function readStackFile(projectDir: string, stack: string): Record<string,
   const file = path.join(projectDir, stackFileName(stack));
   if (!existsSync(file)) {
     throw new CastleConfigError(stack, stackFileName(stack), [
-      { key: "castle:", message: `no stack file ${file}; stacks here: ${listStacks(projectDir).join(", ") || "none"}` },
+      {
+        key: stackFileName(stack),
+        message: `no such file in ${projectDir}; stacks here: ${listStacks(projectDir).join(", ") || "none"}`,
+      },
     ]);
   }
   try {
     return castleKeysOf(parseYaml(readFileSync(file, "utf8")));
   } catch (error) {
+    // The YAML library's message carries a code frame over several lines: keep the first.
+    const [firstLine] = (error as Error).message.split("\n");
     throw new CastleConfigError(stack, stackFileName(stack), [
-      { key: "castle:", message: `the file is not valid YAML: ${(error as Error).message}` },
+      { key: stackFileName(stack), message: `not valid YAML: ${firstLine.replace(/:$/, "")}` },
     ]);
   }
 }

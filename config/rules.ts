@@ -95,7 +95,7 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
   }
 
   const count = config.controlPlanes.length;
-  if (count % 2 === 0) {
+  if (count > 0 && count % 2 === 0) {
     issues.push({
       path: ["controlPlanes"],
       message: `${count} control planes: etcd needs an odd number (1, 3, 5...) to keep quorum`,
@@ -139,5 +139,35 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
       });
     }
   }
+  return issues;
+}
+
+/** Storage every Proxmox node has for itself: never shared between nodes, whatever the stack says. */
+export const NODE_LOCAL_DATASTORES = ["local", "local-lvm", "local-zfs", "local-btrfs"];
+
+/** The parts of the stack the settings rules look at; `undefined` when invalid on their own. */
+export interface SettingsLike {
+  proxmox: { imageDatastore: string; imageDatastoreShared: boolean } | undefined;
+  eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] } | undefined;
+}
+
+/** Rules between settings that are not about addresses: shared storage, ESO namespaces. */
+export function settingsIssues(config: SettingsLike): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const { proxmox, eso } = config;
+  if (proxmox?.imageDatastoreShared && NODE_LOCAL_DATASTORES.includes(proxmox.imageDatastore)) {
+    issues.push({
+      path: ["proxmox", "imageDatastoreShared"],
+      message: `true, but ${proxmox.imageDatastore} (castle:proxmox.imageDatastore) is storage of each node of its own: the image would land on one Proxmox node only. Use a shared datastore (NFS, CephFS...) or set false`,
+    });
+  }
+  eso?.externalSecrets.forEach((externalSecret, i) => {
+    if (!eso.allowedNamespaces.includes(externalSecret.namespace)) {
+      issues.push({
+        path: ["eso", "externalSecrets", i, "namespace"],
+        message: `${externalSecret.namespace} may not use the store: ExternalSecret ${externalSecret.name} must be in one of castle:eso.allowedNamespaces (${eso.allowedNamespaces.join(", ")})`,
+      });
+    }
+  });
   return issues;
 }

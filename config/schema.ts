@@ -46,6 +46,14 @@ export const siteUrl = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: "custom", message: "must be an absolute URL such as https://eu.infisical.com" });
     return;
   }
+  if (url.pathname.replace(/\/+$/, "") !== "") {
+    // The SDK and ESO append /api/v1/... themselves: ".../api" ends up as /api/api/v1/... (a 404 at login).
+    ctx.addIssue({
+      code: "custom",
+      message: `must be the instance root without a path (e.g. ${url.origin}), not ${url.pathname}`,
+    });
+    return;
+  }
   if (url.protocol === "https:") return;
   if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return;
   ctx.addIssue({

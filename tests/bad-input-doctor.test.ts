@@ -61,7 +61,7 @@ const allLines = (status: string) => (Object.keys(VALUES) as SecretName[]).map((
 const where = (site: string) => `project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site}`;
 /** doctor's error text for a failed login or list: what happened, where, and the next step. */
 const failure = (site: string, what: string, next: string) =>
-  `Infisical: ${what}\n  while fetching ${NAMES} from ${where(site)}\n  next: ${next}`;
+  `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while fetching ${NAMES} from ${where(site)}\n  next: ${next}`;
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** `failure` as an exact pattern in which `<N>` stands for a request count that depends on timing. */
 const failurePattern = (site: string, what: string, next: string) =>

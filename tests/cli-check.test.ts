@@ -47,7 +47,7 @@ describe("castle check", () => {
   it("exits 1 naming the file when the stack does not exist", () => {
     const { code, text } = run(projectDir, "purple");
     assert.equal(code, 1);
-    assert.match(text, /no stack file .*Pulumi\.purple\.yaml; stacks here: blue, green/);
+    assert.match(text, /Pulumi\.purple\.yaml: no such file in .*; stacks here: blue, green/);
   });
 
   it("exits 1 when the stack file is not YAML", () => {
@@ -55,6 +55,6 @@ describe("castle check", () => {
     writeFileSync(path.join(dir, "Pulumi.blue.yaml"), "config: [unclosed\n");
     const { code, text } = run(dir, "blue");
     assert.equal(code, 1);
-    assert.match(text, /the file is not valid YAML/);
+    assert.match(text, /Pulumi\.blue\.yaml: not valid YAML: /);
   });
 });

@@ -125,7 +125,7 @@ describe("castle doctor", () => {
     useSecrets(VALUES);
     const { code, out } = await runDoctor(ENV_OK, "purple");
     assert.equal(code, 1);
-    assert.match(out, /no stack file/);
+    assert.match(out, /Pulumi\.\w+\.yaml: no such file/);
     assert.equal(server.requests.length, 0);
   });
 });
