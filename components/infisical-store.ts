@@ -16,7 +16,7 @@ export interface InfisicalStoreArgs {
   namespace: string;
   /** Name of the ClusterSecretStore (`castle:eso.storeName`). */
   storeName: string;
-  /** Infisical instance root, e.g. `https://eu.infisical.com` (`castle:infisical.siteUrl`). */
+  /** Infisical instance root, without `/api` (`castle:infisical.siteUrl`). */
   hostAPI: string;
   /** Infisical project slug (`castle:infisical.projectSlug`). */
   projectSlug: string;

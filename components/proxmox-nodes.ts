@@ -45,7 +45,7 @@ export interface ProxmoxNodesArgs {
   vlanId?: number;
   /** Proxmox CPU type; Talos needs x86-64-v2 or better (e.g. `host`, `x86-64-v2-AES`). */
   cpuType: string;
-  /** Node subnet in CIDR form, e.g. `10.10.20.0/24`; its prefix is given to each VM's static address. */
+  /** Node subnet in CIDR form, e.g. `<network>/24`; its prefix is given to each VM's static address. */
   cidr: string;
   /** Default gateway of the node subnet. */
   gateway: string;

@@ -19,7 +19,7 @@ export interface TalosClusterNode {
 
 /** The node network, shared by all nodes. */
 export interface TalosClusterNetwork {
-  /** Node subnet in CIDR form, e.g. `10.10.20.0/24`. */
+  /** Node subnet in CIDR form, `<network>/<prefix>`. */
   cidr: string;
   /** Default gateway, inside the subnet. */
   gateway: string;
@@ -81,11 +81,11 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
   try {
     endpoint = new URL(args.clusterEndpoint);
   } catch {
-    problems.push(`clusterEndpoint "${args.clusterEndpoint}" must be a URL such as https://10.10.20.5:6443`);
+    problems.push(`clusterEndpoint "${args.clusterEndpoint}" must be a URL such as https://<vip>:6443`);
   }
   if (endpoint && (endpoint.protocol !== "https:" || endpoint.port === "" || endpoint.pathname !== "/")) {
     problems.push(
-      `clusterEndpoint "${args.clusterEndpoint}" must be https://<vip or name>:<port>, e.g. https://10.10.20.5:6443`,
+      `clusterEndpoint "${args.clusterEndpoint}" must be https://<vip or name>:<port>, e.g. https://<vip>:6443`,
     );
   }
   const version = /^v(\d+)\.(\d+)\.(\d+)$/.exec(args.talosVersion);
@@ -113,7 +113,7 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
   try {
     subnet = ipaddr.IPv4.parseCIDR(network.cidr);
   } catch {
-    problems.push(`network.cidr "${network.cidr}" must be an IPv4 CIDR such as 10.10.20.0/24`);
+    problems.push(`network.cidr "${network.cidr}" must be an IPv4 CIDR such as <network>/24`);
   }
   const inSubnet = (ip: string) => !subnet || ipaddr.IPv4.parse(ip).match(subnet);
   const address = (field: string, ip: string) => {

@@ -320,7 +320,7 @@ describe("talosClusterArgsProblems", () => {
       name: "plain http endpoint",
       change: (a) => (a.clusterEndpoint = "http://10.10.20.5:6443"),
       problem:
-        'clusterEndpoint "http://10.10.20.5:6443" must be https://<vip or name>:<port>, e.g. https://10.10.20.5:6443',
+        'clusterEndpoint "http://10.10.20.5:6443" must be https://<vip or name>:<port>, e.g. https://<vip>:6443',
     },
     {
       name: "installer of another release",

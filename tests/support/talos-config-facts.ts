@@ -1,6 +1,6 @@
 /**
  * Facts of the Talos v1.13 machine-config JSON schema that the castle's patches touch, derived from
- * shared/reference/talos-config.schema.json (siderolabs/talos v1.13.9,
+ * the Talos machine-config JSON schema (siderolabs/talos v1.13.9,
  * pkg/machinery/config/schemas/config.schema.json, commit 3ebd10a7c1bd0f81742bdcd0c3fe56d727db7401).
  * Every property name of each listed definition is kept, so an unknown field (such as the legacy
  * `machine.network`, which the v1.13 schema no longer has) is reported. Fields of definitions the
