@@ -203,7 +203,9 @@ export class TalosCluster extends pulumi.ComponentResource {
     const controlPlaneIps = controlPlanes.map((n) => n.ip);
 
     const secrets = new talos.machine.Secrets(`${name}-secrets`, { talosVersion: args.contract }, { parent: this });
-    const clientConfiguration = secrets.clientConfiguration;
+    // The admin client key grants full control of every node: secret wherever it is passed, whether or
+    // not the provider's own marking of the nested `clientKey` reaches this program.
+    const clientConfiguration = pulumi.secret(secrets.clientConfiguration);
 
     // One configuration per node rather than per role: hostname and address are in the generated
     // config itself, so what is applied to a node is exactly one invoke's output (and what

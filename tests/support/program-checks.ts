@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
-import { plaintextOccurrences, resolved } from "../../lib/mock-runtime";
+import { isSecretMarked, plaintextOccurrences, resolved } from "../../lib/mock-runtime";
 import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
 
 const T = {
@@ -147,6 +147,10 @@ export function wholeProgramTests(stack: string): void {
       // stored in state) and marks the result secret when an argument was; what the results feed is a
       // resource input, checked above.
     }
+    // The Talos admin client key comes from the provider, not Infisical: secret wherever it goes.
+    const talosClients = run.harness.resources.filter((r) => r.inputs.clientConfiguration !== undefined);
+    assert.equal(talosClients.length, nodes.length + 2, "every apply, the bootstrap and the kubeconfig");
+    for (const r of talosClients) assert.ok(isSecretMarked(r.inputs.clientConfiguration), `${r.type} ${r.name}`);
     // And the values did arrive where they are needed (so the check above is not vacuous).
     const credentials = run.harness.ofType(T.secret)[0];
     assert.ok(JSON.stringify(credentials.inputs).includes(run.sentinels[4]), "ESO client secret reached its Secret");
