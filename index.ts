@@ -105,8 +105,10 @@ async function castle(inputs?: CastleInputs) {
       clientId: secrets.esoClientId,
       clientSecret: secrets.esoClientSecret,
       externalSecrets: config.eso.externalSecrets,
+      operator: eso.release,
+      operatorNamespace: eso.namespaceResource,
     },
-    { provider: kubernetes, dependsOn: [eso.release] },
+    { provider: kubernetes },
   );
 
   // Outputs

@@ -35,6 +35,8 @@ export class ExternalSecrets extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   /** The Helm release; depend on it to create ESO objects after the webhook is ready. */
   public readonly release: k8s.helm.v3.Release;
+  /** The operator's namespace object; depend on it for what needs only the namespace (e.g. credentials). */
+  public readonly namespaceResource: k8s.core.v1.Namespace;
 
   constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("castle:index:ExternalSecrets", name, {}, opts);
@@ -64,6 +66,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.namespaceResource = namespace;
     this.namespace = namespace.metadata.name;
     this.registerOutputs({ namespace: this.namespace, release: this.release });
   }

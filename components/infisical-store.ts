@@ -32,14 +32,20 @@ export interface InfisicalStoreArgs {
   clientSecret: pulumi.Input<string>;
   /** ExternalSecrets to create (`castle:eso.externalSecrets`); each must be in an allowed namespace. */
   externalSecrets: ExternalSecretSpec[];
+  /** The operator (ESO's Helm release): the store and the ExternalSecrets wait until its CRDs and webhook are ready. */
+  operator: pulumi.Resource;
+  /**
+   * The operator's namespace object: all the credentials Secret needs, so it is created while the
+   * operator installs instead of after it.
+   */
+  operatorNamespace: pulumi.Resource;
 }
 
 /**
  * The Infisical side of ESO: a Secret `<storeName>-credentials` in the operator's namespace holding the
  * machine identity's Universal Auth credentials (keys `clientId`, `clientSecret`), the
  * ClusterSecretStore that uses it (limited to `allowedNamespaces`), and the ExternalSecrets of the stack.
- * It does not install the operator: give it `dependsOn: [externalSecrets.release]` so the objects are
- * created once ESO's CRDs and admission webhook are ready. The store configuration is plain data
+ * It does not install the operator: `operator` and `operatorNamespace` order its objects after ESO's. The store configuration is plain data
  * (validated and built synchronously); only the credentials are Outputs, and they stay secret.
  */
 export class InfisicalStore extends pulumi.ComponentResource {
@@ -79,14 +85,13 @@ export class InfisicalStore extends pulumi.ComponentResource {
           [INFISICAL_CREDENTIALS_KEYS.clientSecret]: pulumi.output(args.clientSecret),
         }),
       },
-      // Children do not inherit the component's `dependsOn`: the first child carries it, the others
-      // follow the Secret, so the whole chain waits for the operator (and its namespace).
-      { parent: this, dependsOn: opts?.dependsOn, additionalSecretOutputs: ["data", "stringData"] },
+      { parent: this, dependsOn: [args.operatorNamespace], additionalSecretOutputs: ["data", "stringData"] },
     );
 
+    // The ExternalSecrets follow the store, so everything that needs ESO's CRDs and webhook waits for them.
     const store = new k8s.apiextensions.CustomResource(`${name}-store`, storeManifest, {
       parent: this,
-      dependsOn: [credentials],
+      dependsOn: [credentials, args.operator],
     });
 
     for (const manifest of externalSecretManifests) {

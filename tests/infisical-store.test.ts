@@ -24,7 +24,7 @@ class Release extends pulumi.CustomResource {
   }
 }
 
-const baseArgs = (): InfisicalStoreArgs => ({
+const baseArgs = (): Omit<InfisicalStoreArgs, "operator" | "operatorNamespace"> => ({
   namespace: "external-secrets",
   storeName: "infisical",
   hostAPI: "https://eu.infisical.com",
@@ -47,12 +47,14 @@ const SECRET = "kubernetes:core/v1:Secret";
 describe("InfisicalStore", () => {
   let component: import("../components/infisical-store").InfisicalStore;
   let release: Release;
+  let namespace: Release;
   let InfisicalStore: typeof import("../components/infisical-store").InfisicalStore;
 
   before(async () => {
     ({ InfisicalStore } = await import("../components/infisical-store"));
     release = new Release("eso-release");
-    component = new InfisicalStore("store", baseArgs(), { dependsOn: [release] });
+    namespace = new Release("eso-namespace");
+    component = new InfisicalStore("store", { ...baseArgs(), operator: release, operatorNamespace: namespace });
     await settle();
   });
 
@@ -136,12 +138,13 @@ describe("InfisicalStore", () => {
     });
   });
 
-  it("orders every child after what the component is given in dependsOn", () => {
+  it("creates the credentials during the operator's install, and the store and ExternalSecrets after it", () => {
     const eso = harness.get("test:index:Release", "eso-release");
-    assert.deepEqual(harness.get("castle:index:InfisicalStore", "store").dependencies, [eso.urn]);
-    for (const r of [...harness.ofType(SECRET), ...harness.ofType(CSS), ...harness.ofType(ES)]) {
-      assert.ok(harness.dependsOn(r, eso), r.name);
-    }
+    const namespace = harness.get("test:index:Release", "eso-namespace");
+    const credentials = harness.get(SECRET, "store-credentials");
+    assert.deepEqual(credentials.dependencies, [namespace.urn]);
+    assert.ok(!harness.dependsOn(credentials, eso), "the Secret needs only the namespace");
+    for (const r of [...harness.ofType(CSS), ...harness.ofType(ES)]) assert.ok(harness.dependsOn(r, eso), r.name);
   });
 
   it("outputs the store name as a plain string", () => {
@@ -153,7 +156,7 @@ describe("InfisicalStore", () => {
     const args = baseArgs();
     args.externalSecrets.push({ name: "steal", namespace: "kube-system", keys: ["X"], refreshInterval: "1h" });
     assert.throws(
-      () => new InfisicalStore("bad", args),
+      () => new InfisicalStore("bad", { ...args, operator: release, operatorNamespace: namespace }),
       /castle:eso\.externalSecrets\[2\] "steal" is in namespace "kube-system"/,
     );
     await settle();
@@ -168,7 +171,7 @@ describe("InfisicalStore", () => {
     const args = baseArgs();
     args.externalSecrets.push({ name: "db", namespace: "apps", keys: ["X"], refreshInterval: "1h" });
     assert.throws(
-      () => new InfisicalStore("dup", args),
+      () => new InfisicalStore("dup", { ...args, operator: release, operatorNamespace: namespace }),
       /castle:eso\.externalSecrets\[2\] repeats castle:eso\.externalSecrets\[0\]/,
     );
   });
@@ -177,7 +180,7 @@ describe("InfisicalStore", () => {
     const args = baseArgs();
     args.allowedNamespaces = [];
     assert.throws(
-      () => new InfisicalStore("empty", args),
+      () => new InfisicalStore("empty", { ...args, operator: release, operatorNamespace: namespace }),
       (error: Error) => !error.message.includes(CLIENT_SECRET) && !error.message.includes(CLIENT_ID),
     );
   });
