@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
+import { isIPv4 } from "../config/rules";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
 
@@ -63,10 +64,6 @@ export interface TalosClusterArgs {
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-function isIPv4(value: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(value);
-}
 
 /**
  * Everything wrong with the arguments, each naming the field (and the node), or an empty list.

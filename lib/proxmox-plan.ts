@@ -11,7 +11,7 @@
  */
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type * as pulumi from "@pulumi/pulumi";
-import { subnetOf } from "../config/rules";
+import { isIPv4, isIPv4Cidr, subnetOf } from "../config/rules";
 import { DNS_LABEL } from "../config/schema";
 
 /** The extension every castle image carries: Proxmox talks to the node through it (shutdown, fstrim). */
@@ -331,9 +331,6 @@ export interface ProxmoxNodesPlainArgs {
   nodes: CastleVm[];
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const CIDR4 = /^(\d{1,3}(\.\d{1,3}){3})\/(\d|[12]\d|3[0-2])$/;
-
 /**
  * Every problem with the arguments, one line each, naming the node (by hostname) and the field.
  * Empty when the arguments are usable.
@@ -371,17 +368,17 @@ export function proxmoxNodesIssues(args: ProxmoxNodesPlainArgs): string[] {
     seenPve.add(pve);
   }
 
-  const cidrOk = CIDR4.test(args.cidr) && IPV4.test(args.cidr.split("/")[0] as string);
+  const cidrOk = isIPv4Cidr(args.cidr);
   need(cidrOk, `cidr ${JSON.stringify(args.cidr)} must be an IPv4 CIDR such as 10.10.20.0/24`);
   const subnet = cidrOk ? subnetOf(args.cidr) : undefined;
   const inSubnet = (ip: string) => subnet === undefined || subnet.contains(ip);
   need(
-    IPV4.test(args.gateway) && inSubnet(args.gateway),
+    isIPv4(args.gateway) && inSubnet(args.gateway),
     `gateway ${JSON.stringify(args.gateway)} must be an IPv4 address inside ${args.cidr}`,
   );
   need(args.dnsServers.length > 0, "dnsServers must list at least one resolver");
   for (const dns of args.dnsServers) {
-    need(IPV4.test(dns), `dnsServers: ${JSON.stringify(dns)} is not an IPv4 address`);
+    need(isIPv4(dns), `dnsServers: ${JSON.stringify(dns)} is not an IPv4 address`);
   }
 
   need(args.nodes.length > 0, "nodes must list at least one castle node");
@@ -410,7 +407,7 @@ export function proxmoxNodesIssues(args: ProxmoxNodesPlainArgs): string[] {
     byVmId.set(node.vmId, node);
 
     need(
-      IPV4.test(node.ip) && inSubnet(node.ip) && node.ip !== subnet?.network && node.ip !== subnet?.broadcast,
+      isIPv4(node.ip) && inSubnet(node.ip) && node.ip !== subnet?.network && node.ip !== subnet?.broadcast,
       `${who}: ip ${JSON.stringify(node.ip)} must be a usable IPv4 address inside ${args.cidr}`,
     );
     const sameIp = byIp.get(node.ip);
