@@ -63,26 +63,20 @@ async function countingRelay(port: number) {
 export async function measureInfisical(total: number): Promise<InfisicalTraffic> {
   const settings = topologyConfig(TOPOLOGIES[1] as (typeof TOPOLOGIES)[number]).infisical;
   const values = dummySecretValues();
-  const castleSecrets = (Object.keys(values) as (keyof typeof values)[]).map((role) => ({
-    key: settings.secretNames[role],
-    value: values[role],
-  }));
+  const secrets: Record<string, string> = {};
+  for (const role of Object.keys(values) as (keyof typeof values)[]) secrets[settings.secretNames[role]] = values[role];
   // Other secrets of the folder: typical 32-character generated values.
-  const others = Array.from({ length: Math.max(0, total - castleSecrets.length) }, (_, i) => ({
-    key: `APP_SECRET_${String(i + 1).padStart(3, "0")}`,
-    value: Buffer.alloc(24, i % 251).toString("base64"),
-  }));
-  const standIn = new InfisicalStandIn({
-    identities: [
-      {
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        grants: [{ projectId: settings.projectId, environment: settings.environment, paths: [settings.secretPath] }],
-      },
-    ],
-    projects: {
-      [settings.projectId]: { [settings.environment]: { [settings.secretPath]: [...castleSecrets, ...others] } },
-    },
+  const others = Math.max(0, total - Object.keys(secrets).length);
+  for (let i = 0; i < others; i++) {
+    secrets[`APP_SECRET_${String(i + 1).padStart(3, "0")}`] = Buffer.alloc(24, i % 251).toString("base64");
+  }
+  const standIn = InfisicalStandIn.forFolder({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    projectId: settings.projectId,
+    environment: settings.environment,
+    secretPath: settings.secretPath,
+    secrets,
   });
   const port = Number(new URL(await standIn.start()).port);
   const relay = await countingRelay(port);
@@ -98,7 +92,7 @@ export async function measureInfisical(total: number): Promise<InfisicalTraffic>
     byRoute[route] = (byRoute[route] ?? 0) + 1;
   }
   return {
-    secretsInFolder: castleSecrets.length + others.length,
+    secretsInFolder: Object.keys(secrets).length,
     httpRequests: standIn.requests.length,
     byRoute,
     connections: relay.counts.connections,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { isIPv4 } from "../config/rules";
+import { DNS_LABEL } from "../config/schema";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
 
@@ -62,8 +63,6 @@ export interface TalosClusterArgs {
   /** Extra config patches for control planes only, e.g. the secretbox patch; default none. */
   controlPlanePatches?: pulumi.Input<string>[];
 }
-
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * Everything wrong with the arguments, each naming the field (and the node), or an empty list.

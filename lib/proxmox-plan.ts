@@ -315,19 +315,11 @@ export function vmSpec(node: CastleVm, env: VmEnvironment, importFrom: pulumi.In
 export const VM_IGNORE_CHANGES: readonly string[] = ["nodeName", "disks[0].importFrom", "disks[0].speed"];
 
 /** What ProxmoxNodes checks synchronously (the plain parts of its arguments). */
-export interface ProxmoxNodesPlainArgs {
-  clusterName: string;
+export interface ProxmoxNodesPlainArgs extends VmEnvironment {
   talosVersion: string;
   architecture: string;
   proxmoxNodes: string[];
   imageDatastore: string;
-  vmDatastore: string;
-  bridge: string;
-  vlanId?: number;
-  cpuType: string;
-  cidr: string;
-  gateway: string;
-  dnsServers: string[];
   nodes: CastleVm[];
 }
 

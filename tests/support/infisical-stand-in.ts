@@ -147,6 +147,28 @@ export class InfisicalStandIn {
     });
   }
 
+  /** A stand-in with one identity that may read one folder, which holds `secrets` (name -> value, in order). */
+  static forFolder(folder: {
+    clientId: string;
+    clientSecret: string;
+    projectId: string;
+    environment: string;
+    secretPath: string;
+    secrets: Record<string, string>;
+  }): InfisicalStandIn {
+    const { clientId, clientSecret, projectId, environment, secretPath } = folder;
+    return new InfisicalStandIn({
+      identities: [{ clientId, clientSecret, grants: [{ projectId, environment, paths: [secretPath] }] }],
+      projects: {
+        [projectId]: {
+          [environment]: {
+            [secretPath]: Object.entries(folder.secrets).map(([key, value]) => ({ key, value })),
+          },
+        },
+      },
+    });
+  }
+
   /** Listens on 127.0.0.1, a random port; resolves to the site URL to give the SDK. */
   async start(): Promise<string> {
     await new Promise<void>((resolve, reject) => {

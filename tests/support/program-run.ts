@@ -63,21 +63,13 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const raw = readStackFile(PROJECT_DIR, stack);
   options.edit?.(raw);
   const infisical = raw.infisical as { projectId: string; environment: string; secretPath: string };
-  const standIn = new InfisicalStandIn({
-    identities: [
-      {
-        clientId: PROGRAM_CLIENT_ID,
-        clientSecret: PROGRAM_CLIENT_SECRET,
-        grants: [{ projectId: infisical.projectId, environment: infisical.environment, paths: [infisical.secretPath] }],
-      },
-    ],
-    projects: {
-      [infisical.projectId]: {
-        [infisical.environment]: {
-          [infisical.secretPath]: Object.entries(values).map(([key, value]) => ({ key, value })),
-        },
-      },
-    },
+  const standIn = InfisicalStandIn.forFolder({
+    clientId: PROGRAM_CLIENT_ID,
+    clientSecret: PROGRAM_CLIENT_SECRET,
+    projectId: infisical.projectId,
+    environment: infisical.environment,
+    secretPath: infisical.secretPath,
+    secrets: values,
   });
   await standIn.start();
   process.env.INFISICAL_CLIENT_ID = PROGRAM_CLIENT_ID;
