@@ -7,7 +7,7 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { fetchCastleSecrets } from "../config/infisical";
-import { InfisicalStandIn } from "../tests/support/infisical-stand-in";
+import { InfisicalStandIn } from "../offline/infisical-stand-in";
 import { dummySecretValues, TOPOLOGIES, topologyConfig } from "./topologies";
 
 export interface InfisicalTraffic {

@@ -11,8 +11,8 @@ import "ipaddr.js";
 import "yaml";
 import "zod";
 import "../lib/talos";
-import { startMocks } from "../lib/mock-runtime";
-import { offlineMocks } from "../lib/offline-provider";
+import { startMocks } from "../offline/mock-runtime";
+import { offlineMocks } from "../offline/offline-provider";
 
 /** Starts the mock runtime, as the program probe does, and registers nothing. */
 export function startIdleMocks(): void {

@@ -5,9 +5,9 @@
  * models them as a delay before it.
  */
 import type { CastleInputs } from "../config/index";
-import { type Harness, type MockOptions, settle, startMocks } from "../lib/mock-runtime";
-import { offlineMocks } from "../lib/offline-provider";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
+import { type Harness, type MockOptions, settle, startMocks } from "../offline/mock-runtime";
+import { offlineMocks } from "../offline/offline-provider";
 import { BASE_STACK, dummySecretValues, type Topology, topologyConfig } from "./topologies";
 
 export interface CastleRun {

@@ -19,8 +19,8 @@
  * child's registration waits for its parent's URN) and any invoke (the record does not say which invoke
  * results an input came from); for an invoke or a component (whose providers map is not recorded), anything.
  */
-import { type RecordedResource, startMocks } from "../lib/mock-runtime";
-import { offlineMocks } from "../lib/offline-provider";
+import { type RecordedResource, startMocks } from "../offline/mock-runtime";
+import { offlineMocks } from "../offline/offline-provider";
 import { ESSENTIAL_CHAIN, lowerBoundSeconds, PRE_PROGRAM, preProgramSeconds, stepOf } from "./model";
 import { castleInputs, runCastle } from "./run-castle";
 import { BASE_STACK, type Topology } from "./topologies";

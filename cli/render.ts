@@ -12,9 +12,15 @@ import { parseAllDocuments, stringify } from "yaml";
 import { CastleConfigError, loadStackFile } from "../config/load";
 import type { CastleConfig } from "../config/schema";
 import { asPulumiSecrets, type CastleSecretValues } from "../config/secrets";
-import { isSecretMarked, type RecordedInvoke, type RecordedResource, settle, startMocks } from "../lib/mock-runtime";
-import { offlineMocks } from "../lib/offline-provider";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
+import {
+  isSecretMarked,
+  type RecordedInvoke,
+  type RecordedResource,
+  settle,
+  startMocks,
+} from "../offline/mock-runtime";
+import { offlineMocks } from "../offline/offline-provider";
 
 /** How a secret value appears in rendered files. */
 export const SECRET = "[secret]";

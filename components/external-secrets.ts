@@ -1,14 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_ESO_CHART_REPOSITORY } from "../config/schema";
-import { ESO_CHART_NAME, ESO_RELEASE_NAME, esoHelmValues, mergeHelmValues } from "../lib/eso-manifests";
+import {
+  ESO_CHART_NAME,
+  ESO_CHART_REPOSITORY,
+  ESO_RELEASE_NAME,
+  esoHelmValues,
+  mergeHelmValues,
+} from "../lib/eso-manifests";
 
 export interface ExternalSecretsArgs {
   /** Namespace created for the operator (and, by InfisicalStore, its credentials Secret), e.g. `external-secrets`. */
   namespace: string;
   /** Exact version of the `external-secrets` chart, e.g. `2.9.0` (`castle:eso.chartVersion`). */
   chartVersion: pulumi.Input<string>;
-  /** Helm repository of the chart. Default `DEFAULT_ESO_CHART_REPOSITORY` (https://charts.external-secrets.io). */
+  /** Helm repository of the chart. Default `ESO_CHART_REPOSITORY` (https://charts.external-secrets.io). */
   chartRepository?: pulumi.Input<string>;
   /** Extra chart values, merged over `esoHelmValues()` (objects key by key, anything else replaced). Default none. */
   values?: Record<string, unknown>;
@@ -53,7 +58,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         name: ESO_RELEASE_NAME,
         chart: ESO_CHART_NAME,
         version: args.chartVersion,
-        repositoryOpts: { repo: args.chartRepository ?? DEFAULT_ESO_CHART_REPOSITORY },
+        repositoryOpts: { repo: args.chartRepository ?? ESO_CHART_REPOSITORY },
         namespace: namespace.metadata.name,
         createNamespace: false,
         values: mergeHelmValues(esoHelmValues(), args.values),

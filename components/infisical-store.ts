@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ExternalSecretSpec } from "../config/schema";
+import type { ExternalSecretSpec } from "../lib/eso-manifests";
 import {
   clusterSecretStoreManifest,
   externalSecretManifest,

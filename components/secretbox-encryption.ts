@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renderSecretboxPatch, secretboxKeyFingerprint, secretboxKeyProblem } from "../lib/secretbox";
+import { secretboxKeyProblem } from "../lib/secret-formats";
+import { renderSecretboxPatch, secretboxKeyFingerprint } from "../lib/secretbox";
 
 export interface SecretboxEncryptionArgs {
   /**

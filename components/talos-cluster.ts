@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { isIPv4 } from "../config/rules";
-import { DNS_LABEL } from "../config/schema";
+import { DNS_LABEL, isIPv4 } from "../lib/net";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
 

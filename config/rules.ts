@@ -2,7 +2,7 @@
  * Topology rules that span several fields of one stack: addresses inside the subnet, no duplicates,
  * an odd number of control planes, nodes on known Proxmox nodes. Pure functions over plain data.
  */
-import ipaddr from "ipaddr.js";
+import { subnetOf } from "../lib/net";
 
 export interface RuleIssue {
   /** Path below `castle:`, e.g. `["controlPlanes", 1, "ip"]`. */
@@ -27,37 +27,6 @@ export interface TopologyLike {
   proxmoxNodes: string[] | undefined;
   controlPlanes: (NodeLike | undefined)[];
   workers: (NodeLike | undefined)[];
-}
-
-/** A dotted-quad IPv4 address (no leading zeros, each part 0-255). */
-export function isIPv4(value: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(value);
-}
-
-/** An IPv4 CIDR such as `10.20.0.0/24`. */
-export function isIPv4Cidr(value: string): boolean {
-  const [address, prefix, extra] = value.split("/");
-  return extra === undefined && isIPv4(address ?? "") && /^(\d|[12]\d|3[0-2])$/.test(prefix ?? "");
-}
-
-/** The subnet of a CIDR: its network and broadcast addresses and a membership test. */
-export interface Subnet {
-  network: string;
-  broadcast: string;
-  prefix: number;
-  contains(ip: string): boolean;
-}
-
-export function subnetOf(cidr: string): Subnet {
-  const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
-  const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
-  const broadcast = ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString();
-  return {
-    network,
-    broadcast,
-    prefix,
-    contains: (ip: string) => isIPv4(ip) && ipaddr.IPv4.parse(ip).match(address, prefix),
-  };
 }
 
 /** Control planes first, then workers, each with its role and its path in the stack config. */

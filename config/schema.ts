@@ -7,17 +7,14 @@
  * Objects are strict: a key the schema does not know is an error, so typos are caught.
  */
 import { z } from "zod";
+import { DNS_LABEL, isLoopbackHost } from "../lib/net";
 
 /** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
 export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
 /** Default External Secrets Operator chart version (the release that supports Kubernetes 1.36). */
 export const DEFAULT_ESO_CHART_VERSION = "2.9.0";
-/** Default Helm repository of the External Secrets Operator chart (the project's HTTP chart repository). */
-export const DEFAULT_ESO_CHART_REPOSITORY = "https://charts.external-secrets.io";
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
-/** RFC 1123 DNS label: what Talos, Kubernetes and Proxmox all accept as a hostname. */
-export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const dnsLabel = (what: string) =>
   z.string().regex(DNS_LABEL, {
@@ -30,12 +27,6 @@ const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.0.10" });
 const talosVersion = z.string().regex(/^v1\.13\.(0|[1-9]\d*)$/, {
   message: "must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')",
 });
-
-/** Loopback hosts, the only ones allowed to use plain http (a local Infisical for tests or a tunnel). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "");
-  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 /** An https URL, or http on a loopback address. */
 export const siteUrl = z.string().superRefine((value, ctx) => {
@@ -205,7 +196,6 @@ export const ExternalSecretSchema = z.strictObject({
     .regex(/^\d+[smh]$/, { message: "must be a duration in seconds, minutes or hours such as 30m or 1h" })
     .default("1h"),
 });
-export type ExternalSecretSpec = z.infer<typeof ExternalSecretSchema>;
 
 export const EsoSchema = z.strictObject({
   /** Version of the `external-secrets` Helm chart. Default 2.9.0. */

@@ -6,8 +6,21 @@
  * `external-secrets.io_externalsecrets.yaml` at tag v2.9.0); tests check every manifest built here
  * against a table derived from those CRDs (tests/support/eso-crd-facts.ts).
  */
-import type { ExternalSecretSpec } from "../config/schema";
-import { DNS_LABEL } from "../config/schema";
+import { DNS_LABEL } from "./net";
+
+/** One ExternalSecret of the stack (`castle:eso.externalSecrets[]`, defaults applied). */
+export interface ExternalSecretSpec {
+  /** Name of the ExternalSecret object. */
+  name: string;
+  /** Its namespace, one the store allows. */
+  namespace: string;
+  /** Name of the Kubernetes Secret ESO writes; `name` when absent. */
+  targetSecret?: string;
+  /** Infisical secret keys copied into the target Secret under the same key. */
+  keys: string[];
+  /** How often ESO refreshes it, e.g. `1h`. */
+  refreshInterval: string;
+}
 
 /**
  * The only served version of the ESO API since ESO 0.17.0: `v1beta1` is still in the CRDs but
@@ -16,6 +29,8 @@ import { DNS_LABEL } from "../config/schema";
 export const ESO_API_VERSION = "external-secrets.io/v1";
 /** Name of the chart in the External Secrets Operator Helm repository. */
 export const ESO_CHART_NAME = "external-secrets";
+/** The project's HTTP Helm repository that serves the chart. */
+export const ESO_CHART_REPOSITORY = "https://charts.external-secrets.io";
 /**
  * Helm release name. The chart names its objects after the release (`external-secrets-webhook`, ...),
  * so a fixed name keeps them stable and as the ESO documentation shows them.

@@ -11,8 +11,7 @@
  */
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type * as pulumi from "@pulumi/pulumi";
-import { isIPv4, isIPv4Cidr, subnetOf } from "../config/rules";
-import { DNS_LABEL } from "../config/schema";
+import { DNS_LABEL, isIPv4, isIPv4Cidr, subnetOf } from "./net";
 
 /** The extension every castle image carries: Proxmox talks to the node through it (shutdown, fstrim). */
 export const QEMU_GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";

@@ -9,8 +9,6 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 
-export { secretboxKeyProblem } from "../config/infisical";
-
 /**
  * A non-secret fingerprint of a secretbox key: `sha256:` and the first 16 hex characters (64 bits)
  * of the SHA-256 of the 32 decoded key bytes. It tells two keys apart; it cannot lead back to the key

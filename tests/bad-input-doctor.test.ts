@@ -21,7 +21,7 @@ import {
   type StandInGrant,
   type StandInProjects,
   type StandInRoute,
-} from "./support/infisical-stand-in";
+} from "../offline/infisical-stand-in";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */

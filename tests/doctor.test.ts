@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
-import { InfisicalStandIn, type StandInSecret } from "./support/infisical-stand-in";
+import { InfisicalStandIn, type StandInSecret } from "../offline/infisical-stand-in";
 
 const PROJECT_ROOT = path.join(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */

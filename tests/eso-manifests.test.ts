@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ExternalSecretSpec } from "../config/schema";
+import type { ExternalSecretSpec } from "../lib/eso-manifests";
 import {
   type ClusterSecretStoreInput,
   clusterSecretStoreManifest,

@@ -7,16 +7,16 @@ import {
   InfisicalError,
   type InfisicalFailure,
   type InfisicalSettings,
-  secretboxKeyProblem,
   secretValueProblem,
 } from "../config/infisical";
 import { InfisicalSchema } from "../config/schema";
+import { secretboxKeyProblem } from "../lib/secret-formats";
 import {
   InfisicalStandIn,
   type StandInFault,
   type StandInIdentity,
   type StandInSecret,
-} from "./support/infisical-stand-in";
+} from "../offline/infisical-stand-in";
 
 const PROJECT = "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d";
 const ENV = "prod";

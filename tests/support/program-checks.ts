@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
-import { isSecretMarked, plaintextOccurrences, resolved } from "../../lib/mock-runtime";
+import { isSecretMarked, plaintextOccurrences, resolved } from "../../offline/mock-runtime";
 import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
 
 const T = {

@@ -6,9 +6,9 @@
 import path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
-import { type Harness, settle, startMocks } from "../../lib/mock-runtime";
-import { offlineMocks } from "../../lib/offline-provider";
-import { InfisicalStandIn } from "./infisical-stand-in";
+import { InfisicalStandIn } from "../../offline/infisical-stand-in";
+import { type Harness, settle, startMocks } from "../../offline/mock-runtime";
+import { offlineMocks } from "../../offline/offline-provider";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 

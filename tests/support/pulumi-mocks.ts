@@ -1,2 +1,2 @@
 /** The shared mock harness of the tests: the castle's recording mock runtime. */
-export * from "../../lib/mock-runtime";
+export * from "../../offline/mock-runtime";
