@@ -124,7 +124,11 @@ export const TalosSchema = z
      * How long `pulumi up` waits for the cluster health check, in seconds (never run by `pulumi preview`).
      * Default 600.
      */
-    healthTimeoutSeconds: z.int().min(60).max(3600).default(DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS),
+    healthTimeoutSeconds: z
+      .int({ message: "must be a whole number of seconds, from 60 to 3600" })
+      .min(60, { message: "must be a whole number of seconds, from 60 to 3600" })
+      .max(3600, { message: "must be a whole number of seconds, from 60 to 3600" })
+      .default(DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS),
   })
   .transform((talos) => ({ ...talos, contract: talos.contract ?? talos.version.replace(/\.\d+$/, "") }));
 
@@ -242,7 +246,11 @@ export const EsoSchema = z.strictObject({
    * How long `pulumi up` waits for the ClusterSecretStore and each ExternalSecret to be Ready, in seconds
    * (`pulumi.com/timeoutSeconds`). Default 300.
    */
-  readyTimeoutSeconds: z.int().min(30).max(3600).default(DEFAULT_ESO_READY_TIMEOUT_SECONDS),
+  readyTimeoutSeconds: z
+    .int({ message: "must be a whole number of seconds, from 30 to 3600" })
+    .min(30, { message: "must be a whole number of seconds, from 30 to 3600" })
+    .max(3600, { message: "must be a whole number of seconds, from 30 to 3600" })
+    .default(DEFAULT_ESO_READY_TIMEOUT_SECONDS),
 });
 
 export const GuardsSchema = z.strictObject({
