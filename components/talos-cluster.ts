@@ -183,7 +183,7 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
 /**
  * A Talos Kubernetes cluster on nodes that already exist (their VMs): the machine secrets, one
  * machine configuration per node, applied to each node in parallel, the etcd bootstrap of the first
- * control plane, the admin kubeconfig and a health check of every node.
+ * control plane, the admin kubeconfig and, in a real update only, a health check of every node.
  *
  * Owns the Talos side only: not the VMs (ProxmoxNodes), not the encryption key (SecretboxEncryption
  * gives its patch in `controlPlanePatches`), not the provider (given through `opts`).
