@@ -81,14 +81,23 @@ async function castle(inputs?: CastleInputs) {
     network: { cidr: network.cidr, gateway: network.gateway, dns: network.dns, vip: network.vip },
     nodes: nodes.map((node) => ({ hostname: node.hostname, ip: node.ip, role: node.role, vm: vms.vms[node.hostname] })),
     controlPlanePatches: [secretbox.configPatch],
+    healthTimeoutSeconds: config.talos.healthTimeoutSeconds,
   });
 
-  // Kubernetes, reachable only once the cluster passed its health check
-  const kubernetes = new k8s.Provider("kubernetes", { kubeconfig: cluster.kubeconfig });
+  // Kubernetes: in `pulumi up` reachable only once the cluster passed its health check (the kubeconfig
+  // waits for it); in a preview the kubeconfig is known for a running cluster, so its objects are diffed,
+  // not shown as replaced. `deleteUnreachable`: an object of a cluster that no longer answers is dropped
+  // from state instead of failing the run.
+  const kubernetes = new k8s.Provider("kubernetes", { kubeconfig: cluster.kubeconfig, deleteUnreachable: true });
+
+  // Every in-cluster object is deleted with the cluster: destroying the castle never needs its API
+  // (the engine skips the delete of a resource whose `deletedWith` target is deleted in the same run;
+  // removing one object from the stack still deletes it through the API).
+  const inCluster = cluster.lifetime;
 
   const eso = new ExternalSecrets(
     "external-secrets",
-    { namespace: config.eso.namespace, chartVersion: config.eso.chartVersion },
+    { namespace: config.eso.namespace, chartVersion: config.eso.chartVersion, deletedWith: inCluster },
     { provider: kubernetes },
   );
 
@@ -107,6 +116,8 @@ async function castle(inputs?: CastleInputs) {
       externalSecrets: config.eso.externalSecrets,
       operator: eso.release,
       operatorNamespace: eso.namespaceResource,
+      readyTimeoutSeconds: config.eso.readyTimeoutSeconds,
+      deletedWith: inCluster,
     },
     { provider: kubernetes },
   );

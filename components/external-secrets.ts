@@ -17,6 +17,14 @@ export interface ExternalSecretsArgs {
   chartRepository?: pulumi.Input<string>;
   /** Extra chart values, merged over `esoHelmValues()` (objects key by key, anything else replaced). Default none. */
   values?: Record<string, unknown>;
+  /**
+   * The resource that lives exactly as long as the cluster (TalosCluster's `lifetime`): the namespace and
+   * the release are `deletedWith` it, so destroying the cluster never asks Helm or the API server to
+   * uninstall anything (pulumi-kubernetes refuses to delete a release of an unreachable cluster, and ESO's
+   * webhooks and finalizers block deletes on a broken one). Changing or removing the release on a live
+   * cluster still goes through Helm.
+   */
+  deletedWith: pulumi.Resource;
 }
 
 /** How long Helm may take for the install or an upgrade, seconds (image pulls on fresh nodes included). */
@@ -49,7 +57,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: args.namespace } },
-      { parent: this },
+      { parent: this, deletedWith: args.deletedWith },
     );
 
     this.release = new k8s.helm.v3.Release(
@@ -68,7 +76,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         cleanupOnFail: true,
         timeout: RELEASE_TIMEOUT_SECONDS,
       },
-      { parent: this },
+      { parent: this, deletedWith: args.deletedWith },
     );
 
     this.namespaceResource = namespace;

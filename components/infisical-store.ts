@@ -2,8 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExternalSecretSpec } from "../lib/eso-manifests";
 import {
+  awaitingReady,
   clusterSecretStoreManifest,
   externalSecretManifest,
+  namespacesToCreate,
   refuseDuplicateExternalSecrets,
   refuseForbiddenExternalSecrets,
 } from "../lib/eso-manifests";
@@ -39,41 +41,93 @@ export interface InfisicalStoreArgs {
    * operator installs instead of after it.
    */
   operatorNamespace: pulumi.Resource;
+  /**
+   * How long `pulumi up` waits for the store and each ExternalSecret to be Ready, in seconds
+   * (`castle:eso.readyTimeoutSeconds`).
+   */
+  readyTimeoutSeconds: number;
+  /**
+   * The resource that lives exactly as long as the cluster (TalosCluster's `lifetime`): every object here is
+   * `deletedWith` it, so destroying the cluster never calls the Kubernetes API for them. Removing one
+   * object from the stack still deletes it from the cluster.
+   */
+  deletedWith: pulumi.Resource;
 }
 
 /**
  * The Infisical side of ESO: a Secret `<storeName>-credentials` in the operator's namespace holding the
  * machine identity's Universal Auth credentials (keys `clientId`, `clientSecret`), the
- * ClusterSecretStore that uses it (limited to `allowedNamespaces`), and the ExternalSecrets of the stack.
+ * ClusterSecretStore that uses it (limited to `allowedNamespaces`), the namespaces the store allows (each
+ * ExternalSecret's among them; not the built-in ones nor the operator's), and the ExternalSecrets of the stack.
  * It does not install the operator: `operator` and `operatorNamespace` order its objects after ESO's. The store configuration is plain data
  * (validated and built synchronously); only the credentials are Outputs, and they stay secret.
+ *
+ * The store and every ExternalSecret carry `pulumi.com/waitFor: condition=Ready` (see `readyAwaitAnnotations`):
+ * `pulumi up` ends only once ESO has validated the store against Infisical and written every Secret, and
+ * fails on the first object that is not Ready in `readyTimeoutSeconds`.
+ *
+ * Removing a namespace from `allowedNamespaces` deletes it, with everything in it, like any object the
+ * stack no longer declares.
  */
 export class InfisicalStore extends pulumi.ComponentResource {
   /** Name of the ClusterSecretStore. */
   public readonly storeName: string;
+  /** The namespaces this component created, in name order (others may wait for them). */
+  public readonly namespaces: k8s.core.v1.Namespace[];
 
   constructor(name: string, args: InfisicalStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered (the component included), so a bad stack creates nothing.
     refuseForbiddenExternalSecrets(args.externalSecrets, args.allowedNamespaces);
     refuseDuplicateExternalSecrets(args.externalSecrets);
     const credentialsSecretName = `${args.storeName}-credentials`;
-    const storeManifest = clusterSecretStoreManifest({
-      name: args.storeName,
-      hostAPI: args.hostAPI,
-      projectSlug: args.projectSlug,
-      environmentSlug: args.environmentSlug,
-      secretsPath: args.secretsPath,
-      credentialsSecret: {
-        name: credentialsSecretName,
-        namespace: args.namespace,
-        clientIdKey: INFISICAL_CREDENTIALS_KEYS.clientId,
-        clientSecretKey: INFISICAL_CREDENTIALS_KEYS.clientSecret,
-      },
-      allowedNamespaces: args.allowedNamespaces,
-    });
-    const externalSecretManifests = args.externalSecrets.map((spec) => externalSecretManifest(spec, args.storeName));
+    const storeManifest = awaitingReady(
+      clusterSecretStoreManifest({
+        name: args.storeName,
+        hostAPI: args.hostAPI,
+        projectSlug: args.projectSlug,
+        environmentSlug: args.environmentSlug,
+        secretsPath: args.secretsPath,
+        credentialsSecret: {
+          name: credentialsSecretName,
+          namespace: args.namespace,
+          clientIdKey: INFISICAL_CREDENTIALS_KEYS.clientId,
+          clientSecretKey: INFISICAL_CREDENTIALS_KEYS.clientSecret,
+        },
+        allowedNamespaces: args.allowedNamespaces,
+      }),
+      args.readyTimeoutSeconds,
+    );
+    const externalSecretManifests = args.externalSecrets.map((spec) =>
+      awaitingReady(externalSecretManifest(spec, args.storeName), args.readyTimeoutSeconds),
+    );
+    const namespaceNames = namespacesToCreate(
+      args.allowedNamespaces,
+      args.externalSecrets.map((spec) => spec.namespace),
+      [args.namespace],
+    );
 
     super("castle:index:InfisicalStore", name, {}, opts);
+    // Every object of this component is deleted with the cluster (no API call on destroy), never alone.
+    const deletedWith = args.deletedWith;
+
+    // The namespaces first: an object in a namespace that does not exist is refused by the API server.
+    const namespaces = new Map<string, k8s.core.v1.Namespace>();
+    for (const namespace of namespaceNames) {
+      namespaces.set(
+        namespace,
+        new k8s.core.v1.Namespace(
+          `${name}-namespace-${namespace}`,
+          { metadata: { name: namespace } },
+          { parent: this, deletedWith },
+        ),
+      );
+    }
+    // The operator's namespace is ExternalSecrets'; the built-in ones exist on every cluster.
+    const namespaceOf = (namespace: string): pulumi.Resource[] => {
+      const created = namespaces.get(namespace);
+      if (created) return [created];
+      return namespace === args.namespace ? [args.operatorNamespace] : [];
+    };
 
     const credentials = new k8s.core.v1.Secret(
       `${name}-credentials`,
@@ -85,13 +139,19 @@ export class InfisicalStore extends pulumi.ComponentResource {
           [INFISICAL_CREDENTIALS_KEYS.clientSecret]: pulumi.output(args.clientSecret),
         }),
       },
-      { parent: this, dependsOn: [args.operatorNamespace], additionalSecretOutputs: ["data", "stringData"] },
+      {
+        parent: this,
+        dependsOn: [args.operatorNamespace],
+        additionalSecretOutputs: ["data", "stringData"],
+        deletedWith,
+      },
     );
 
     // The ExternalSecrets follow the store, so everything that needs ESO's CRDs and webhook waits for them.
     const store = new k8s.apiextensions.CustomResource(`${name}-store`, storeManifest, {
       parent: this,
       dependsOn: [credentials, args.operator],
+      deletedWith,
     });
 
     for (const manifest of externalSecretManifests) {
@@ -99,11 +159,12 @@ export class InfisicalStore extends pulumi.ComponentResource {
       new k8s.apiextensions.CustomResource(
         `${name}-${manifest.metadata.namespace}/${manifest.metadata.name}`,
         manifest,
-        { parent: this, dependsOn: [store] },
+        { parent: this, dependsOn: [store, ...namespaceOf(manifest.metadata.namespace)], deletedWith },
       );
     }
 
     this.storeName = args.storeName;
-    this.registerOutputs({ storeName: this.storeName });
+    this.namespaces = [...namespaces.values()];
+    this.registerOutputs({ storeName: this.storeName, namespaces: namespaceNames });
   }
 }

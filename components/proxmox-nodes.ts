@@ -116,11 +116,13 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
           fileName,
           // The name is unique per cluster, schematic, version and architecture, so its content never
           // changes. The default `true` compares the URL's Content-Length with the stored size on every
-          // refresh and replaces the file when they differ or the size is unknown (generated Image Factory
-          // assets): a perpetual replacement.
+          // refresh and replaces the file when they differ (when the URL reports no size, as generated
+          // Image Factory assets may, it only warns); `false` turns that check off.
           overwrite: false,
-          // A file of the same name that Pulumi does not manage is an error, not silently deleted.
-          overwriteUnmanaged: false,
+          // A file of this name can only be this stack's own image (the name carries the cluster name and
+          // the schematic), left behind by an interrupted run before Pulumi recorded it: the retry deletes
+          // and downloads it again instead of failing on "file already exists".
+          overwriteUnmanaged: true,
           // Image Factory builds the image on first request; allow for that on top of the transfer.
           uploadTimeout: 1800,
         },

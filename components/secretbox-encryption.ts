@@ -12,8 +12,10 @@ export interface SecretboxEncryptionArgs {
 
 /**
  * Encryption at rest of the cluster's Kubernetes Secrets in etcd, with a key the castle brings
- * (from Infisical) instead of the one `talos.machine.Secrets` generates: the key lives outside
- * Pulumi state, is set at creation, and an etcd snapshot restored into a rebuilt cluster stays readable. Talos passes the key to kube-apiserver's `secretbox`
+ * (from Infisical) instead of the one `talos.machine.Secrets` generates: its source of truth is
+ * Infisical, not Pulumi state, it is set at creation, and an etcd snapshot restored into a rebuilt cluster
+ * stays readable. It is still in the stack's state, encrypted by the stack's secrets provider: inside the
+ * inputs of the control planes' config applies (their machine configuration). Talos passes the key to kube-apiserver's `secretbox`
  * provider: XSalsa20-Poly1305 (NaCl secretbox), not AES-GCM.
  *
  * Owns nothing in the cloud: it checks the key and produces the control-plane config patch and a

@@ -61,7 +61,23 @@ export interface TalosClusterArgs {
   nodes: TalosClusterNode[];
   /** Extra config patches for control planes only, e.g. the secretbox patch; default none. */
   controlPlanePatches?: pulumi.Input<string>[];
+  /**
+   * How long a real update waits for the health check, in seconds (the check's `timeouts.read`),
+   * e.g. 600 (`castle:talos.healthTimeoutSeconds`).
+   */
+  healthTimeoutSeconds: number;
 }
+
+/**
+ * How every configuration is applied. `staged_if_needing_reboot` makes the talos provider dry-run a change
+ * while planning: a change that needs a reboot is staged (written, applied at the node's next boot), anything
+ * else is applied at once. The applies run in parallel, so `auto` would reboot every control plane at the
+ * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (README,
+ * "Rolling reboots"). A first apply reaches a node in maintenance mode, where the dry-run cannot connect: the
+ * provider warns and applies in `auto`, which installs Talos (provider v0.8.1 to v0.11.0,
+ * `handleRebootPrevention` in pkg/talos/talos_machine_configuration_apply_resource.go).
+ */
+export const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
 
 /**
  * Everything wrong with the arguments, each naming the field (and the node), or an empty list.
@@ -128,6 +144,9 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
   if (network.dns.length === 0) problems.push("network.dns must list at least one resolver");
   for (const [i, ip] of network.dns.entries()) address(`network.dns[${i}]`, ip);
 
+  if (!Number.isInteger(args.healthTimeoutSeconds) || args.healthTimeoutSeconds <= 0) {
+    problems.push(`healthTimeoutSeconds ${args.healthTimeoutSeconds} must be a whole number of seconds greater than 0`);
+  }
   if (args.nodes.length === 0) problems.push("nodes is empty: a cluster needs at least one control plane");
   else if (!args.nodes.some((n) => n.role === "controlPlane")) {
     problems.push("nodes has no control plane: at least one node must have role controlPlane");
@@ -160,7 +179,7 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
 /**
  * A Talos Kubernetes cluster on nodes that already exist (their VMs): the machine secrets, one
  * machine configuration per node, applied to each node in parallel, the etcd bootstrap of the first
- * control plane, the admin kubeconfig and a health check of every node.
+ * control plane, the admin kubeconfig and, in a real update only, a health check of every node.
  *
  * Owns the Talos side only: not the VMs (ProxmoxNodes), not the encryption key (SecretboxEncryption
  * gives its patch in `controlPlanePatches`), not the provider (given through `opts`).
@@ -169,8 +188,17 @@ export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
  * it comes up only after bootstrap, and it is used in the Kubernetes endpoint alone.
  */
 export class TalosCluster extends pulumi.ComponentResource {
-  /** Admin kubeconfig (secret). Resolves only after the health check passed, so a k8s.Provider built on it waits for a healthy cluster. */
+  /**
+   * Admin kubeconfig (secret). In a real update it resolves only after the health check passed, so a
+   * k8s.Provider built on it waits for a healthy cluster; in a preview it is the Kubeconfig resource's value
+   * as is (known for a running cluster), since no health check runs there.
+   */
   public readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * The resource that lives exactly as long as the cluster: the machine secrets (created first, deleted
+   * last, replaced only when the cluster is). The `deletedWith` target of every in-cluster object.
+   */
+  public readonly lifetime: pulumi.Resource;
   /** talosconfig for talosctl: endpoints are the control-plane addresses (secret). */
   public readonly talosconfig: pulumi.Output<string>;
   /** The machine secrets bundle (secret). */
@@ -181,7 +209,10 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
   /** Hostname, address and role of every node (not secret). */
   public readonly nodes: pulumi.Output<TalosNodeInfo[]>;
-  /** `true` once the health check passed (not secret); never resolves when it fails. */
+  /**
+   * `true` once the health check passed (not secret); never resolves when it fails. Unknown in a preview,
+   * where no check runs.
+   */
   public readonly healthy: pulumi.Output<boolean>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -239,6 +270,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             node: node.ip,
             clientConfiguration,
             machineConfigurationInput: config.machineConfiguration,
+            applyMode: CONFIG_APPLY_MODE,
           },
           { parent: this, dependsOn: [node.vm] },
         ),
@@ -258,15 +290,23 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [bootstrap] },
     );
 
-    const health = talos.cluster.getHealthOutput(
-      {
-        clientConfiguration,
-        controlPlaneNodes: controlPlaneIps,
-        workerNodes: workers.map((n) => n.ip),
-        endpoints: controlPlaneIps,
-      },
-      { parent: this, dependsOn: [kubeconfig, ...applies.values()] },
-    );
+    // The health check runs only in a real update (`pulumi up`), never in a preview: an invoke whose
+    // dependencies all have IDs runs during a preview too, and on a running cluster this one would check
+    // the live nodes for up to its timeout, failing the preview on one NotReady node. Its timeout is
+    // explicit (the provider's `timeouts.read`, the deadline of the whole check).
+    const realUpdate = !pulumi.runtime.isDryRun();
+    const health = realUpdate
+      ? talos.cluster.getHealthOutput(
+          {
+            clientConfiguration,
+            controlPlaneNodes: controlPlaneIps,
+            workerNodes: workers.map((n) => n.ip),
+            endpoints: controlPlaneIps,
+            timeouts: { read: `${args.healthTimeoutSeconds}s` },
+          },
+          { parent: this, dependsOn: [kubeconfig, ...applies.values()] },
+        )
+      : undefined;
 
     const talosconfig = talos.client.getConfigurationOutput(
       {
@@ -278,14 +318,22 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw));
+    // In an update the kubeconfig waits for the health check, so nothing reaches the Kubernetes API of an
+    // unhealthy cluster. In a preview it must stay known for a running cluster: pulumi-kubernetes shows
+    // every object of a provider with an unknown kubeconfig as replaced.
+    this.kubeconfig = pulumi.secret(
+      health ? pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw) : kubeconfig.kubeconfigRaw,
+    );
+    this.lifetime = secrets;
     this.talosconfig = pulumi.secret(talosconfig.talosConfig);
     this.machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(clientConfiguration);
     this.endpoint = pulumi.output(args.clusterEndpoint);
     this.nodes = pulumi.output(args.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })));
     // The health result is secret only because its inputs carry the client key; `true` reveals nothing.
-    this.healthy = pulumi.unsecret(health.id.apply(() => true));
+    this.healthy = health
+      ? pulumi.unsecret(health.id.apply(() => true))
+      : (pulumi.output(pulumi.unknown) as pulumi.Output<boolean>);
 
     this.registerOutputs({
       kubeconfig: this.kubeconfig,

@@ -13,6 +13,18 @@ import { DNS_LABEL, isLoopbackHost } from "../lib/net";
 export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
 /** Default External Secrets Operator chart version (the release that supports Kubernetes 1.36). */
 export const DEFAULT_ESO_CHART_VERSION = "2.9.0";
+/**
+ * Default time, in seconds, `pulumi up` waits for the ClusterSecretStore and each ExternalSecret to report
+ * `Ready=True` (ESO validates the store by logging in to Infisical and listing the folder; an ExternalSecret
+ * is Ready once its Secret is written). Five minutes covers ESO's start-up and retries on a fresh cluster.
+ */
+export const DEFAULT_ESO_READY_TIMEOUT_SECONDS = 300;
+/**
+ * Default time, in seconds, `pulumi up` waits for the Talos health check (every node booted, etcd and the
+ * Kubernetes components healthy, every node Ready). The talos provider's own default is 10 minutes; the castle
+ * writes it out so the bound is visible and configurable.
+ */
+export const DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS = 600;
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
@@ -99,6 +111,15 @@ export const TalosSchema = z
         }),
       )
       .default([]),
+    /**
+     * How long `pulumi up` waits for the cluster health check, in seconds (never run by `pulumi preview`).
+     * Default 600.
+     */
+    healthTimeoutSeconds: z
+      .int({ message: "must be a whole number of seconds, from 60 to 3600" })
+      .min(60, { message: "must be a whole number of seconds, from 60 to 3600" })
+      .max(3600, { message: "must be a whole number of seconds, from 60 to 3600" })
+      .default(DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS),
   })
   .transform((talos) => ({ ...talos, contract: talos.contract ?? talos.version.replace(/\.\d+$/, "") }));
 
@@ -211,6 +232,15 @@ export const EsoSchema = z.strictObject({
   allowedNamespaces: z.array(dnsLabel("namespace")).min(1),
   /** ExternalSecret objects to create with the castle. Default none. */
   externalSecrets: z.array(ExternalSecretSchema).default([]),
+  /**
+   * How long `pulumi up` waits for the ClusterSecretStore and each ExternalSecret to be Ready, in seconds
+   * (`pulumi.com/timeoutSeconds`). Default 300.
+   */
+  readyTimeoutSeconds: z
+    .int({ message: "must be a whole number of seconds, from 30 to 3600" })
+    .min(30, { message: "must be a whole number of seconds, from 30 to 3600" })
+    .max(3600, { message: "must be a whole number of seconds, from 30 to 3600" })
+    .default(DEFAULT_ESO_READY_TIMEOUT_SECONDS),
 });
 
 export const GuardsSchema = z.strictObject({

@@ -77,7 +77,7 @@ export interface ClusterSecretStoreInput {
 export interface ClusterSecretStoreManifest {
   apiVersion: typeof ESO_API_VERSION;
   kind: "ClusterSecretStore";
-  metadata: { name: string };
+  metadata: { name: string; annotations?: Record<string, string> };
   spec: {
     conditions: { namespaces: string[] }[];
     provider: {
@@ -93,7 +93,7 @@ export interface ClusterSecretStoreManifest {
 export interface ExternalSecretManifest {
   apiVersion: typeof ESO_API_VERSION;
   kind: "ExternalSecret";
-  metadata: { name: string; namespace: string };
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
   spec: {
     refreshInterval: string;
     secretStoreRef: { kind: "ClusterSecretStore"; name: string };
@@ -188,6 +188,76 @@ export function externalSecretManifest(spec: ExternalSecretSpec, storeName: stri
       data: spec.keys.map((key) => ({ secretKey: key, remoteRef: { key } })),
     },
   };
+}
+
+/** The pulumi-kubernetes annotations that make `pulumi up` wait for an object (provider 4.18 and later). */
+export const AWAIT_ANNOTATIONS = {
+  waitFor: "pulumi.com/waitFor",
+  timeoutSeconds: "pulumi.com/timeoutSeconds",
+} as const;
+
+/**
+ * Annotations that make pulumi-kubernetes wait, on create and on update, until the object's `Ready`
+ * condition is `True`, for at most `timeoutSeconds`.
+ *
+ * Without them a custom resource counts as ready the moment the API server stores it, so `up` would report
+ * a healthy castle while ESO holds the store at `Ready=False` (`InvalidProviderConfig`: wrong slug, host or
+ * a missing permission). How pulumi-kubernetes 4.34 behaves (provider/pkg/metadata/overrides.go
+ * `ReadyCondition`, await/condition/custom.go, await/internal/awaiter.go):
+ * - `condition=Ready` waits for `.status.conditions[type=Ready].status == "True"` (kubectl's
+ *   `wait --for=condition=Ready` rule; a condition whose observedGeneration lags the object's generation
+ *   does not count). `Ready=False` is not a failure by itself: the wait goes on until the timeout, since ESO
+ *   retries.
+ * - `pulumi.com/timeoutSeconds` bounds that wait (a `customTimeouts` option would take precedence; the
+ *   castle sets none). Without it the bound is 10 minutes.
+ * - While waiting, every Warning event of the object is shown on its row: ESO records the store's
+ *   validation error as a Warning event `InvalidProviderConfig: <error>` (ESO v2.9.0
+ *   pkg/controllers/secretstore/common.go `validateStore`), and an ExternalSecret's sync errors likewise.
+ * - At the timeout the resource fails with `resource "<urn>" was successfully created, but the Kubernetes
+ *   API server reported that it failed to fully initialize or become live: timed out waiting for the
+ *   condition`; the URN ends in the object's Pulumi name (`infisical-store`, `infisical-<namespace>/<name>`),
+ *   and the object as last seen (with ESO's `status.conditions` message) is kept in the stack's state.
+ */
+export function readyAwaitAnnotations(timeoutSeconds: number): Record<string, string> {
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new Error(`ready timeout ${timeoutSeconds} must be a whole number of seconds greater than 0`);
+  }
+  return { [AWAIT_ANNOTATIONS.waitFor]: "condition=Ready", [AWAIT_ANNOTATIONS.timeoutSeconds]: String(timeoutSeconds) };
+}
+
+/** `manifest` with `readyAwaitAnnotations(timeoutSeconds)` added to its annotations. */
+export function awaitingReady<M extends { metadata: { annotations?: Record<string, string> } }>(
+  manifest: M,
+  timeoutSeconds: number,
+): M {
+  return {
+    ...manifest,
+    metadata: {
+      ...manifest.metadata,
+      annotations: { ...manifest.metadata.annotations, ...readyAwaitAnnotations(timeoutSeconds) },
+    },
+  };
+}
+
+/**
+ * Namespaces every Kubernetes cluster already has: the castle never creates (nor deletes) them. With
+ * pulumi-kubernetes 4.29 and later a create of an existing object fails (`AlreadyExists`), so creating
+ * one of these would fail the first `up`.
+ */
+export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/**
+ * The namespaces the castle creates for its ESO objects: every namespace the store allows and every
+ * ExternalSecret's namespace, sorted and without duplicates, less the built-in ones and `exclude` (the
+ * operator's namespace, created with the operator).
+ */
+export function namespacesToCreate(
+  allowedNamespaces: readonly string[],
+  externalSecretNamespaces: readonly string[],
+  exclude: readonly string[] = [],
+): string[] {
+  const skip = new Set([...BUILT_IN_NAMESPACES, ...exclude]);
+  return [...new Set([...allowedNamespaces, ...externalSecretNamespaces])].filter((ns) => !skip.has(ns)).sort();
 }
 
 /**

@@ -109,7 +109,8 @@ export function imageFileName(input: ImageNameInput): string {
  * The URL of the uncompressed nocloud qcow2 image, from the disk image URL Image Factory reports
  * (`…/image/<schematic>/<version>/nocloud-<arch>.raw.xz`). Image Factory serves every disk format and
  * compression of a platform under the same directory (`<platform>-<arch>.<raw|qcow2>[.xz|.gz|.zst]`);
- * the qcow2 is sparse, so it is a small download that PVE can import as is.
+ * the qcow2 is compact (it stores only the blocks in use, not the whole disk), so it is a small download that
+ * PVE can import as is.
  */
 export function importableImageUrl(diskImageUrl: string, architecture: TalosArchitecture): string {
   let url: URL;
@@ -234,6 +235,7 @@ export interface VmSpec {
   onBoot: boolean;
   started: boolean;
   stopOnDestroy: boolean;
+  rebootAfterUpdate: boolean;
 }
 
 /** The interface of the system disk; Talos installs to it (`/dev/sda` on virtio-scsi). */
@@ -251,6 +253,10 @@ export const SYSTEM_DISK_INTERFACE = "scsi0";
  *   other agent call.
  * - Dedicated memory, no ballooning (`floating: 0`): Talos does not support memory hotplug.
  * - `stopOnDestroy`: destroy stops the VM instead of waiting for a guest shutdown that may never come.
+ * - `rebootAfterUpdate: false`: the provider never reboots a VM to apply a change (CPU, memory, ...). The
+ *   VMs update in parallel, so a reboot would take every control plane down at once; a change that needs
+ *   one fails or is left pending with a warning, and the operator rolls the reboots one node at a time
+ *   (README, "Rolling reboots").
  * - Cloud-init: only `ipConfigs` and `dns` (both update in place); no `*FileId` and no `type` (ForceNew).
  *   PVE's default cloud-init format for an `l26` VM is nocloud, which Talos reads.
  */
@@ -296,6 +302,7 @@ export function vmSpec(node: CastleVm, env: VmEnvironment, importFrom: pulumi.In
     onBoot: true,
     started: true,
     stopOnDestroy: true,
+    rebootAfterUpdate: false,
     // `satisfies` checks every property name, nested ones included, against the provider's typings.
   } satisfies proxmox.VmLegacyArgs;
 }

@@ -22,6 +22,8 @@ export interface RecordedResource {
   dependencies: string[];
   /** URN::id reference of the explicit provider, if any. */
   provider?: string;
+  /** URN of the `deletedWith` target, if any: the engine skips this resource's delete when that target is deleted too. */
+  deletedWith?: string;
   /** Inputs as the engine would receive them; a secret value stays wrapped (see `isSecretMarked`). */
   inputs: Record<string, unknown>;
 }
@@ -114,6 +116,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getDependenciesList(): string[];
   getProvider(): string;
+  getDeletedwith(): string;
 }
 
 export function startMocks(options: MockOptions = {}): Harness {
@@ -123,7 +126,14 @@ export function startMocks(options: MockOptions = {}): Harness {
   const invokes: RecordedInvoke[] = [];
   const unexpectedInvokes: string[] = [];
   let seq = 0;
-  const pending = new Map<string, { parent?: string; dependencies: string[]; custom: boolean; provider?: string }>();
+  const pending = new Map<
+    string,
+    { parent?: string; dependencies: string[]; custom: boolean; provider?: string; deletedWith?: string }
+  >();
+  const canonicalUrn = (urn: string) => {
+    const { type, name } = typeAndName(urn);
+    return `urn:pulumi:${stack}::${project}::${type}::${name}`;
+  };
 
   if (options.config) pulumi.runtime.setAllConfig(options.config);
 
@@ -142,6 +152,7 @@ export function startMocks(options: MockOptions = {}): Harness {
           parent: meta?.parent,
           dependencies: meta?.dependencies ?? [],
           provider: meta?.provider,
+          deletedWith: meta?.deletedWith,
           inputs: args.inputs,
         });
         await options.delay?.("resource", args.type);
@@ -176,12 +187,10 @@ export function startMocks(options: MockOptions = {}): Harness {
     const parent = parentUrn && !parentUrn.includes("::pulumi:pulumi:Stack::") ? typeAndName(parentUrn) : undefined;
     pending.set(`${req.getType()}::${req.getName()}`, {
       parent: parent ? `${parent.type}::${parent.name}` : undefined,
-      dependencies: req.getDependenciesList().map((urn) => {
-        const { type, name } = typeAndName(urn);
-        return `urn:pulumi:${stack}::${project}::${type}::${name}`;
-      }),
+      dependencies: req.getDependenciesList().map(canonicalUrn),
       custom: req.getCustom(),
       provider: req.getProvider() || undefined,
+      deletedWith: req.getDeletedwith() ? canonicalUrn(req.getDeletedwith()) : undefined,
     });
     return register(req, callback);
   };

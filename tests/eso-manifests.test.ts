@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ExternalSecretSpec } from "../lib/eso-manifests";
 import {
+  awaitingReady,
   type ClusterSecretStoreInput,
   clusterSecretStoreManifest,
   ESO_API_VERSION,
   esoHelmValues,
   externalSecretManifest,
   mergeHelmValues,
+  namespacesToCreate,
+  readyAwaitAnnotations,
   refuseDuplicateExternalSecrets,
   refuseForbiddenExternalSecrets,
 } from "../lib/eso-manifests";
@@ -323,4 +326,44 @@ describe("checkAgainstEsoCrd can fail", () => {
       assert.deepEqual(checkAgainstEsoCrd(b.manifest()), b.problems);
     });
   }
+});
+
+describe("readyAwaitAnnotations and awaitingReady", () => {
+  it("waits for condition Ready, for the given whole seconds", () => {
+    assert.deepEqual(readyAwaitAnnotations(300), {
+      "pulumi.com/waitFor": "condition=Ready",
+      "pulumi.com/timeoutSeconds": "300",
+    });
+    for (const bad of [0, -5, 1.5, Number.NaN]) {
+      assert.throws(() => readyAwaitAnnotations(bad), /must be a whole number of seconds greater than 0/, String(bad));
+    }
+  });
+
+  it("adds the annotations to a manifest, keeping the others and the rest of it", () => {
+    const es = externalSecretManifest(esSpec(), "infisical");
+    const awaited = awaitingReady({ ...es, metadata: { ...es.metadata, annotations: { team: "ops" } } }, 120);
+    assert.deepEqual(awaited.metadata, {
+      name: es.metadata.name,
+      namespace: es.metadata.namespace,
+      annotations: { team: "ops", "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "120" },
+    });
+    assert.deepEqual(awaited.spec, es.spec);
+    assert.equal(es.metadata.annotations, undefined, "the input manifest is not changed");
+    assert.deepEqual(checkAgainstEsoCrd(awaitingReady(clusterSecretStoreManifest(storeInput), 60)), []);
+  });
+});
+
+describe("namespacesToCreate", () => {
+  it("lists each allowed or used namespace once, sorted, without the built-in ones and the excluded", () => {
+    assert.deepEqual(
+      namespacesToCreate(
+        ["monitoring", "apps", "kube-system", "external-secrets", "default"],
+        ["apps", "monitoring", "kube-public"],
+        ["external-secrets"],
+      ),
+      ["apps", "monitoring"],
+    );
+    assert.deepEqual(namespacesToCreate(["apps"], ["extra"]), ["apps", "extra"]);
+    assert.deepEqual(namespacesToCreate([], []), []);
+  });
 });

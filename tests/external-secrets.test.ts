@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { resolved, settle, startMocks, unwrapSecrets } from "./support/pulumi-mocks";
 
 const harness = startMocks();
+
+/** Stands in for the resource that lives as long as the cluster (the Talos machine secrets). */
+class Lifetime extends pulumi.CustomResource {
+  constructor(name: string) {
+    super("test:index:Lifetime", name, {});
+  }
+}
 
 describe("ExternalSecrets", () => {
   let component: import("../components/external-secrets").ExternalSecrets;
@@ -11,7 +19,12 @@ describe("ExternalSecrets", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { ExternalSecrets } = await import("../components/external-secrets");
     const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-    component = new ExternalSecrets("eso", { namespace: "external-secrets", chartVersion: "2.9.0" }, { provider });
+    const deletedWith = new Lifetime("cluster-lifetime");
+    component = new ExternalSecrets(
+      "eso",
+      { namespace: "external-secrets", chartVersion: "2.9.0", deletedWith },
+      { provider },
+    );
     new ExternalSecrets(
       "custom",
       {
@@ -19,6 +32,7 @@ describe("ExternalSecrets", () => {
         chartVersion: "2.8.0",
         chartRepository: "https://charts.example.internal",
         values: { webhook: { replicaCount: 2 }, installCRDs: true },
+        deletedWith,
       },
       { provider },
     );
@@ -45,6 +59,18 @@ describe("ExternalSecrets", () => {
       const child = harness.get(type, name);
       assert.equal(child.parent, "castle:index:ExternalSecrets::eso");
       assert.match(child.provider ?? "", /::pulumi:providers:kubernetes::cluster::/);
+    }
+  });
+
+  it("deletes the namespace and the release with the cluster, never through the API on destroy", () => {
+    const lifetime = harness.get("test:index:Lifetime", "cluster-lifetime");
+    for (const [type, name] of [
+      ["kubernetes:core/v1:Namespace", "eso-namespace"],
+      ["kubernetes:helm.sh/v3:Release", "eso-release"],
+      ["kubernetes:core/v1:Namespace", "custom-namespace"],
+      ["kubernetes:helm.sh/v3:Release", "custom-release"],
+    ] as const) {
+      assert.equal(harness.get(type, name).deletedWith, lifetime.urn, name);
     }
   });
 

@@ -141,7 +141,8 @@ describe("ProxmoxNodes", () => {
         url: `https://factory.example.test/image/${SCHEMATIC}/v1.13.9/nocloud-amd64.qcow2`,
         fileName: "talos-blue-376567988ad3-v1.13.9-nocloud-amd64.qcow2",
         overwrite: false,
-        overwriteUnmanaged: false,
+        // A retry after an interrupted run finds its own file there: replaced, not an error.
+        overwriteUnmanaged: true,
         uploadTimeout: 1800,
       });
     }
@@ -217,6 +218,8 @@ describe("ProxmoxNodes", () => {
 
   it("builds UEFI q35 VMs that stop on destroy and never wait on the guest agent for an IP", () => {
     for (const vm of harness.ofType(VM).map(inputsOf)) {
+      // No change may reboot a VM on its own (every control plane would go down at once).
+      assert.equal(vm.rebootAfterUpdate, false);
       assert.equal(vm.machine, "q35");
       assert.equal(vm.bios, "ovmf");
       assert.deepEqual(vm.efiDisk, { datastoreId: "local-lvm", fileFormat: "raw", type: "4m", preEnrolledKeys: false });

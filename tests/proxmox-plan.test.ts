@@ -263,6 +263,7 @@ describe("vmSpec", () => {
       onBoot: true,
       started: true,
       stopOnDestroy: true,
+      rebootAfterUpdate: false,
     });
   });
 

@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { main } from "../cli/castle";
 import { PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
 import { readStackFile } from "../config/load";
+import { namespacesToCreate } from "../lib/eso-manifests";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
 import { validateTalosDocument } from "./support/talos-config-facts";
 
@@ -47,8 +48,11 @@ for (const stack of ["blue", "green"]) {
     const raw = readStackFile(projectDir, stack) as {
       controlPlanes: { hostname: string }[];
       workers: { hostname: string }[];
-      eso: { externalSecrets: { name: string; namespace: string }[] };
+      eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] };
     };
+    // The namespaces the castle creates for its ESO objects (the operator's own is always there).
+    const appNamespaces = namespacesToCreate(raw.eso.allowedNamespaces, [], ["external-secrets"]);
+    const resourceCount = 29 + appNamespaces.length;
     const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
     const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
     const second = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
@@ -57,7 +61,7 @@ for (const stack of ["blue", "green"]) {
     it("writes the files offline and prints the resource tree", async () => {
       const result = await renderTo(stack, first);
       assert.equal(result.code, 0, result.err.join("\n"));
-      assert.match(result.out[0], new RegExp(`^castle render ${stack}: 29 resources$`));
+      assert.match(result.out[0], new RegExp(`^castle render ${stack}: ${resourceCount} resources$`));
       assert.ok(
         result.out.some((l) => /proxmoxve:index\/vmLegacy:VmLegacy proxmox-\S+ {2}nodeName=pve\d vmId=\d+/.test(l)),
       );
@@ -69,6 +73,7 @@ for (const stack of ["blue", "green"]) {
           ...raw.eso.externalSecrets.map((e) => `kubernetes/externalsecret-${e.namespace}-${e.name}.yaml`),
           "kubernetes/helm-release-external-secrets-release.yaml",
           "kubernetes/namespace-external-secrets.yaml",
+          ...appNamespaces.map((ns) => `kubernetes/namespace-${ns}.yaml`),
           "kubernetes/secret-external-secrets-infisical-credentials.yaml",
           "resources.json",
           ...hostnames.map((h) => `talos/${h}.yaml`),
@@ -85,7 +90,7 @@ for (const stack of ["blue", "green"]) {
       const { resources } = JSON.parse(files["resources.json"]) as {
         resources: { type: string; name: string; parent: string | null; custom: boolean; inputs: unknown }[];
       };
-      assert.equal(resources.length, 29);
+      assert.equal(resources.length, resourceCount);
       const provider = resources.find((r) => r.type === "pulumi:providers:proxmoxve");
       assert.equal((provider?.inputs as { apiToken?: string } | undefined)?.apiToken, SECRET);
       const vm = resources.find((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");

@@ -97,6 +97,7 @@ function baseArgs(): Parameters<Module["talosClusterArgsProblems"]>[0] {
     installerImage: IMAGE,
     network: { ...NETWORK, dns: [...NETWORK.dns] },
     nodes: NODES.map((n) => ({ ...n, vm: {} as pulumi.Resource })),
+    healthTimeoutSeconds: 600,
   };
 }
 
@@ -123,6 +124,7 @@ describe("TalosCluster", () => {
       installerImage: pulumi.output(IMAGE),
       nodes: NODES.map((n) => ({ ...n, vm: vms.get(n.hostname) as Vm })),
       controlPlanePatches: [pulumi.secret(`cluster:\n  secretboxEncryptionSecret: ${SECRETBOX_KEY}\n`)],
+      healthTimeoutSeconds: 420,
     });
   });
 
@@ -171,6 +173,8 @@ describe("TalosCluster", () => {
       assert.ok(isSecretMarked(apply.inputs.machineConfigurationInput));
       assert.ok(isSecretMarked(apply.inputs.clientConfiguration), "the admin client key stays secret");
       assert.deepEqual(unwrapSecrets(apply.inputs.clientConfiguration), CLIENT);
+      // A change that needs a reboot is staged, never applied to every node at once.
+      assert.equal(apply.inputs.applyMode, "staged_if_needing_reboot");
       for (const other of NODES) {
         const vm = harness.get("test:index:Vm", `vm-${other.hostname}`);
         assert.equal(
@@ -240,6 +244,7 @@ describe("TalosCluster", () => {
       controlPlaneNodes: CP_IPS,
       workerNodes: ["10.10.20.21", "10.10.20.22"],
       endpoints: CP_IPS,
+      timeouts: { read: "420s" },
     });
     assert.ok(!JSON.stringify(inputs).includes(NETWORK.vip));
     const healthAt = order.indexOf(`invoke:${T.health}`);
@@ -271,6 +276,11 @@ describe("TalosCluster", () => {
     assert.deepEqual(await resolved(cluster.clientConfiguration), CLIENT);
     assert.equal(await resolved(cluster.endpoint), "https://10.10.20.5:6443");
     assert.deepEqual(await resolved(cluster.nodes), NODES);
+  });
+
+  it("names the machine secrets as the resource that lives as long as the cluster", async () => {
+    assert.ok(cluster.lifetime instanceof pulumi.CustomResource);
+    assert.match(await resolved(cluster.lifetime.urn), /\$talos:machine\/secrets:Secrets::c-secrets$/);
   });
 
   it("never puts the secretbox key in plaintext into a resource input", () => {
@@ -338,6 +348,11 @@ describe("talosClusterArgsProblems", () => {
       name: "contract ahead of the release",
       change: (a) => (a.contract = "v1.14"),
       problem: "contract v1.14 is newer than talosVersion v1.13.9",
+    },
+    {
+      name: "a health timeout that is not whole seconds",
+      change: (a) => (a.healthTimeoutSeconds = 0.5),
+      problem: "healthTimeoutSeconds 0.5 must be a whole number of seconds greater than 0",
     },
     {
       name: "kubernetes with a v",

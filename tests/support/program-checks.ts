@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
-import { isSecretMarked, plaintextOccurrences, resolved } from "../../offline/mock-runtime";
+import { BUILT_IN_NAMESPACES, namespacesToCreate } from "../../lib/eso-manifests";
+import { isSecretMarked, plaintextOccurrences, resolved, unwrapSecrets } from "../../offline/mock-runtime";
 import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
 
 const T = {
@@ -36,13 +37,24 @@ interface StackShape {
   controlPlanes: { hostname: string; ip: string; proxmoxNode: string }[];
   workers: { hostname: string; ip: string; proxmoxNode: string }[];
   network: { vip: string };
-  eso: { externalSecrets: { name: string; namespace: string }[] };
+  eso: {
+    namespace?: string;
+    allowedNamespaces: string[];
+    readyTimeoutSeconds?: number;
+    externalSecrets: { name: string; namespace: string }[];
+  };
 }
 
 /** Registers the whole-program tests of one stack. */
 export function wholeProgramTests(stack: string): void {
   const shape = readStackFile(PROJECT_DIR, stack) as unknown as StackShape;
   const nodes = [...shape.controlPlanes, ...shape.workers];
+  const operatorNamespace = shape.eso.namespace ?? "external-secrets";
+  const appNamespaces = namespacesToCreate(
+    shape.eso.allowedNamespaces,
+    shape.eso.externalSecrets.map((e) => e.namespace),
+    [operatorNamespace],
+  );
   let run: ProgramRun;
   const byName = (type: string) =>
     run.harness
@@ -74,7 +86,7 @@ export function wholeProgramTests(stack: string): void {
       [T.bootstrap]: 1,
       [T.kubeconfig]: 1,
       [T.eso]: 1,
-      [T.namespace]: 1,
+      [T.namespace]: 1 + appNamespaces.length,
       [T.release]: 1,
       [T.store]: 1,
       [T.secret]: 1,
@@ -117,6 +129,7 @@ export function wholeProgramTests(stack: string): void {
 
     const health = run.harness.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth");
     assert.ok(health, "a health check ran");
+    assert.deepEqual(health.inputs.timeouts, { read: "600s" }, "with an explicit timeout");
     assert.ok(!JSON.stringify(health.inputs).includes(`"${shape.network.vip}"`), "health uses node IPs, not the VIP");
     const kubernetes = run.harness.ofType(T.k8sProvider)[0];
     assert.ok(kubernetes.seq > health.seq, "the Kubernetes provider is configured only after the health check");
@@ -125,6 +138,70 @@ export function wholeProgramTests(stack: string): void {
     assert.ok(release.provider?.startsWith(`${kubernetes.urn}::`), "the release uses the castle's Kubernetes provider");
     const store = run.harness.ofType(T.clusterSecretStore)[0];
     assert.ok(run.harness.dependsOn(store, release), "the store waits for the ESO release");
+  });
+
+  it("creates every namespace an object goes into, and each object waits for its namespace", () => {
+    const namespaces = new Map(
+      run.harness.ofType(T.namespace).map((ns) => [(ns.inputs.metadata as { name: string }).name, ns]),
+    );
+    assert.deepEqual([...namespaces.keys()].sort(), [operatorNamespace, ...appNamespaces].sort());
+    for (const allowed of shape.eso.allowedNamespaces) {
+      assert.ok(namespaces.has(allowed) || BUILT_IN_NAMESPACES.includes(allowed), `allowed namespace ${allowed}`);
+    }
+    const namespaced = [
+      ...run.harness.ofType(T.secret),
+      ...run.harness.ofType(T.externalSecret),
+      ...run.harness.ofType(T.release),
+    ];
+    assert.equal(namespaced.length, 2 + shape.eso.externalSecrets.length);
+    for (const object of namespaced) {
+      const inputs = unwrapSecrets(object.inputs) as { namespace?: string; metadata?: { namespace?: string } };
+      const name = inputs.metadata?.namespace ?? inputs.namespace;
+      assert.ok(name, `${object.name} has a namespace`);
+      const namespace = namespaces.get(name);
+      assert.ok(namespace, `${object.type} ${object.name}: namespace ${name} is created`);
+      assert.ok(run.harness.dependsOn(object, namespace), `${object.name} waits for namespace ${name}`);
+    }
+    // Namespaces need only the cluster, not the operator.
+    const release = run.harness.ofType(T.release)[0];
+    for (const namespace of namespaces.values()) assert.ok(!run.harness.dependsOn(namespace, release), namespace.name);
+  });
+
+  it("waits for the ClusterSecretStore and every ExternalSecret to be Ready, for a bounded time", () => {
+    const awaited = [...run.harness.ofType(T.clusterSecretStore), ...run.harness.ofType(T.externalSecret)];
+    assert.equal(awaited.length, 1 + shape.eso.externalSecrets.length);
+    for (const object of awaited) {
+      const metadata = unwrapSecrets(object.inputs.metadata) as { annotations?: Record<string, string> };
+      assert.deepEqual(
+        metadata.annotations,
+        {
+          "pulumi.com/waitFor": "condition=Ready",
+          "pulumi.com/timeoutSeconds": String(shape.eso.readyTimeoutSeconds ?? 300),
+        },
+        object.name,
+      );
+    }
+  });
+
+  it("deletes every in-cluster object with the cluster's machine secrets, never with a VM", () => {
+    const kubernetes = run.harness.ofType(T.k8sProvider)[0];
+    // Provider configuration reaches the engine as strings.
+    assert.equal(unwrapSecrets(kubernetes.inputs.deleteUnreachable), "true");
+    const machineSecrets = run.harness.ofType(T.machineSecrets)[0];
+    const inCluster = run.harness.resources.filter((r) => r.provider?.startsWith(`${kubernetes.urn}::`));
+    // The operator's namespace and release, the app namespaces, the credentials, the store, the ExternalSecrets.
+    assert.equal(inCluster.length, 2 + appNamespaces.length + 2 + shape.eso.externalSecrets.length);
+    for (const r of inCluster) assert.equal(r.deletedWith, machineSecrets.urn, `${r.type} ${r.name}`);
+    // Nothing else is deleted with anything: the Talos and Proxmox resources are deleted for real.
+    for (const r of run.harness.resources.filter((r) => !inCluster.includes(r))) {
+      assert.equal(r.deletedWith, undefined, `${r.type} ${r.name}`);
+    }
+  });
+
+  it("stages config changes that need a reboot and never lets Proxmox reboot a VM on update", () => {
+    for (const apply of run.harness.ofType(T.apply)) assert.equal(apply.inputs.applyMode, "staged_if_needing_reboot");
+    for (const vm of run.harness.ofType(T.vm)) assert.equal(vm.inputs.rebootAfterUpdate, false, vm.name);
+    for (const image of run.harness.ofType(T.image)) assert.equal(image.inputs.overwriteUnmanaged, true, image.name);
   });
 
   it("reads Infisical with exactly two requests: login and one list", () => {

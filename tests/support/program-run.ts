@@ -7,7 +7,7 @@ import path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
 import { InfisicalStandIn } from "../../offline/infisical-stand-in";
-import { type Harness, settle, startMocks } from "../../offline/mock-runtime";
+import { type Harness, type MockOptions, settle, startMocks } from "../../offline/mock-runtime";
 import { offlineMocks } from "../../offline/offline-provider";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -46,6 +46,10 @@ export interface RunOptions {
   previousOutputs?: Record<string, unknown>;
   /** Changes to the raw `castle:` keys of the stack file. */
   edit?: (raw: Record<string, unknown>) => void;
+  /** Run as `pulumi preview` does (`pulumi.runtime.isDryRun()` is true). Default false: `pulumi up`. */
+  preview?: boolean;
+  /** Resource IDs per type token, over the offline model's; `""` models a resource a preview has no ID for yet. */
+  ids?: MockOptions["ids"];
 }
 
 /** Stack config as Pulumi hands it to the program: `castle:<key>` -> string (JSON for objects). */
@@ -80,6 +84,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const harness = startMocks(
     offlineMocks({
       stack,
+      preview: options.preview ?? false,
+      ids: options.ids,
       config: pulumiConfigOf(raw),
       states: {
         "pulumi:pulumi:StackReference": () => ({ outputs: options.previousOutputs ?? {}, secretOutputNames: [] }),
