@@ -9,10 +9,12 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalSecrets } from "./components/external-secrets";
+import { GitOps } from "./components/gitops";
 import { InfisicalStore } from "./components/infisical-store";
 import { ProxmoxNodes } from "./components/proxmox-nodes";
 import { SecretboxEncryption } from "./components/secretbox-encryption";
 import { TalosCluster } from "./components/talos-cluster";
+import { resolveGitOps } from "./config/gitops";
 import { GUARDED_OUTPUTS } from "./config/guards";
 import { type CastleInputs, loadCastle } from "./config/index";
 import { schematicYaml } from "./lib/proxmox-plan";
@@ -111,6 +113,17 @@ async function castle(inputs?: CastleInputs) {
     { provider: kubernetes },
   );
 
+  // GitOps: the Flux Operator beside ESO (it needs only a healthy cluster), the pull secret after the
+  // store, the FluxInstance after both.
+  const gitopsSettings = resolveGitOps(config);
+  const gitops = gitopsSettings
+    ? new GitOps(
+        "gitops",
+        { gitops: gitopsSettings, storeName: store.storeName, store: store.store, cluster },
+        { provider: kubernetes },
+      )
+    : undefined;
+
   // Outputs
   return {
     endpoint: cluster.endpoint,
@@ -119,6 +132,7 @@ async function castle(inputs?: CastleInputs) {
     [GUARDED_OUTPUTS.contract]: guarded.contract,
     clusterHealthy: cluster.healthy,
     storeName: store.storeName,
+    ...(gitops ? { gitopsRepository: gitops.url, gitopsRef: gitops.ref, gitopsPath: gitops.path } : {}),
     kubeconfig: cluster.kubeconfig,
     talosconfig: cluster.talosconfig,
   };

@@ -51,6 +51,8 @@ export interface InfisicalStoreArgs {
 export class InfisicalStore extends pulumi.ComponentResource {
   /** Name of the ClusterSecretStore. */
   public readonly storeName: string;
+  /** The ClusterSecretStore object: depend on it to create ExternalSecrets elsewhere (e.g. GitOps). */
+  public readonly store: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: InfisicalStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered (the component included), so a bad stack creates nothing.
@@ -104,6 +106,7 @@ export class InfisicalStore extends pulumi.ComponentResource {
     }
 
     this.storeName = args.storeName;
+    this.store = store;
     this.registerOutputs({ storeName: this.storeName });
   }
 }
