@@ -78,11 +78,7 @@ export class GitOps extends pulumi.ComponentResource {
     super("castle:index:GitOps", name, {}, opts);
     const inCluster = { parent: this, deletedWith: args.cluster };
 
-    this.namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: FLUX_NAMESPACE } },
-      inCluster,
-    );
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: FLUX_NAMESPACE } }, inCluster);
 
     this.release = new k8s.helm.v3.Release(
       `${name}-operator`,

@@ -323,7 +323,8 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
   if (token && (identity || knownHosts)) {
     issues.push({
       path: ["gitops", "credentials"],
-      message: "sets both a token and SSH keys: use token with an https:// URL, or sshIdentity and sshKnownHosts with ssh://",
+      message:
+        "sets both a token and SSH keys: use token with an https:// URL, or sshIdentity and sshKnownHosts with ssh://",
     });
   }
   if (identity && !knownHosts) {

@@ -22,6 +22,8 @@ export interface RecordedResource {
   dependencies: string[];
   /** URN::id reference of the explicit provider, if any. */
   provider?: string;
+  /** URN of the `deletedWith` resource, if any. */
+  deletedWith?: string;
   /** Inputs as the engine would receive them; a secret value stays wrapped (see `isSecretMarked`). */
   inputs: Record<string, unknown>;
 }
@@ -114,6 +116,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getDependenciesList(): string[];
   getProvider(): string;
+  getDeletedwith(): string;
 }
 
 export function startMocks(options: MockOptions = {}): Harness {
@@ -123,7 +126,10 @@ export function startMocks(options: MockOptions = {}): Harness {
   const invokes: RecordedInvoke[] = [];
   const unexpectedInvokes: string[] = [];
   let seq = 0;
-  const pending = new Map<string, { parent?: string; dependencies: string[]; custom: boolean; provider?: string }>();
+  const pending = new Map<
+    string,
+    { parent?: string; dependencies: string[]; custom: boolean; provider?: string; deletedWith?: string }
+  >();
 
   if (options.config) pulumi.runtime.setAllConfig(options.config);
 
@@ -142,6 +148,7 @@ export function startMocks(options: MockOptions = {}): Harness {
           parent: meta?.parent,
           dependencies: meta?.dependencies ?? [],
           provider: meta?.provider,
+          deletedWith: meta?.deletedWith,
           inputs: args.inputs,
         });
         await options.delay?.("resource", args.type);
@@ -167,7 +174,12 @@ export function startMocks(options: MockOptions = {}): Harness {
     "organization", // what a DIY backend calls every stack's organization
   );
 
-  // Capture what the mock's newResource does not see: parent, dependencies, provider.
+  /** The harness's URN of a resource: its own type and name, without the parent chain. */
+  const flatUrn = (urn: string) => {
+    const { type, name } = typeAndName(urn);
+    return `urn:pulumi:${stack}::${project}::${type}::${name}`;
+  };
+  // Capture what the mock's newResource does not see: parent, dependencies, provider, deletedWith.
   // biome-ignore lint/suspicious/noExplicitAny: the monitor is the SDK's internal gRPC client.
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
@@ -176,12 +188,10 @@ export function startMocks(options: MockOptions = {}): Harness {
     const parent = parentUrn && !parentUrn.includes("::pulumi:pulumi:Stack::") ? typeAndName(parentUrn) : undefined;
     pending.set(`${req.getType()}::${req.getName()}`, {
       parent: parent ? `${parent.type}::${parent.name}` : undefined,
-      dependencies: req.getDependenciesList().map((urn) => {
-        const { type, name } = typeAndName(urn);
-        return `urn:pulumi:${stack}::${project}::${type}::${name}`;
-      }),
+      dependencies: req.getDependenciesList().map(flatUrn),
       custom: req.getCustom(),
       provider: req.getProvider() || undefined,
+      deletedWith: req.getDeletedwith() ? flatUrn(req.getDeletedwith()) : undefined,
     });
     return register(req, callback);
   };
