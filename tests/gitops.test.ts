@@ -28,7 +28,13 @@ describe("GitOps", () => {
     const { GitOps } = await import("../components/gitops");
     const { resolveGitOps } = await import("../config/gitops");
     const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-    const cluster = new pulumi.CustomResource(T.cluster, "talos", {});
+    // A cluster-lifetime resource, as index.ts passes one.
+    class Cluster extends pulumi.CustomResource {
+      constructor(name: string) {
+        super(T.cluster, name, {});
+      }
+    }
+    const cluster = new Cluster("talos");
     const store = new k8s.apiextensions.CustomResource(
       "store",
       { apiVersion: "external-secrets.io/v1", kind: "ClusterSecretStore", metadata: { name: "infisical" }, spec: {} },

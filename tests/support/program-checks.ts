@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
-import { isSecretMarked, plaintextOccurrences, resolved } from "../../lib/mock-runtime";
+import { isSecretMarked, plaintextOccurrences, resolved, unwrapSecrets } from "../../lib/mock-runtime";
+import { checkAgainstEsoCrd } from "./eso-crd-facts";
+import { checkAgainstFluxCrd } from "./flux-crd-facts";
 import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
 
 const T = {
@@ -30,6 +32,8 @@ const T = {
   secret: "kubernetes:core/v1:Secret",
   clusterSecretStore: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
   externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+  gitops: "castle:index:GitOps",
+  fluxInstance: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
 } as const;
 
 interface StackShape {
@@ -37,6 +41,7 @@ interface StackShape {
   workers: { hostname: string; ip: string; proxmoxNode: string }[];
   network: { vip: string };
   eso: { externalSecrets: { name: string; namespace: string }[] };
+  gitops: { url: string; ref: string; path: string; credentials?: Record<string, string> };
 }
 
 /** Registers the whole-program tests of one stack. */
@@ -74,12 +79,14 @@ export function wholeProgramTests(stack: string): void {
       [T.bootstrap]: 1,
       [T.kubeconfig]: 1,
       [T.eso]: 1,
-      [T.namespace]: 1,
-      [T.release]: 1,
+      [T.namespace]: 2,
+      [T.release]: 2,
       [T.store]: 1,
       [T.secret]: 1,
       [T.clusterSecretStore]: 1,
-      [T.externalSecret]: shape.eso.externalSecrets.length,
+      [T.externalSecret]: shape.eso.externalSecrets.length + (shape.gitops.credentials ? 1 : 0),
+      [T.gitops]: 1,
+      [T.fluxInstance]: 1,
     });
     assert.equal(
       run.harness.resources.length,
@@ -120,11 +127,46 @@ export function wholeProgramTests(stack: string): void {
     assert.ok(!JSON.stringify(health.inputs).includes(`"${shape.network.vip}"`), "health uses node IPs, not the VIP");
     const kubernetes = run.harness.ofType(T.k8sProvider)[0];
     assert.ok(kubernetes.seq > health.seq, "the Kubernetes provider is configured only after the health check");
-    const release = run.harness.ofType(T.release)[0];
+    const release = run.harness.get(T.release, "external-secrets-release");
     assert.ok(release.seq > health.seq);
     assert.ok(release.provider?.startsWith(`${kubernetes.urn}::`), "the release uses the castle's Kubernetes provider");
     const store = run.harness.ofType(T.clusterSecretStore)[0];
     assert.ok(run.harness.dependsOn(store, release), "the store waits for the ESO release");
+  });
+
+  it("GitOps: Flux beside ESO, the instance after the operator and the pull secret, all deleted with the cluster", () => {
+    const operator = run.harness.get(T.release, "gitops-operator");
+    const esoRelease = run.harness.get(T.release, "external-secrets-release");
+    const store = run.harness.ofType(T.clusterSecretStore)[0];
+    const instance = run.harness.get(T.fluxInstance, "gitops-instance");
+    const namespace = run.harness.get(T.namespace, "gitops-namespace");
+    assert.equal(run.harness.dependsOn(operator, esoRelease), false, "the operator installs beside ESO");
+    assert.equal(run.harness.dependsOn(operator, store), false);
+    assert.ok(run.harness.dependsOn(operator, namespace));
+    assert.ok(run.harness.dependsOn(instance, operator), "the instance waits for the operator's CRD");
+    const pullSecret = run.harness.get(T.externalSecret, "gitops-pull-secret");
+    assert.ok(run.harness.dependsOn(pullSecret, store), "the pull secret waits for the store");
+    assert.ok(run.harness.dependsOn(instance, pullSecret), "the instance waits for its pull secret");
+    assert.ok(run.harness.dependsOn(instance, esoRelease));
+    const cluster = run.harness.get(T.talosCluster, "talos");
+    for (const r of [namespace, operator, pullSecret, instance]) {
+      assert.equal(r.deletedWith, cluster.urn, `${r.name} is deleted with the cluster`);
+      assert.ok(r.provider?.startsWith(`${run.harness.ofType(T.k8sProvider)[0].urn}::`), r.name);
+    }
+    const manifest = unwrapSecrets(instance.inputs) as { spec: { sync: Record<string, string> } };
+    assert.deepEqual(checkAgainstFluxCrd(manifest), []);
+    assert.deepEqual(checkAgainstEsoCrd(unwrapSecrets(pullSecret.inputs)), []);
+    assert.equal(manifest.spec.sync.url, shape.gitops.url);
+    assert.equal(manifest.spec.sync.ref, shape.gitops.ref);
+    assert.equal(manifest.spec.sync.path, shape.gitops.path);
+    assert.equal(manifest.spec.sync.pullSecret, "flux-system");
+    assert.deepEqual(
+      (unwrapSecrets(pullSecret.inputs) as { spec: { data: { remoteRef: { key: string } }[] } }).spec.data.map(
+        (d) => d.remoteRef.key,
+      ),
+      Object.values(shape.gitops.credentials ?? {}),
+      "only the key names of the stack's credentials",
+    );
   });
 
   it("reads Infisical with exactly two requests: login and one list", () => {
@@ -161,9 +203,20 @@ export function wholeProgramTests(stack: string): void {
   it("keeps every output that grants access secret, and no secret in a plain output or a log line", async () => {
     const outputs = run.outputs as Record<string, pulumi.Output<unknown>>;
     for (const name of ["kubeconfig", "talosconfig"]) assert.equal(await pulumi.isSecret(outputs[name]), true, name);
-    for (const name of ["endpoint", "secretboxKeyFingerprint", "storeName", "clusterHealthy"]) {
+    for (const name of [
+      "endpoint",
+      "secretboxKeyFingerprint",
+      "storeName",
+      "clusterHealthy",
+      "gitopsRepository",
+      "gitopsRef",
+      "gitopsPath",
+    ]) {
       assert.equal(await pulumi.isSecret(pulumi.output(outputs[name])), false, name);
     }
+    assert.equal(await resolved(outputs.gitopsRepository), shape.gitops.url);
+    assert.equal(await resolved(outputs.gitopsPath), shape.gitops.path);
+    assert.equal(await resolved(outputs.gitopsRef), shape.gitops.ref);
     assert.equal(await resolved(outputs.endpoint), `https://${shape.network.vip}:6443`);
     assert.match(String(await resolved(outputs.secretboxKeyFingerprint)), /^sha256:[0-9a-f]{16}$/);
     const plain = JSON.stringify(
