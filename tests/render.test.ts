@@ -8,6 +8,7 @@ import { main } from "../cli/castle";
 import { PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
 import { readStackFile } from "../config/load";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
+import { checkAgainstFluxCrd } from "./support/flux-crd-facts";
 import { validateTalosDocument } from "./support/talos-config-facts";
 
 const projectDir = path.resolve(__dirname, "..");
@@ -48,6 +49,7 @@ for (const stack of ["blue", "green"]) {
       controlPlanes: { hostname: string }[];
       workers: { hostname: string }[];
       eso: { externalSecrets: { name: string; namespace: string }[] };
+      gitops: { url: string; ref: string; path: string };
     };
     const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
     const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
@@ -57,7 +59,7 @@ for (const stack of ["blue", "green"]) {
     it("writes the files offline and prints the resource tree", async () => {
       const result = await renderTo(stack, first);
       assert.equal(result.code, 0, result.err.join("\n"));
-      assert.match(result.out[0], new RegExp(`^castle render ${stack}: 29 resources$`));
+      assert.match(result.out[0], new RegExp(`^castle render ${stack}: 34 resources$`));
       assert.ok(
         result.out.some((l) => /proxmoxve:index\/vmLegacy:VmLegacy proxmox-\S+ {2}nodeName=pve\d vmId=\d+/.test(l)),
       );
@@ -69,6 +71,10 @@ for (const stack of ["blue", "green"]) {
           ...raw.eso.externalSecrets.map((e) => `kubernetes/externalsecret-${e.namespace}-${e.name}.yaml`),
           "kubernetes/helm-release-external-secrets-release.yaml",
           "kubernetes/namespace-external-secrets.yaml",
+          "kubernetes/namespace-flux-system.yaml",
+          "kubernetes/helm-release-gitops-operator.yaml",
+          "kubernetes/externalsecret-flux-system-flux-git-credentials.yaml",
+          "kubernetes/fluxinstance-flux-system-flux.yaml",
           "kubernetes/secret-external-secrets-infisical-credentials.yaml",
           "resources.json",
           ...hostnames.map((h) => `talos/${h}.yaml`),
@@ -85,7 +91,7 @@ for (const stack of ["blue", "green"]) {
       const { resources } = JSON.parse(files["resources.json"]) as {
         resources: { type: string; name: string; parent: string | null; custom: boolean; inputs: unknown }[];
       };
-      assert.equal(resources.length, 29);
+      assert.equal(resources.length, 34);
       const provider = resources.find((r) => r.type === "pulumi:providers:proxmoxve");
       assert.equal((provider?.inputs as { apiToken?: string } | undefined)?.apiToken, SECRET);
       const vm = resources.find((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
@@ -134,6 +140,28 @@ for (const stack of ["blue", "green"]) {
       assert.equal(release.version, "2.9.0");
       assert.equal(release.repositoryOpts.repo, "https://charts.external-secrets.io");
       assert.equal(release.values.installCRDs, true);
+    });
+
+    it("writes the Flux Operator release, the FluxInstance and the pull-secret ExternalSecret", () => {
+      const release = parse(files["kubernetes/helm-release-gitops-operator.yaml"]);
+      assert.equal(release.chart, "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator");
+      assert.equal(release.version, "0.58.1");
+      assert.equal(release.repositoryOpts, undefined);
+      assert.equal(release.namespace, "flux-system");
+      assert.deepEqual(release.values, {
+        installCRDs: true,
+        multitenancy: { enabled: false },
+        web: { enabled: false },
+      });
+      const instance = parse(files["kubernetes/fluxinstance-flux-system-flux.yaml"]);
+      assert.deepEqual(checkAgainstFluxCrd(instance), []);
+      assert.deepEqual(
+        { url: instance.spec.sync.url, ref: instance.spec.sync.ref, path: instance.spec.sync.path },
+        { url: raw.gitops.url, ref: raw.gitops.ref, path: raw.gitops.path },
+      );
+      const pullSecret = parse(files["kubernetes/externalsecret-flux-system-flux-git-credentials.yaml"]);
+      assert.deepEqual(checkAgainstEsoCrd(pullSecret), []);
+      assert.equal(pullSecret.spec.target.name, instance.spec.sync.pullSecret);
     });
   });
 }
