@@ -9,12 +9,15 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalSecrets } from "./components/external-secrets";
+import { GitOps } from "./components/gitops";
 import { InfisicalStore } from "./components/infisical-store";
 import { ProxmoxNodes } from "./components/proxmox-nodes";
 import { SecretboxEncryption } from "./components/secretbox-encryption";
 import { TalosCluster } from "./components/talos-cluster";
+import { resolveGitOps } from "./config/gitops";
 import { GUARDED_OUTPUTS } from "./config/guards";
 import { type CastleInputs, loadCastle } from "./config/index";
+import { FLUX_NAMESPACE } from "./lib/flux-manifests";
 import { schematicYaml } from "./lib/proxmox-plan";
 import * as talos from "./lib/talos";
 
@@ -101,6 +104,10 @@ async function castle(inputs?: CastleInputs) {
     { provider: kubernetes },
   );
 
+  // GitOps: the Flux Operator beside ESO (it needs only a healthy cluster), the pull secret after the
+  // store, the FluxInstance after both. Flux's namespace is GitOps' own, even when the store allows it.
+  const gitopsSettings = resolveGitOps(config);
+
   const store = new InfisicalStore(
     "infisical",
     {
@@ -118,9 +125,18 @@ async function castle(inputs?: CastleInputs) {
       operatorNamespace: eso.namespaceResource,
       readyTimeoutSeconds: config.eso.readyTimeoutSeconds,
       deletedWith: inCluster,
+      namespacesCreatedElsewhere: gitopsSettings ? [FLUX_NAMESPACE] : [],
     },
     { provider: kubernetes },
   );
+
+  const gitops = gitopsSettings
+    ? new GitOps(
+        "gitops",
+        { gitops: gitopsSettings, storeName: store.storeName, store: store.store, deletedWith: inCluster },
+        { provider: kubernetes },
+      )
+    : undefined;
 
   // Outputs
   return {
@@ -130,6 +146,7 @@ async function castle(inputs?: CastleInputs) {
     [GUARDED_OUTPUTS.contract]: guarded.contract,
     clusterHealthy: cluster.healthy,
     storeName: store.storeName,
+    ...(gitops ? { gitopsRepository: gitops.url, gitopsRef: gitops.ref, gitopsPath: gitops.path } : {}),
     kubeconfig: cluster.kubeconfig,
     talosconfig: cluster.talosconfig,
   };

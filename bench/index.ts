@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { type InfisicalTraffic, measureInfisical } from "./infisical-traffic";
 import { type Loader, type LoadSeries, measureLoads } from "./load-time";
-import { ESSENTIAL_CHAIN, lowerBoundSeconds, STEPS, stepOf } from "./model";
+import { ESSENTIAL_CHAIN, lowerBoundSeconds, STEPS, stepKey, stepOf } from "./model";
 import { type SimulationResult, simulate, simulateOnce } from "./simulate";
 import { TOPOLOGIES, topologyNamed } from "./topologies";
 
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   md.push(
     table(
       ["type / function token", "step", "s", "why"],
-      STEPS.filter((s) => s.seconds > 0).map((s) => [`\`${s.token}\``, s.label, s.seconds, s.why]),
+      STEPS.filter((s) => s.seconds > 0).map((s) => [`\`${stepKey(s)}\``, s.label, s.seconds, s.why]),
     ),
   );
   md.push("");

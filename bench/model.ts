@@ -14,6 +14,12 @@ export interface ModelledStep {
   /** Type token of a resource, function token of an invoke, or `pre:<step>` for work before the first resource. */
   token: string;
   kind: "pre" | "resource" | "invoke";
+  /**
+   * For a resource type the castle registers more than once with different work behind it (two Helm
+   * releases, two kinds of ExternalSecret): the resource name this step is for. Without it, the step
+   * is for every resource of the type that has no step of its own.
+   */
+  resource?: string;
   /** Short label used in the critical path. */
   label: string;
   /** Modelled duration, seconds. */
@@ -206,15 +212,54 @@ export const STEPS: readonly ModelledStep[] = [
     seconds: 1,
     why: "one create through ESO's validating webhook",
   },
+  {
+    token: "castle:index:GitOps",
+    kind: "resource",
+    label: "GitOps component",
+    seconds: 0,
+    why: "component: engine-local",
+  },
+  {
+    token: "kubernetes:helm.sh/v3:Release",
+    resource: "gitops-operator",
+    kind: "resource",
+    label: "Flux Operator Helm release",
+    seconds: 30,
+    why: "OCI chart pull from ghcr.io, 4 CRDs, one Deployment waited for: an image pull on a fresh node and a readiness probe after 5 s, every 10 s",
+  },
+  {
+    token: "kubernetes:external-secrets.io/v1:ExternalSecret",
+    resource: "gitops-pull-secret",
+    kind: "resource",
+    label: "Git pull secret (ExternalSecret, awaited Ready)",
+    seconds: 2,
+    why: "create through ESO's webhook, then ESO logs in to Infisical with the cluster's identity, reads the keys and writes the Secret; Pulumi waits for Ready",
+  },
+  {
+    token: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
+    kind: "resource",
+    label: "FluxInstance (Flux install and first sync)",
+    seconds: 60,
+    why: "the operator applies Flux from the manifests in its image, waits for four controller Deployments (image pulls from ghcr.io), then for the GitRepository fetch and the first Kustomization apply (kstatus polled every 5 s); the operator's docs show 52 s for an install",
+  },
 ];
 
-const byToken = new Map(STEPS.map((step) => [step.token, step]));
+/** `token`, or `token#resource` for a step of one named resource. */
+export function stepKey(step: Pick<ModelledStep, "token" | "resource">): string {
+  return step.resource === undefined ? step.token : `${step.token}#${step.resource}`;
+}
 
-/** The modelled step of a token; throws naming the token when the table lacks it. */
-export function stepOf(token: string): ModelledStep {
-  const step = byToken.get(token);
+const byKey = new Map(STEPS.map((step) => [stepKey(step), step]));
+
+/**
+ * The modelled step of a token (or a `token#resource` key), for the resource `name` when given: the
+ * step of that very resource if the table has one, else the token's. Throws naming the token when the
+ * table lacks it.
+ */
+export function stepOf(key: string, name?: string): ModelledStep {
+  const step = (name === undefined ? undefined : byKey.get(`${key}#${name}`)) ?? byKey.get(key);
   if (step === undefined) {
-    throw new Error(`bench/model.ts has no modelled duration for ${token}: add it to STEPS with a reason`);
+    throw new Error(`bench/model.ts has no modelled duration for ${key}: add it to STEPS with a reason`);
   }
   return step;
 }
@@ -229,8 +274,11 @@ export const PRE_PROGRAM: readonly string[] = ["pre:infisical-login", "pre:infis
  * before the VM; the VM before its configuration can be applied; an installed control plane before etcd
  * is bootstrapped; etcd before a kubeconfig is issued and the cluster is healthy; a healthy cluster
  * before the Kubernetes provider talks to it; the namespace before the release installed into it; the
- * release's CRDs and webhook before a ClusterSecretStore; the store before the ExternalSecret that reads
- * through it. The machine configs, the machine secrets and the providers run beside this chain.
+ * release's CRDs and webhook before a ClusterSecretStore; the store before the Git pull secret's
+ * ExternalSecret that reads through it; the pull secret (and the Flux Operator's CRD, installed beside
+ * ESO) before the FluxInstance, whose Ready includes the first sync. The machine configs, the machine
+ * secrets, the providers, the Flux Operator release and the stack's other ExternalSecrets run beside
+ * this chain.
  */
 export const ESSENTIAL_CHAIN: readonly string[] = [
   ...PRE_PROGRAM,
@@ -246,7 +294,8 @@ export const ESSENTIAL_CHAIN: readonly string[] = [
   "kubernetes:core/v1:Namespace",
   "kubernetes:helm.sh/v3:Release",
   "kubernetes:external-secrets.io/v1:ClusterSecretStore",
-  "kubernetes:external-secrets.io/v1:ExternalSecret",
+  "kubernetes:external-secrets.io/v1:ExternalSecret#gitops-pull-secret",
+  "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
 ];
 
 /** Sum of the modelled durations of the essential chain, seconds: no deployment is faster. */

@@ -142,7 +142,7 @@ export async function simulateOnce(topology: Topology, clock: Clock): Promise<Si
           waitsOn: resource ? waitsOn(resource) : undefined,
         };
         events.push(event);
-        const seconds = stepOf(token).seconds;
+        const seconds = stepOf(token, event.name).seconds;
         if (seconds > 0) await wait(seconds);
         event.finished = now();
         event.finishSeq = seq++;
@@ -210,9 +210,9 @@ export async function simulateOnce(topology: Topology, clock: Clock): Promise<Si
   const criticalPath = [
     ...pre,
     ...chain.map((event, i) => ({
-      label: stepOf(event.token).label,
+      label: stepOf(event.token, event.name).label,
       name: event.name,
-      modelled: stepOf(event.token).seconds,
+      modelled: stepOf(event.token, event.name).seconds,
       start: event.arrived,
       end: event.finished,
       gap: event.arrived - (i === 0 ? programStart : (chain[i - 1] as TimelineEvent).finished),

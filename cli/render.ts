@@ -165,6 +165,7 @@ const KEY_INPUTS: Record<string, string[]> = {
   "kubernetes:core/v1:Secret": ["metadata.namespace", "metadata.name"],
   "kubernetes:external-secrets.io/v1:ClusterSecretStore": ["metadata.name"],
   "kubernetes:external-secrets.io/v1:ExternalSecret": ["metadata.namespace", "metadata.name"],
+  "kubernetes:fluxcd.controlplane.io/v1:FluxInstance": ["spec.sync.url", "spec.sync.ref", "spec.sync.path"],
 };
 
 function pick(inputs: unknown, dotted: string): unknown {

@@ -52,6 +52,11 @@ export interface InfisicalStoreArgs {
    * object from the stack still deletes it from the cluster.
    */
   deletedWith: pulumi.Resource;
+  /**
+   * Allowed namespaces another component creates (e.g. GitOps' `flux-system`): not created here, so no
+   * namespace is declared twice. Default none.
+   */
+  namespacesCreatedElsewhere?: string[];
 }
 
 /**
@@ -74,6 +79,8 @@ export class InfisicalStore extends pulumi.ComponentResource {
   public readonly storeName: string;
   /** The namespaces this component created, in name order (others may wait for them). */
   public readonly namespaces: k8s.core.v1.Namespace[];
+  /** The ClusterSecretStore object: depend on it to create ExternalSecrets elsewhere (e.g. GitOps). */
+  public readonly store: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: InfisicalStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered (the component included), so a bad stack creates nothing.
@@ -103,7 +110,7 @@ export class InfisicalStore extends pulumi.ComponentResource {
     const namespaceNames = namespacesToCreate(
       args.allowedNamespaces,
       args.externalSecrets.map((spec) => spec.namespace),
-      [args.namespace],
+      [args.namespace, ...(args.namespacesCreatedElsewhere ?? [])],
     );
 
     super("castle:index:InfisicalStore", name, {}, opts);
@@ -165,6 +172,7 @@ export class InfisicalStore extends pulumi.ComponentResource {
 
     this.storeName = args.storeName;
     this.namespaces = [...namespaces.values()];
+    this.store = store;
     this.registerOutputs({ storeName: this.storeName, namespaces: namespaceNames });
   }
 }

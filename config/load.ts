@@ -8,8 +8,16 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { core, z } from "zod";
-import { settingsIssues, type TopologyLike, topologyIssues } from "./rules";
-import { type CastleConfig, CastleConfigSchema, EsoSchema, NetworkSchema, NodeSchema, ProxmoxSchema } from "./schema";
+import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import {
+  type CastleConfig,
+  CastleConfigSchema,
+  EsoSchema,
+  GitOpsSchema,
+  NetworkSchema,
+  NodeSchema,
+  ProxmoxSchema,
+} from "./schema";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -85,6 +93,10 @@ export function parseCastleConfig(stack: string, source: string, raw: Record<str
     ...topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw)),
     ...settingsIssues(
       result.success ? result.data : { proxmox: valid(ProxmoxSchema, raw.proxmox), eso: valid(EsoSchema, raw.eso) },
+    ),
+    ...gitopsIssues(
+      result.success ? result.data.gitops : valid(GitOpsSchema, raw.gitops),
+      result.success ? result.data.eso.allowedNamespaces : valid(EsoSchema, raw.eso)?.allowedNamespaces,
     ),
   ];
   problems.push(...ruleIssues.map((issue) => ({ key: configKey(issue.path), message: issue.message })));

@@ -2,6 +2,7 @@
  * Topology rules that span several fields of one stack: addresses inside the subnet, no duplicates,
  * an odd number of control planes, nodes on known Proxmox nodes. Pure functions over plain data.
  */
+import { FLUX_NAMESPACE } from "../lib/flux-manifests";
 import { subnetOf } from "../lib/net";
 
 export interface RuleIssue {
@@ -149,5 +150,197 @@ export function settingsIssues(config: SettingsLike): RuleIssue[] {
       });
     }
   });
+  return issues;
+}
+
+// ---- GitOps (Flux) -------------------------------------------------------------------------------
+
+/** The parts of `castle:gitops` the rules look at (already valid on their own). */
+export interface GitOpsLike {
+  url: string;
+  ref: string;
+  path?: string;
+  credentials?: { token?: string; sshIdentity?: string; sshKnownHosts?: string };
+  operatorChartVersion?: string;
+  fluxVersion?: string;
+}
+
+/**
+ * Flux distributions the operator carries in its image (it builds Flux from these, with no
+ * `distribution.artifact`), per operator chart version: operator v0.58.1 has v2.2.3 ... v2.9.4.
+ */
+export const FLUX_VERSIONS_OF_OPERATOR: Readonly<Record<string, { min: string; max: string }>> = {
+  "0.58.1": { min: "2.2.3", max: "2.9.4" },
+};
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Why `ref` is not a reference FluxInstance can check out, or undefined when it is one. FluxInstance
+ * hands `sync.ref` to the GitRepository's `ref.name`, which must be a full Git reference
+ * (git-check-ref-format): `refs/heads/<branch>`, `refs/tags/<tag>`, `refs/pull/<n>/head`...
+ */
+export function gitRefProblem(ref: string): string | undefined {
+  if (/^[0-9a-f]{40}$/.test(ref) || /^[0-9a-f]{64}$/.test(ref)) {
+    return "is a commit: FluxInstance checks out a reference (ref.name), not a commit; tag the commit and use refs/tags/<tag>";
+  }
+  if (!ref.startsWith("refs/")) {
+    return `must be a full Git reference such as refs/heads/${ref.replace(/^\/+/, "") || "main"} (branch) or refs/tags/v1.0.0 (tag): FluxInstance passes it to the GitRepository's ref.name`;
+  }
+  const components = ref.split("/");
+  // git check-ref-format rules.
+  if (
+    components.length < 3 ||
+    components.some((c) => c === "" || c.startsWith(".") || c.endsWith(".lock")) ||
+    ref.includes("..") ||
+    ref.includes("@{") ||
+    ref.endsWith(".") ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what git refuses.
+    /[\x00-\x20\x7f~^:?*[\\]/.test(ref)
+  ) {
+    return "is not a valid Git reference (git check-ref-format): refs/<kind>/<name> without spaces, '..', '~', '^', ':', '?', '*', '[', '\\', '@{', empty parts or parts starting with '.'";
+  }
+  return undefined;
+}
+
+/** Why `path` is not a directory Flux can apply, or undefined when it is fine. */
+export function gitPathProblem(path: string): string | undefined {
+  if (path.startsWith("/")) return "must be relative to the repository root, such as clusters/blue (no leading '/')";
+  if (path.includes("\\")) return "must use '/' between directories";
+  if (path.split("/").includes("..")) return "must stay inside the repository: no '..'";
+  if (!/^[A-Za-z0-9._/-]+$/.test(path)) {
+    return "must be a directory path of letters, digits, '.', '_', '-' and '/', such as clusters/blue";
+  }
+  return undefined;
+}
+
+/**
+ * Rules of `castle:gitops` that Flux would otherwise report only after the castle is up: the URL
+ * scheme (https or ssh, no scp-like form, no credentials in the URL), the reference and path forms,
+ * credentials that fit the scheme (a token for https; an SSH identity with known_hosts for ssh), and a
+ * store that lets `flux-system` read them.
+ */
+export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: string[] | undefined): RuleIssue[] {
+  if (!gitops) return [];
+  const issues: RuleIssue[] = [];
+  const { url, ref, path, credentials } = gitops;
+  let scheme: "https" | "ssh" | undefined;
+  if (/^[^/:@]+@[^/:]+:/.test(url) && !url.includes("://")) {
+    issues.push({
+      path: ["gitops", "url"],
+      message: `${url} is the scp-like form, which Flux refuses: write ssh://${url.replace(":", "/")}`,
+    });
+  } else {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      issues.push({
+        path: ["gitops", "url"],
+        message: `${url} is not a URL: use https://host/org/repo.git or ssh://git@host/org/repo.git`,
+      });
+    }
+    if (parsed) {
+      if (parsed.protocol === "https:") scheme = "https";
+      else if (parsed.protocol === "ssh:") scheme = "ssh";
+      else {
+        issues.push({
+          path: ["gitops", "url"],
+          message: `${url}: the scheme must be https:// or ssh:// (${parsed.protocol.replace(/:$/, "")} is either refused by Flux or sends the repository unprotected)`,
+        });
+      }
+      if (scheme && parsed.hostname === "") {
+        issues.push({ path: ["gitops", "url"], message: `${url} has no host` });
+      }
+      if (parsed.password !== "" || (scheme === "https" && parsed.username !== "")) {
+        issues.push({
+          path: ["gitops", "url"],
+          message:
+            "must not carry credentials: a token in the URL would sit in Git, state and the FluxInstance. Put its Infisical key name in castle:gitops.credentials.token",
+        });
+      }
+    }
+  }
+
+  const refProblem = gitRefProblem(ref);
+  if (refProblem) issues.push({ path: ["gitops", "ref"], message: `${ref} ${refProblem}` });
+  if (path !== undefined) {
+    const pathProblem = gitPathProblem(path);
+    if (pathProblem) issues.push({ path: ["gitops", "path"], message: `${path} ${pathProblem}` });
+  }
+
+  const token = credentials?.token;
+  const identity = credentials?.sshIdentity;
+  const knownHosts = credentials?.sshKnownHosts;
+  if (credentials && !token && !identity && !knownHosts) {
+    issues.push({
+      path: ["gitops", "credentials"],
+      message:
+        "is empty: set token (https) or sshIdentity and sshKnownHosts (ssh), or remove credentials for a public repository",
+    });
+  }
+  if (token && (identity || knownHosts)) {
+    issues.push({
+      path: ["gitops", "credentials"],
+      message:
+        "sets both a token and SSH keys: use token with an https:// URL, or sshIdentity and sshKnownHosts with ssh://",
+    });
+  }
+  if (identity && !knownHosts) {
+    issues.push({
+      path: ["gitops", "credentials", "sshKnownHosts"],
+      message:
+        "is required with sshIdentity: Flux refuses SSH without known_hosts ('known_hosts' is required); store the host's lines (ssh-keyscan) in Infisical and name the key here",
+    });
+  }
+  if (knownHosts && !identity) {
+    issues.push({
+      path: ["gitops", "credentials", "sshIdentity"],
+      message: "is required with sshKnownHosts: Flux needs the private key (identity) to authenticate over SSH",
+    });
+  }
+  if (scheme === "https" && (identity || knownHosts)) {
+    issues.push({
+      path: ["gitops", "credentials"],
+      message: `SSH keys with an https:// URL (castle:gitops.url ${url}): use ssh://... or a token`,
+    });
+  }
+  if (scheme === "ssh" && token) {
+    issues.push({
+      path: ["gitops", "credentials", "token"],
+      message: `a token with an ssh:// URL (castle:gitops.url ${url}): use https://... or sshIdentity and sshKnownHosts`,
+    });
+  }
+  if (scheme === "ssh" && !identity && !token) {
+    issues.push({
+      path: ["gitops", "credentials"],
+      message: `is required for an ssh:// URL (${url}): set sshIdentity and sshKnownHosts, or use an https:// URL for a public repository`,
+    });
+  }
+  const carried = gitops.operatorChartVersion ? FLUX_VERSIONS_OF_OPERATOR[gitops.operatorChartVersion] : undefined;
+  if (
+    carried &&
+    gitops.fluxVersion &&
+    (compareVersions(gitops.fluxVersion, carried.min) < 0 || compareVersions(gitops.fluxVersion, carried.max) > 0)
+  ) {
+    issues.push({
+      path: ["gitops", "fluxVersion"],
+      message: `${gitops.fluxVersion} is not carried by the Flux Operator ${gitops.operatorChartVersion} (castle:gitops.operatorChartVersion), which installs Flux ${carried.min} to ${carried.max}: the FluxInstance would fail to build`,
+    });
+  }
+  if (credentials && allowedNamespaces && !allowedNamespaces.includes(FLUX_NAMESPACE)) {
+    issues.push({
+      path: ["eso", "allowedNamespaces"],
+      message: `must include ${FLUX_NAMESPACE}: the Git credentials of castle:gitops.credentials are brought there through the store (now: ${allowedNamespaces.join(", ")})`,
+    });
+  }
   return issues;
 }

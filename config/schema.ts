@@ -257,6 +257,102 @@ export const GuardsSchema = z.strictObject({
   keepOneColorUp: z.boolean().default(false),
 });
 
+// ---- GitOps (Flux) -------------------------------------------------------------------------------
+
+/** Default Flux Operator chart version (release v0.58.1 of controlplaneio-fluxcd/flux-operator). */
+export const DEFAULT_FLUX_OPERATOR_CHART_VERSION = "0.58.1";
+/** Default Flux distribution: 2.9.4, the newest Flux the 0.58.1 operator carries in its image. */
+export const DEFAULT_FLUX_VERSION = "2.9.4";
+/** Default registry of the Flux controller images (the upstream images). */
+export const DEFAULT_FLUX_REGISTRY = "ghcr.io/fluxcd";
+/** Flux controllers the castle installs by default (the Flux defaults: sources, Kustomizations, Helm, alerts). */
+export const DEFAULT_FLUX_COMPONENTS = [
+  "source-controller",
+  "kustomize-controller",
+  "helm-controller",
+  "notification-controller",
+] as const;
+/** Every controller a FluxInstance may name (`spec.components` of FluxInstance v1). */
+export const FLUX_COMPONENTS = [
+  "source-controller",
+  "kustomize-controller",
+  "helm-controller",
+  "notification-controller",
+  "image-reflector-controller",
+  "image-automation-controller",
+  "source-watcher",
+] as const;
+/** A Go duration as Flux takes it (`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`), e.g. `1m`, `1m30s`. */
+export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+/** An Infisical secret name (a key in the cluster's folder). */
+const INFISICAL_KEY = /^[A-Za-z0-9_.-]+$/;
+const infisicalKey = z.string().regex(INFISICAL_KEY, {
+  message: "must be an Infisical secret name such as FLUX_GIT_TOKEN (letters, digits, '_', '.', '-')",
+});
+
+/**
+ * Where Flux finds the Git credentials: names of secrets in the cluster's Infisical folder (the folder
+ * the ClusterSecretStore reads), never values. ESO copies them into the `flux-system` Secret with the
+ * cluster's own identity; the program never reads them. Set either `token` (HTTPS) or `sshIdentity` and
+ * `sshKnownHosts` (SSH). Absent: the repository is public (no pull secret).
+ */
+export const GitCredentialsSchema = z.strictObject({
+  /** HTTPS: the secret holding an access token (read-only), sent as the password of user `git`. */
+  token: infisicalKey.optional(),
+  /** SSH: the secret holding the private key (PEM/OpenSSH), a read-only deploy key. */
+  sshIdentity: infisicalKey.optional(),
+  /** SSH: the secret holding the server's `known_hosts` lines (required with `sshIdentity`). */
+  sshKnownHosts: infisicalKey.optional(),
+});
+export type GitCredentials = z.infer<typeof GitCredentialsSchema>;
+
+export const GitOpsSchema = z.strictObject({
+  /**
+   * Git repository Flux syncs from: `https://host/org/repo.git` or `ssh://git@host/org/repo.git`
+   * (no scp-like `git@host:org/repo`, which Flux refuses).
+   */
+  url: z.string().min(1),
+  /**
+   * Git reference to check out, written in full as FluxInstance passes it to the GitRepository's
+   * `ref.name`: `refs/heads/main` (a branch), `refs/tags/v1.2.0` (a tag; pin a commit with a tag).
+   * Default `refs/heads/main`.
+   */
+  ref: z.string().min(1).default("refs/heads/main"),
+  /**
+   * Directory of the repository applied to this cluster, relative, without `..`.
+   * Default `clusters/<clusterName>` (see `resolveGitOps` in config/gitops.ts).
+   */
+  path: z.string().min(1).optional(),
+  /** How often Flux fetches the repository, a Go duration. Default `1m` (Flux's own default). */
+  interval: z.string().regex(GO_DURATION, { message: "must be a Go duration such as 1m, 5m or 1h30m" }).default("1m"),
+  /** Key names of the Git credentials in the cluster's Infisical folder. Default: none (public repository). */
+  credentials: GitCredentialsSchema.optional(),
+  /** Version of the Flux Operator chart. Default 0.58.1. */
+  operatorChartVersion: z
+    .string()
+    .regex(SEMVER, { message: "must be a chart version such as 0.58.1 (no leading v)" })
+    .default(DEFAULT_FLUX_OPERATOR_CHART_VERSION),
+  /**
+   * Flux distribution, an exact version (pinned: no range, so nothing moves unless the stack says so).
+   * It must be one the operator carries (operator 0.58.1: up to 2.9.4). Default 2.9.4.
+   */
+  fluxVersion: z
+    .string()
+    .regex(SEMVER, { message: "must be an exact Flux version such as 2.9.4 (no range, no leading v)" })
+    .default(DEFAULT_FLUX_VERSION),
+  /** Registry of the Flux controller images. Default `ghcr.io/fluxcd`. */
+  registry: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, { message: "must be an image registry such as ghcr.io/fluxcd" })
+    .default(DEFAULT_FLUX_REGISTRY),
+  /** Flux controllers to run. Default source, kustomize, helm and notification controllers. */
+  components: z
+    .array(z.enum(FLUX_COMPONENTS))
+    .min(1)
+    .default([...DEFAULT_FLUX_COMPONENTS]),
+});
+export type GitOpsConfig = z.infer<typeof GitOpsSchema>;
+
 /**
  * The shape of a stack's `castle:` keys. Rules that span several fields (addresses in the subnet,
  * duplicates, odd control-plane count) are in rules.ts; `parseCastleConfig` in load.ts applies both.
@@ -278,6 +374,8 @@ export const CastleConfigSchema = z.strictObject({
   infisical: InfisicalSchema,
   eso: EsoSchema,
   guards: GuardsSchema.prefault({}),
+  /** Flux from the castle's Git repository (FluxInstance via the Flux Operator). Default: absent, no Flux. */
+  gitops: GitOpsSchema.optional(),
 });
 
 /** The validated configuration of one stack. */

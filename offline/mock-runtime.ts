@@ -178,7 +178,8 @@ export function startMocks(options: MockOptions = {}): Harness {
     "organization", // what a DIY backend calls every stack's organization
   );
 
-  // Capture what the mock's newResource does not see: parent, dependencies, provider.
+  /** The harness's URN of a resource: its own type and name, without the parent chain. */
+  // Capture what the mock's newResource does not see: parent, dependencies, provider, deletedWith.
   // biome-ignore lint/suspicious/noExplicitAny: the monitor is the SDK's internal gRPC client.
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);

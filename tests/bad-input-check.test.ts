@@ -166,8 +166,209 @@ const rows: Row[] = [
     edit: (r) => (r.eso.externalSecrets[0].namespace = "default"),
     code: 1,
     problems: [
-      "castle:eso.externalSecrets[0].namespace: default may not use the store: ExternalSecret grafana-admin must be in one of castle:eso.allowedNamespaces (apps, monitoring)",
+      "castle:eso.externalSecrets[0].namespace: default may not use the store: ExternalSecret grafana-admin must be in one of castle:eso.allowedNamespaces (apps, monitoring, flux-system)",
     ],
+  },
+
+  // --- castle:gitops ----------------------------------------------------------------------------
+  {
+    name: "Git URL over plain http",
+    edit: (r) => (r.gitops.url = "http://git.home.arpa/castle/fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.url: http://git.home.arpa/castle/fleet.git: the scheme must be https:// or ssh:// (http is either refused by Flux or sends the repository unprotected)",
+    ],
+  },
+  {
+    name: "Git URL in the scp-like form",
+    edit: (r) => (r.gitops.url = "git@git.home.arpa:castle/fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.url: git@git.home.arpa:castle/fleet.git is the scp-like form, which Flux refuses: write ssh://git@git.home.arpa/castle/fleet.git",
+    ],
+  },
+  {
+    name: "Git URL carrying a token",
+    edit: (r) => (r.gitops.url = "https://git:glpat-xyz@git.home.arpa/castle/fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.url: must not carry credentials: a token in the URL would sit in Git, state and the FluxInstance. Put its Infisical key name in castle:gitops.credentials.token",
+    ],
+  },
+  {
+    name: "Git URL that is not a URL",
+    edit: (r) => (r.gitops.url = "fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.url: fleet.git is not a URL: use https://host/org/repo.git or ssh://git@host/org/repo.git",
+    ],
+  },
+  {
+    name: "Git ref as a bare branch name",
+    edit: (r) => (r.gitops.ref = "main"),
+    code: 1,
+    problems: [
+      "castle:gitops.ref: main must be a full Git reference such as refs/heads/main (branch) or refs/tags/v1.0.0 (tag): FluxInstance passes it to the GitRepository's ref.name",
+    ],
+  },
+  {
+    name: "Git ref as a commit",
+    edit: (r) => (r.gitops.ref = "0123456789abcdef0123456789abcdef01234567"),
+    code: 1,
+    problems: [
+      "castle:gitops.ref: 0123456789abcdef0123456789abcdef01234567 is a commit: FluxInstance checks out a reference (ref.name), not a commit; tag the commit and use refs/tags/<tag>",
+    ],
+  },
+  {
+    name: "Git ref that git refuses",
+    edit: (r) => (r.gitops.ref = "refs/heads/feature..x"),
+    code: 1,
+    problems: [
+      "castle:gitops.ref: refs/heads/feature..x is not a valid Git reference (git check-ref-format): refs/<kind>/<name> without spaces, '..', '~', '^', ':', '?', '*', '[', '\\', '@{', empty parts or parts starting with '.'",
+    ],
+  },
+  {
+    name: "Git path absolute",
+    edit: (r) => (r.gitops.path = "/clusters/blue"),
+    code: 1,
+    problems: [
+      "castle:gitops.path: /clusters/blue must be relative to the repository root, such as clusters/blue (no leading '/')",
+    ],
+  },
+  {
+    name: "Git path leaving the repository",
+    edit: (r) => (r.gitops.path = "clusters/../../green"),
+    code: 1,
+    problems: ["castle:gitops.path: clusters/../../green must stay inside the repository: no '..'"],
+  },
+  {
+    name: "sync interval that is not a Go duration",
+    edit: (r) => (r.gitops.interval = "1 minute"),
+    code: 1,
+    problems: ['castle:gitops.interval: "1 minute": must be a Go duration such as 1m, 5m or 1h30m'],
+  },
+  {
+    name: "SSH identity without known_hosts",
+    edit: (r) => {
+      r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git";
+      r.gitops.credentials = { sshIdentity: "FLUX_SSH_IDENTITY" };
+    },
+    code: 1,
+    problems: [
+      "castle:gitops.credentials.sshKnownHosts: is required with sshIdentity: Flux refuses SSH without known_hosts ('known_hosts' is required); store the host's lines (ssh-keyscan) in Infisical and name the key here",
+    ],
+  },
+  {
+    name: "SSH URL with a token",
+    edit: (r) => (r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.credentials.token: a token with an ssh:// URL (castle:gitops.url ssh://git@git.home.arpa/castle/fleet.git): use https://... or sshIdentity and sshKnownHosts",
+    ],
+  },
+  {
+    name: "SSH keys with an https URL",
+    edit: (r) => (r.gitops.credentials = { sshIdentity: "FLUX_SSH_IDENTITY", sshKnownHosts: "FLUX_SSH_KNOWN_HOSTS" }),
+    code: 1,
+    problems: [
+      "castle:gitops.credentials: SSH keys with an https:// URL (castle:gitops.url https://git.home.arpa/castle/fleet.git): use ssh://... or a token",
+    ],
+  },
+  {
+    name: "SSH URL without credentials",
+    edit: (r) => {
+      r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git";
+      delete r.gitops.credentials;
+    },
+    code: 1,
+    problems: [
+      "castle:gitops.credentials: is required for an ssh:// URL (ssh://git@git.home.arpa/castle/fleet.git): set sshIdentity and sshKnownHosts, or use an https:// URL for a public repository",
+    ],
+  },
+  {
+    name: "token and SSH keys together",
+    edit: (r) => (r.gitops.credentials.sshIdentity = "FLUX_SSH_IDENTITY"),
+    code: 1,
+    problems: [
+      "castle:gitops.credentials: sets both a token and SSH keys: use token with an https:// URL, or sshIdentity and sshKnownHosts with ssh://",
+      "castle:gitops.credentials.sshKnownHosts: is required with sshIdentity: Flux refuses SSH without known_hosts ('known_hosts' is required); store the host's lines (ssh-keyscan) in Infisical and name the key here",
+      "castle:gitops.credentials: SSH keys with an https:// URL (castle:gitops.url https://git.home.arpa/castle/fleet.git): use ssh://... or a token",
+    ],
+  },
+  {
+    name: "empty Git credentials",
+    edit: (r) => (r.gitops.credentials = {}),
+    code: 1,
+    problems: [
+      "castle:gitops.credentials: is empty: set token (https) or sshIdentity and sshKnownHosts (ssh), or remove credentials for a public repository",
+    ],
+  },
+  {
+    name: "credential key name with a slash",
+    edit: (r) => (r.gitops.credentials.token = "flux/token"),
+    code: 1,
+    problems: [
+      `castle:gitops.credentials.token: "flux/token": must be an Infisical secret name such as FLUX_GIT_TOKEN (letters, digits, '_', '.', '-')`,
+    ],
+  },
+  {
+    name: "Git credentials while the store does not admit flux-system",
+    edit: (r) => (r.eso.allowedNamespaces = ["apps", "monitoring"]),
+    code: 1,
+    problems: [
+      "castle:eso.allowedNamespaces: must include flux-system: the Git credentials of castle:gitops.credentials are brought there through the store (now: apps, monitoring)",
+    ],
+  },
+  {
+    name: "Flux version the operator does not carry",
+    edit: (r) => (r.gitops.fluxVersion = "2.10.0"),
+    code: 1,
+    problems: [
+      "castle:gitops.fluxVersion: 2.10.0 is not carried by the Flux Operator 0.58.1 (castle:gitops.operatorChartVersion), which installs Flux 2.2.3 to 2.9.4: the FluxInstance would fail to build",
+    ],
+  },
+  {
+    name: "Flux version as a range",
+    edit: (r) => (r.gitops.fluxVersion = "2.x"),
+    code: 1,
+    problems: [
+      'castle:gitops.fluxVersion: "2.x": must be an exact Flux version such as 2.9.4 (no range, no leading v)',
+    ],
+  },
+  {
+    name: "operator chart version with a leading v",
+    edit: (r) => (r.gitops.operatorChartVersion = "v0.58.1"),
+    code: 1,
+    problems: ['castle:gitops.operatorChartVersion: "v0.58.1": must be a chart version such as 0.58.1 (no leading v)'],
+  },
+  {
+    name: "unknown Flux controller",
+    edit: (r) => (r.gitops.components = ["source-controller", "flagger"]),
+    code: 1,
+    problems: [
+      'castle:gitops.components[1]: "flagger": Invalid option: expected one of "source-controller"|"kustomize-controller"|"helm-controller"|"notification-controller"|"image-reflector-controller"|"image-automation-controller"|"source-watcher"',
+    ],
+  },
+  {
+    name: "misspelt gitops key",
+    edit: (r) => (r.gitops.branch = "main"),
+    code: 1,
+    problems: ["castle:gitops.branch: unknown key (misspelt?); remove or rename it"],
+  },
+  {
+    name: "a public repository over https: no credentials, no flux-system in the store",
+    edit: (r) => {
+      delete r.gitops.credentials;
+      r.eso.allowedNamespaces = ["apps", "monitoring"];
+    },
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+  {
+    name: "Flux off: no castle:gitops",
+    edit: (r) => delete r.gitops,
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
   },
 
   // --- castle:talos -----------------------------------------------------------------------------
@@ -786,6 +987,7 @@ const rows: Row[] = [
       }
       for (const key of ["siteUrl", "secretPath", "timeoutSeconds"]) delete r.infisical[key];
       r.eso = { allowedNamespaces: ["apps"] };
+      r.gitops = { url: "https://git.home.arpa/castle/fleet.git" };
     },
     code: 0,
     summary: [

@@ -54,6 +54,7 @@ describe("the whole castle program as a preview", () => {
       "kubernetes:core/v1:Secret",
       "kubernetes:external-secrets.io/v1:ClusterSecretStore",
       "kubernetes:external-secrets.io/v1:ExternalSecret",
+      "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
       "kubernetes:helm.sh/v3:Release",
     ]);
   });

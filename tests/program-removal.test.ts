@@ -34,7 +34,9 @@ describe("removing an ExternalSecret and its namespace from a stack", () => {
 
   it("drops exactly those objects from the program", () => {
     const removed = (run: ProgramRun) =>
-      run.harness.resources.filter((r) => r.type === ES || r.name.endsWith("-namespace-monitoring"));
+      run.harness.resources.filter(
+        (r) => (r.type === ES && r.name.startsWith("infisical-")) || r.name.endsWith("-namespace-monitoring"),
+      );
     assert.deepEqual(
       removed(before).map((r) => `${r.type}::${r.name}`),
       [`${NS}::infisical-namespace-monitoring`, `${ES}::infisical-monitoring/grafana-admin`],
@@ -44,7 +46,7 @@ describe("removing an ExternalSecret and its namespace from a stack", () => {
 
   it("keeps their deletedWith target in the program, so the engine deletes them through the API", () => {
     const removed = before.harness.resources.filter(
-      (r) => r.type === ES || r.name === "infisical-namespace-monitoring",
+      (r) => (r.type === ES && r.name.startsWith("infisical-")) || r.name === "infisical-namespace-monitoring",
     );
     const target = before.harness.ofType(SECRETS)[0];
     for (const r of removed) assert.equal(r.deletedWith, target.urn, r.name);

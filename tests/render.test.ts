@@ -9,6 +9,7 @@ import { PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
 import { readStackFile } from "../config/load";
 import { namespacesToCreate } from "../lib/eso-manifests";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
+import { checkAgainstFluxCrd } from "./support/flux-crd-facts";
 import { validateTalosDocument } from "./support/talos-config-facts";
 
 const projectDir = path.resolve(__dirname, "..");
@@ -49,10 +50,13 @@ for (const stack of ["blue", "green"]) {
       controlPlanes: { hostname: string }[];
       workers: { hostname: string }[];
       eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] };
+      gitops: { url: string; ref: string; path: string };
     };
     // The namespaces the castle creates for its ESO objects (the operator's own is always there).
-    const appNamespaces = namespacesToCreate(raw.eso.allowedNamespaces, [], ["external-secrets"]);
-    const resourceCount = 29 + appNamespaces.length;
+    // (Flux's namespace is the GitOps component's own.)
+    const appNamespaces = namespacesToCreate(raw.eso.allowedNamespaces, [], ["external-secrets", "flux-system"]);
+    // 29 for the castle without GitOps, 5 for GitOps (component, namespace, operator, pull secret, instance).
+    const resourceCount = 29 + appNamespaces.length + 5;
     const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
     const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
     const second = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
@@ -74,6 +78,10 @@ for (const stack of ["blue", "green"]) {
           "kubernetes/helm-release-external-secrets-release.yaml",
           "kubernetes/namespace-external-secrets.yaml",
           ...appNamespaces.map((ns) => `kubernetes/namespace-${ns}.yaml`),
+          "kubernetes/namespace-flux-system.yaml",
+          "kubernetes/helm-release-gitops-operator.yaml",
+          "kubernetes/externalsecret-flux-system-flux-git-credentials.yaml",
+          "kubernetes/fluxinstance-flux-system-flux.yaml",
           "kubernetes/secret-external-secrets-infisical-credentials.yaml",
           "resources.json",
           ...hostnames.map((h) => `talos/${h}.yaml`),
@@ -139,6 +147,28 @@ for (const stack of ["blue", "green"]) {
       assert.equal(release.version, "2.9.0");
       assert.equal(release.repositoryOpts.repo, "https://charts.external-secrets.io");
       assert.equal(release.values.installCRDs, true);
+    });
+
+    it("writes the Flux Operator release, the FluxInstance and the pull-secret ExternalSecret", () => {
+      const release = parse(files["kubernetes/helm-release-gitops-operator.yaml"]);
+      assert.equal(release.chart, "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator");
+      assert.equal(release.version, "0.58.1");
+      assert.equal(release.repositoryOpts, undefined);
+      assert.equal(release.namespace, "flux-system");
+      assert.deepEqual(release.values, {
+        installCRDs: true,
+        multitenancy: { enabled: false },
+        web: { enabled: false },
+      });
+      const instance = parse(files["kubernetes/fluxinstance-flux-system-flux.yaml"]);
+      assert.deepEqual(checkAgainstFluxCrd(instance), []);
+      assert.deepEqual(
+        { url: instance.spec.sync.url, ref: instance.spec.sync.ref, path: instance.spec.sync.path },
+        { url: raw.gitops.url, ref: raw.gitops.ref, path: raw.gitops.path },
+      );
+      const pullSecret = parse(files["kubernetes/externalsecret-flux-system-flux-git-credentials.yaml"]);
+      assert.deepEqual(checkAgainstEsoCrd(pullSecret), []);
+      assert.equal(pullSecret.spec.target.name, instance.spec.sync.pullSecret);
     });
   });
 }

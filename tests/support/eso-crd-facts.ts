@@ -6,7 +6,7 @@
  *
  * The table covers every path the castle's manifests use, with the CRD's property names, required
  * fields, types, enums, patterns and length limits. Subtrees the castle never writes (other providers,
- * other Infisical auth methods, `dataFrom`, `target.template`, ...) are listed by name and accepted
+ * other Infisical auth methods, `dataFrom`, `target.template.templateFrom`, ...) are listed by name and accepted
  * unchecked. The CRDs do not set `additionalProperties: false` (the API server prunes unknown fields,
  * silently), but a field the API would drop is always a mistake here, so this checker reports it.
  * `metadata` is plain `type: object` in the CRDs; its facts come from Kubernetes ObjectMeta.
@@ -261,7 +261,26 @@ export const EXTERNAL_SECRET_FACTS: Fact = {
             immutable: { type: "boolean" },
             manifest: unchecked,
             name: { type: "string", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
-            template: unchecked,
+            template: {
+              type: "object",
+              properties: {
+                /** Values are Go templates over the `data[].secretKey` names. */
+                data: { type: "map", values: string },
+                engineVersion: { type: "string", enum: ["v2"] },
+                mergePolicy: { type: "string", enum: ["Replace", "Merge"] },
+                metadata: {
+                  type: "object",
+                  properties: {
+                    annotations: { type: "map", values: string },
+                    finalizers: { type: "array", items: string },
+                    labels: { type: "map", values: string },
+                  },
+                },
+                templateFrom: { type: "unchecked", of: "array" },
+                /** The Secret's type, e.g. `Opaque`. */
+                type: string,
+              },
+            },
           },
         },
       },
@@ -286,7 +305,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeOf(value) === "object";
 }
 
-function walk(value: unknown, fact: Fact, path: string, problems: string[]): void {
+/**
+ * Appends to `problems` every way `value` departs from `fact` (unknown field, missing required field,
+ * wrong type, enum, pattern, length, item and property counts), each prefixed with its `path`.
+ */
+export function walk(value: unknown, fact: Fact, path: string, problems: string[]): void {
   const actual = typeOf(value);
   const wrongType = (expected: string) => problems.push(`${path}: expected ${expected}, got ${actual}`);
   switch (fact.type) {

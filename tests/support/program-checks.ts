@@ -7,7 +7,10 @@ import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
 import { BUILT_IN_NAMESPACES, namespacesToCreate } from "../../lib/eso-manifests";
+import { FLUX_NAMESPACE } from "../../lib/flux-manifests";
 import { isSecretMarked, plaintextOccurrences, resolved, unwrapSecrets } from "../../offline/mock-runtime";
+import { checkAgainstEsoCrd } from "./eso-crd-facts";
+import { checkAgainstFluxCrd } from "./flux-crd-facts";
 import { PROJECT_DIR, type ProgramRun, runProgram } from "./program-run";
 
 const T = {
@@ -31,6 +34,8 @@ const T = {
   secret: "kubernetes:core/v1:Secret",
   clusterSecretStore: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
   externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+  gitops: "castle:index:GitOps",
+  fluxInstance: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
 } as const;
 
 interface StackShape {
@@ -43,6 +48,7 @@ interface StackShape {
     readyTimeoutSeconds?: number;
     externalSecrets: { name: string; namespace: string }[];
   };
+  gitops: { url: string; ref: string; path: string; credentials?: Record<string, string> };
 }
 
 /** Registers the whole-program tests of one stack. */
@@ -53,8 +59,10 @@ export function wholeProgramTests(stack: string): void {
   const appNamespaces = namespacesToCreate(
     shape.eso.allowedNamespaces,
     shape.eso.externalSecrets.map((e) => e.namespace),
-    [operatorNamespace],
+    [operatorNamespace, FLUX_NAMESPACE],
   );
+  // GitOps' own objects: its namespace, the operator release, the FluxInstance, and the pull secret with credentials.
+  const gitopsObjects = 3 + (shape.gitops.credentials ? 1 : 0);
   let run: ProgramRun;
   const byName = (type: string) =>
     run.harness
@@ -86,12 +94,14 @@ export function wholeProgramTests(stack: string): void {
       [T.bootstrap]: 1,
       [T.kubeconfig]: 1,
       [T.eso]: 1,
-      [T.namespace]: 1 + appNamespaces.length,
-      [T.release]: 1,
+      [T.namespace]: 1 + appNamespaces.length + 1,
+      [T.release]: 2,
       [T.store]: 1,
       [T.secret]: 1,
       [T.clusterSecretStore]: 1,
-      [T.externalSecret]: shape.eso.externalSecrets.length,
+      [T.externalSecret]: shape.eso.externalSecrets.length + (shape.gitops.credentials ? 1 : 0),
+      [T.gitops]: 1,
+      [T.fluxInstance]: 1,
     });
     assert.equal(
       run.harness.resources.length,
@@ -133,7 +143,7 @@ export function wholeProgramTests(stack: string): void {
     assert.ok(!JSON.stringify(health.inputs).includes(`"${shape.network.vip}"`), "health uses node IPs, not the VIP");
     const kubernetes = run.harness.ofType(T.k8sProvider)[0];
     assert.ok(kubernetes.seq > health.seq, "the Kubernetes provider is configured only after the health check");
-    const release = run.harness.ofType(T.release)[0];
+    const release = run.harness.get(T.release, "external-secrets-release");
     assert.ok(release.seq > health.seq);
     assert.ok(release.provider?.startsWith(`${kubernetes.urn}::`), "the release uses the castle's Kubernetes provider");
     const store = run.harness.ofType(T.clusterSecretStore)[0];
@@ -144,7 +154,7 @@ export function wholeProgramTests(stack: string): void {
     const namespaces = new Map(
       run.harness.ofType(T.namespace).map((ns) => [(ns.inputs.metadata as { name: string }).name, ns]),
     );
-    assert.deepEqual([...namespaces.keys()].sort(), [operatorNamespace, ...appNamespaces].sort());
+    assert.deepEqual([...namespaces.keys()].sort(), [operatorNamespace, FLUX_NAMESPACE, ...appNamespaces].sort());
     for (const allowed of shape.eso.allowedNamespaces) {
       assert.ok(namespaces.has(allowed) || BUILT_IN_NAMESPACES.includes(allowed), `allowed namespace ${allowed}`);
     }
@@ -152,8 +162,10 @@ export function wholeProgramTests(stack: string): void {
       ...run.harness.ofType(T.secret),
       ...run.harness.ofType(T.externalSecret),
       ...run.harness.ofType(T.release),
+      ...run.harness.ofType(T.fluxInstance),
     ];
-    assert.equal(namespaced.length, 2 + shape.eso.externalSecrets.length);
+    // ESO's credentials and release, the ExternalSecrets; GitOps' release and instance (and pull secret).
+    assert.equal(namespaced.length, 2 + shape.eso.externalSecrets.length + gitopsObjects - 1);
     for (const object of namespaced) {
       const inputs = unwrapSecrets(object.inputs) as { namespace?: string; metadata?: { namespace?: string } };
       const name = inputs.metadata?.namespace ?? inputs.namespace;
@@ -168,7 +180,9 @@ export function wholeProgramTests(stack: string): void {
   });
 
   it("waits for the ClusterSecretStore and every ExternalSecret to be Ready, for a bounded time", () => {
-    const awaited = [...run.harness.ofType(T.clusterSecretStore), ...run.harness.ofType(T.externalSecret)];
+    const awaited = [...run.harness.ofType(T.clusterSecretStore), ...run.harness.ofType(T.externalSecret)].filter(
+      (object) => object.parent === `${T.store}::infisical`,
+    );
     assert.equal(awaited.length, 1 + shape.eso.externalSecrets.length);
     for (const object of awaited) {
       const metadata = unwrapSecrets(object.inputs.metadata) as { annotations?: Record<string, string> };
@@ -189,8 +203,9 @@ export function wholeProgramTests(stack: string): void {
     assert.equal(unwrapSecrets(kubernetes.inputs.deleteUnreachable), "true");
     const machineSecrets = run.harness.ofType(T.machineSecrets)[0];
     const inCluster = run.harness.resources.filter((r) => r.provider?.startsWith(`${kubernetes.urn}::`));
-    // The operator's namespace and release, the app namespaces, the credentials, the store, the ExternalSecrets.
-    assert.equal(inCluster.length, 2 + appNamespaces.length + 2 + shape.eso.externalSecrets.length);
+    // The operator's namespace and release, the app namespaces, the credentials, the store, the ExternalSecrets,
+    // and GitOps' objects.
+    assert.equal(inCluster.length, 2 + appNamespaces.length + 2 + shape.eso.externalSecrets.length + gitopsObjects);
     for (const r of inCluster) assert.equal(r.deletedWith, machineSecrets.urn, `${r.type} ${r.name}`);
     // Nothing else is deleted with anything: the Talos and Proxmox resources are deleted for real.
     for (const r of run.harness.resources.filter((r) => !inCluster.includes(r))) {
@@ -202,6 +217,41 @@ export function wholeProgramTests(stack: string): void {
     for (const apply of run.harness.ofType(T.apply)) assert.equal(apply.inputs.applyMode, "staged_if_needing_reboot");
     for (const vm of run.harness.ofType(T.vm)) assert.equal(vm.inputs.rebootAfterUpdate, false, vm.name);
     for (const image of run.harness.ofType(T.image)) assert.equal(image.inputs.overwriteUnmanaged, true, image.name);
+  });
+
+  it("GitOps: Flux beside ESO, the instance after the operator and the pull secret, all deleted with the cluster", () => {
+    const operator = run.harness.get(T.release, "gitops-operator");
+    const esoRelease = run.harness.get(T.release, "external-secrets-release");
+    const store = run.harness.ofType(T.clusterSecretStore)[0];
+    const instance = run.harness.get(T.fluxInstance, "gitops-instance");
+    const namespace = run.harness.get(T.namespace, "gitops-namespace");
+    assert.equal(run.harness.dependsOn(operator, esoRelease), false, "the operator installs beside ESO");
+    assert.equal(run.harness.dependsOn(operator, store), false);
+    assert.ok(run.harness.dependsOn(operator, namespace));
+    assert.ok(run.harness.dependsOn(instance, operator), "the instance waits for the operator's CRD");
+    const pullSecret = run.harness.get(T.externalSecret, "gitops-pull-secret");
+    assert.ok(run.harness.dependsOn(pullSecret, store), "the pull secret waits for the store");
+    assert.ok(run.harness.dependsOn(instance, pullSecret), "the instance waits for its pull secret");
+    assert.ok(run.harness.dependsOn(instance, esoRelease));
+    const cluster = run.harness.ofType(T.machineSecrets)[0];
+    for (const r of [namespace, operator, pullSecret, instance]) {
+      assert.equal(r.deletedWith, cluster.urn, `${r.name} is deleted with the cluster`);
+      assert.ok(r.provider?.startsWith(`${run.harness.ofType(T.k8sProvider)[0].urn}::`), r.name);
+    }
+    const manifest = unwrapSecrets(instance.inputs) as { spec: { sync: Record<string, string> } };
+    assert.deepEqual(checkAgainstFluxCrd(manifest), []);
+    assert.deepEqual(checkAgainstEsoCrd(unwrapSecrets(pullSecret.inputs)), []);
+    assert.equal(manifest.spec.sync.url, shape.gitops.url);
+    assert.equal(manifest.spec.sync.ref, shape.gitops.ref);
+    assert.equal(manifest.spec.sync.path, shape.gitops.path);
+    assert.equal(manifest.spec.sync.pullSecret, "flux-system");
+    assert.deepEqual(
+      (unwrapSecrets(pullSecret.inputs) as { spec: { data: { remoteRef: { key: string } }[] } }).spec.data.map(
+        (d) => d.remoteRef.key,
+      ),
+      Object.values(shape.gitops.credentials ?? {}),
+      "only the key names of the stack's credentials",
+    );
   });
 
   it("reads Infisical with exactly two requests: login and one list", () => {
@@ -238,9 +288,20 @@ export function wholeProgramTests(stack: string): void {
   it("keeps every output that grants access secret, and no secret in a plain output or a log line", async () => {
     const outputs = run.outputs as Record<string, pulumi.Output<unknown>>;
     for (const name of ["kubeconfig", "talosconfig"]) assert.equal(await pulumi.isSecret(outputs[name]), true, name);
-    for (const name of ["endpoint", "secretboxKeyFingerprint", "storeName", "clusterHealthy"]) {
+    for (const name of [
+      "endpoint",
+      "secretboxKeyFingerprint",
+      "storeName",
+      "clusterHealthy",
+      "gitopsRepository",
+      "gitopsRef",
+      "gitopsPath",
+    ]) {
       assert.equal(await pulumi.isSecret(pulumi.output(outputs[name])), false, name);
     }
+    assert.equal(await resolved(outputs.gitopsRepository), shape.gitops.url);
+    assert.equal(await resolved(outputs.gitopsPath), shape.gitops.path);
+    assert.equal(await resolved(outputs.gitopsRef), shape.gitops.ref);
     assert.equal(await resolved(outputs.endpoint), `https://${shape.network.vip}:6443`);
     assert.match(String(await resolved(outputs.secretboxKeyFingerprint)), /^sha256:[0-9a-f]{16}$/);
     const plain = JSON.stringify(

@@ -50,6 +50,11 @@ export interface RunOptions {
   preview?: boolean;
   /** Resource IDs per type token, over the offline model's; `""` models a resource a preview has no ID for yet. */
   ids?: MockOptions["ids"];
+  /**
+   * Another folder the stand-in serves beside the program's (e.g. the cluster's, holding Git
+   * credentials), readable by the program's identity too; its values count as sentinels.
+   */
+  otherFolder?: { secretPath: string; secrets: Record<string, string> };
 }
 
 /** Stack config as Pulumi hands it to the program: `castle:<key>` -> string (JSON for objects). */
@@ -67,14 +72,39 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const raw = readStackFile(PROJECT_DIR, stack);
   options.edit?.(raw);
   const infisical = raw.infisical as { projectId: string; environment: string; secretPath: string };
-  const standIn = InfisicalStandIn.forFolder({
-    clientId: PROGRAM_CLIENT_ID,
-    clientSecret: PROGRAM_CLIENT_SECRET,
-    projectId: infisical.projectId,
-    environment: infisical.environment,
-    secretPath: infisical.secretPath,
-    secrets: values,
-  });
+  const other = options.otherFolder;
+  const standIn = other
+    ? new InfisicalStandIn({
+        identities: [
+          {
+            clientId: PROGRAM_CLIENT_ID,
+            clientSecret: PROGRAM_CLIENT_SECRET,
+            grants: [
+              {
+                projectId: infisical.projectId,
+                environment: infisical.environment,
+                paths: [infisical.secretPath, other.secretPath],
+              },
+            ],
+          },
+        ],
+        projects: {
+          [infisical.projectId]: {
+            [infisical.environment]: {
+              [infisical.secretPath]: Object.entries(values).map(([key, value]) => ({ key, value })),
+              [other.secretPath]: Object.entries(other.secrets).map(([key, value]) => ({ key, value })),
+            },
+          },
+        },
+      })
+    : InfisicalStandIn.forFolder({
+        clientId: PROGRAM_CLIENT_ID,
+        clientSecret: PROGRAM_CLIENT_SECRET,
+        projectId: infisical.projectId,
+        environment: infisical.environment,
+        secretPath: infisical.secretPath,
+        secrets: values,
+      });
   await standIn.start();
   process.env.INFISICAL_CLIENT_ID = PROGRAM_CLIENT_ID;
   process.env.INFISICAL_CLIENT_SECRET = PROGRAM_CLIENT_SECRET;
@@ -97,7 +127,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const original = methods.map((m) => console[m]);
   for (const m of methods) console[m] = (...args: unknown[]) => logs.push(args.map(String).join(" "));
   const { default: castle } = await import("../../index");
-  const sentinels = [...Object.values(values), PROGRAM_CLIENT_SECRET];
+  const sentinels = [...Object.values(values), PROGRAM_CLIENT_SECRET, ...Object.values(other?.secrets ?? {})];
   try {
     const outputs = await castle();
     await settle();
