@@ -83,6 +83,13 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
     subnet === undefined || (subnet.contains(ip) && ip !== subnet.network && ip !== subnet.broadcast);
 
   if (network && subnet) {
+    const address = network.cidr.split("/")[0];
+    if (address !== subnet.network) {
+      issues.push({
+        path: ["network", "cidr"],
+        message: `${network.cidr} has host bits set: the subnet is ${subnet.network}/${subnet.prefix}; write that`,
+      });
+    }
     if (subnet.prefix > 29) {
       issues.push({
         path: ["network", "cidr"],
