@@ -83,8 +83,11 @@ function proxmoxTokenNames(castle: Record<string, unknown>): string {
 
 function walk(value: unknown, path: ValuePath, visit: (value: unknown, path: ValuePath) => boolean): void {
   if (visit(value, path)) return; // reported: do not look inside
-  if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i], visit));
-  else if (value && typeof value === "object") {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      walk(v, [...path, i], visit);
+    });
+  } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) walk(v, [...path, k], visit);
   }
 }

@@ -249,7 +249,9 @@ const rows: Row[] = [
     name: "TLS switch written as yes in quotes",
     edit: (r) => (r.proxmox.insecureSkipTlsVerify = "yes"),
     code: 1,
-    problems: ['castle:proxmox.insecureSkipTlsVerify: "yes": is text (in quotes); expected true or false, written without quotes'],
+    problems: [
+      'castle:proxmox.insecureSkipTlsVerify: "yes": is text (in quotes); expected true or false, written without quotes',
+    ],
   },
   {
     name: "no Proxmox node listed",
@@ -642,7 +644,9 @@ const rows: Row[] = [
     name: "guard written as a string",
     edit: (r) => (r.guards = { keepOneColorUp: "yes" }),
     code: 1,
-    problems: ['castle:guards.keepOneColorUp: "yes": is text (in quotes); expected true or false, written without quotes'],
+    problems: [
+      'castle:guards.keepOneColorUp: "yes": is text (in quotes); expected true or false, written without quotes',
+    ],
   },
 
   // --- blue against green -----------------------------------------------------------------------
