@@ -66,7 +66,7 @@ export type Preflight = (stack: string, io: RecreateIo) => Promise<boolean>;
 export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Preflight {
   return async (stack, io) => {
     const { doctor } = require("./doctor") as typeof import("./doctor");
-    const doctorIo: CliIo = { out: (line) => io.out(`   ${line}`), err: io.err, env };
+    const doctorIo: CliIo = { out: io.out, err: io.err, env };
     return (await doctor(projectDir, stack, doctorIo)) === 0;
   };
 }
@@ -184,10 +184,12 @@ export function automationOperations(projectDir: string): StackOperations {
       },
     };
   };
+  let reading: ReturnType<typeof automationStatusReader> | undefined;
   return {
     async status(stack) {
       // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
-      const reader = await automationStatusReader(projectDir);
+      reading ??= automationStatusReader(projectDir);
+      const reader = await reading;
       const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
