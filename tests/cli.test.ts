@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -139,6 +139,14 @@ describe("castle check: where and what", () => {
     assert.match(out, /^stack green/);
   });
 
+  it("checks the home-lab example where it is, apart from the project's stacks", async () => {
+    const { code, out } = await castle(["check", "examples/homelab/Pulumi.homelab.yaml"]);
+    assert.equal(code, 0, out);
+    assert.match(out, /^stack homelab \(Pulumi\.homelab\.yaml\): ok/);
+    assert.match(out, /homelab-cp-1 +control plane +192\.168\.1\.51 +5001 +pve /);
+    assert.doesNotMatch((await castle(["check", "--all"])).out, /homelab/);
+  });
+
   it("--all checks every stack and fails when one fails", async () => {
     const ok = await castle(["check", "--all"]);
     assert.equal(ok.code, 0);
@@ -205,5 +213,61 @@ describe("castle check: where and what", () => {
       "config/rules.ts",
       "config/schema.ts",
     ]);
+  });
+});
+
+describe("secrets pasted into a stack file", () => {
+  const VALUES = [
+    "SENTINEL-PASTED-TOKEN-6b1d",
+    "SENTINEL-URL-PASSWORD-e2a0",
+    "AAABAFSENTINELCIPHERTEXT",
+    "SENTINEL-PVE-KEY-73aa",
+  ];
+
+  function pasted(): string {
+    const dir = project();
+    const blue = readFileSync(path.join(dir, "Pulumi.blue.yaml"), "utf8")
+      .replace(
+        "endpoint: https://pve.home.arpa:8006/",
+        `endpoint: https://root@pam!ci=${VALUES[1]}@pve.home.arpa:8006/`,
+      )
+      .replace("    vlanId: 20\n", `    vlanId: 20\n    apiToken: ${VALUES[0]}\n`)
+      .concat(`  castle:eso.webhookPassword:\n    secure: ${VALUES[2]}\n  proxmoxve:apiKey: ${VALUES[3]}\n`);
+    writeFileSync(path.join(dir, "Pulumi.blue.yaml"), blue);
+    return dir;
+  }
+
+  it("check refuses each with where it belongs, never echoing a value", async () => {
+    const dir = pasted();
+    const { code, out, err } = await castle(["check", "blue"], dir);
+    assert.equal(code, 1);
+    const where =
+      'secrets are read from Infisical: put it in folder /castle/blue of environment "prod" (castle:infisical.secretPath) as';
+    assert.ok(
+      out.includes(`castle:proxmox.apiToken: the name says it holds a secret; ${where} PROXMOX_API_TOKEN`),
+      out,
+    );
+    assert.ok(
+      out.includes(
+        `castle:eso.webhookPassword: a Pulumi secret (secure: value) in the stack file; ${where} ESO_WEBHOOK_PASSWORD`,
+      ),
+      out,
+    );
+    assert.ok(out.includes(`proxmoxve:apiKey: the name says it holds a secret; ${where} API_KEY`), out);
+    assert.match(
+      out,
+      /castle:proxmox\.endpoint: the URL carries credentials .* as PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET/,
+    );
+    for (const value of VALUES) assert.ok(!`${out}${err}`.includes(value), `echoed ${value}`);
+    assert.ok(!out.includes("pve.home.arpa"), "the URL is not echoed either");
+  });
+
+  it("render refuses the same, writing nothing and echoing nothing", async () => {
+    const dir = pasted();
+    const { code, out, err } = await castle(["render", "blue", "--out", "rendered"], dir);
+    assert.equal(code, 1);
+    assert.match(err, /castle:proxmox\.apiToken: the name says it holds a secret/);
+    for (const value of VALUES) assert.ok(!`${out}${err}`.includes(value), `echoed ${value}`);
+    assert.ok(!existsSync(path.join(dir, "rendered")));
   });
 });
