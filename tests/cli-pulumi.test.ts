@@ -353,6 +353,24 @@ describe("castle recreate through the Automation API", () => {
     assert.deepEqual(calls(), [], "the Pulumi CLI was not even asked");
   });
 
+  it("refuses with nothing destroyed when the stack file does not pass check", async () => {
+    const broken = mkdtempSync(path.join(tmpdir(), "castle-recreate-broken-"));
+    dirs.push(broken);
+    cpSync(path.join(ROOT, "Pulumi.yaml"), path.join(broken, "Pulumi.yaml"));
+    const blue = readFileSync(path.join(dir, "Pulumi.blue.yaml"), "utf8").replace(
+      "cidr: 10.20.0.0/24",
+      "cidr: 10.20.0.5/24",
+    );
+    writeFileSync(path.join(broken, "Pulumi.blue.yaml"), blue);
+    setState({ stacks: { blue: deployedBlue() } });
+    const { code, out, err } = await castle(["recreate", "blue", "--yes"], ENV, broken);
+    assert.equal(code, 1);
+    assert.match(out, /^== pre-flight/);
+    assert.match(err, /castle:network\.cidr: 10\.20\.0\.5\/24 has host bits set/);
+    assert.match(err, /the stack file does not pass check; nothing was destroyed/);
+    assert.deepEqual(calls(), [], "the Pulumi CLI was not even asked");
+  });
+
   it("a status error is fatal, never read as 'not deployed'", async () => {
     useSecrets(VALUES);
     setState({ stacks: {}, backendError: "could not reach the backend s3://castle-state: dial tcp: no route to host" });
