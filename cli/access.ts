@@ -7,7 +7,7 @@
  * A file is overwritten only when this command wrote it (it starts with the marker line below): a
  * kubeconfig or talosconfig the user keeps at that path stays as it is.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 
@@ -66,6 +66,10 @@ export async function access(
 ): Promise<number> {
   const home = io.env.HOME || homedir();
   const target = out === "-" ? "-" : path.resolve(projectDir, out ?? defaultAccessPath(kind, stack, home));
+  if (target !== "-" && existsSync(target) && statSync(target).isDirectory()) {
+    io.err(`castle ${kind}: ${target} is a folder; give a file path with --out`);
+    return 1;
+  }
   if (target !== "-" && existsSync(target)) {
     const first = readFileSync(target, "utf8").split("\n", 1)[0];
     if (!first.startsWith(ACCESS_MARKER)) {

@@ -220,7 +220,11 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
       out(USAGE);
       return 0;
     }
-    if (!COMMANDS[topic] || extra.length > 0) return unknown(topic, err);
+    if (!COMMANDS[topic]) return unknown(topic, err);
+    if (extra.length > 0) {
+      err(`castle help: one command at a time (castle help ${topic})`);
+      return 2;
+    }
     out(commandHelp(topic));
     return 0;
   }
