@@ -248,6 +248,9 @@ describe("castle kubeconfig and talosconfig", () => {
     assert.equal(code, 1);
     assert.match(err, /exists and was not written by castle; it is left as it is/);
     assert.equal(readFileSync(file, "utf8"), "my own kubeconfig\n");
+    const folder = await castle(["talosconfig", "blue", "--out", dir]);
+    assert.equal(folder.code, 1);
+    assert.match(folder.err, /is a folder; give a file path with --out/);
   });
 
   it("says when the stack is not deployed or unknown to the backend", async () => {
