@@ -1,71 +1,316 @@
 /**
- * `npx castle <command> <stack>`: the castle's own tools, usable without the Pulumi CLI.
+ * `castle <command> [<stack>] [flags]`: the castle's own tools.
+ *
+ * This module parses the command line and loads a command's modules only when that command runs
+ * (`require` in each case below), so `castle check` never loads the Pulumi SDK that `render` needs.
+ * Keep it that way: import only types at the top of this file.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
-import { check } from "./check";
-import { type CliIo, doctor } from "./doctor";
-import { automationOperations, recreate, terminalAsk } from "./recreate";
-import { render } from "./render";
+import type { AccessKind } from "./access";
 
-const USAGE = `usage: castle <command> <stack>
+/** Where a command writes, and the environment it reads. */
+export interface MainIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Raw text to standard output (`--out -`). */
+  write(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+type Flag = "out" | "yes" | "all" | "json";
+
+interface Command {
+  /** `<stack>`: exactly one stack; `[<stack>]`: one or none; none: no positional. */
+  stack: "one" | "optional" | "none";
+  flags: Flag[];
+  usage: string;
+  summary: string;
+  details: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  check: {
+    stack: "optional",
+    flags: ["all"],
+    usage: "castle check <stack> | --all",
+    summary: "validate Pulumi.<stack>.yaml and the cross-stack rules (no credentials needed)",
+    details:
+      "Reads the stack file as Pulumi does and reports every problem at once, naming the key. --all checks every\nPulumi.*.yaml of the project. Exit 0 when valid, 1 otherwise.",
+  },
+  doctor: {
+    stack: "one",
+    flags: [],
+    usage: "castle doctor <stack>",
+    summary: "check, then fetch and validate the stack's secrets from Infisical",
+    details:
+      "Needs INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET (INFISICAL_SITE_URL overrides the stack's site).\nPrints what it does before each network step; never prints a secret value.",
+  },
+  render: {
+    stack: "one",
+    flags: ["out"],
+    usage: "castle render <stack> [--out DIR]",
+    summary: "what pulumi up would create, offline (no credentials)",
+    details:
+      "Runs the real program under Pulumi's mock runtime. --out DIR writes files to diff into a new or empty folder,\nor one castle render wrote before; it never removes a file it did not write.",
+  },
+  recreate: {
+    stack: "one",
+    flags: ["yes"],
+    usage: "castle recreate <stack> [--yes]",
+    summary: "pre-flight, then pulumi destroy and pulumi up (asks for the stack name; --yes to skip)",
+    details:
+      "Pre-flight: the stack file passes check, its secrets come from Infisical (as doctor checks them) and the\nstatus of every stack can be read; otherwise nothing is destroyed. Needs the Pulumi CLI.",
+  },
+  kubeconfig: {
+    stack: "one",
+    flags: ["out"],
+    usage: "castle kubeconfig <stack> [--out FILE]",
+    summary: "write the stack's admin kubeconfig, mode 0600 (default ~/.kube/castle-<stack>.yaml)",
+    details:
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+  },
+  talosconfig: {
+    stack: "one",
+    flags: ["out"],
+    usage: "castle talosconfig <stack> [--out FILE]",
+    summary: "write the stack's talosconfig, mode 0600 (default ~/.talos/castle-<stack>.yaml)",
+    details:
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+  },
+  status: {
+    stack: "none",
+    flags: ["json"],
+    usage: "castle status [--json]",
+    summary: "every stack: deployed, last update, healthy, endpoint, versions, key fingerprint",
+    details:
+      "Reads the Pulumi backend through the Pulumi CLI (no secret output is read). A stack whose status cannot be\nread says why and the exit code is 1; it is never shown as not deployed.",
+  },
+};
+
+const FLAG_HELP: Record<Flag, string> = {
+  out: "--out, -o",
+  yes: "--yes, -y",
+  all: "--all",
+  json: "--json",
+};
+
+export const USAGE = `usage: castle <command> [<stack>] [flags]
 
 commands:
-  check <stack>     validate Pulumi.<stack>.yaml and the cross-stack rules (no credentials needed)
-  recreate <stack>  pulumi destroy, then pulumi up (asks for the stack name; --yes to skip)
-  doctor <stack>    check, then fetch and validate the stack's secrets from Infisical (needs
-                    INFISICAL_CLIENT_ID / INFISICAL_CLIENT_SECRET; never prints a value)
-  render <stack> [--out DIR]
-                    what pulumi up would create, offline (no credentials); --out writes files to diff`;
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+  .join("\n")}
 
-export async function main(argv: string[], projectDir = process.cwd(), io: Partial<CliIo> = {}): Promise<number> {
-  const out = io.out ?? ((line: string) => console.log(line));
-  const err = io.err ?? ((line: string) => console.error(line));
-  let parsed: ReturnType<typeof parseCommandLine>;
-  try {
-    parsed = parseCommandLine(argv);
-  } catch (error) {
-    err(`castle: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+<stack> is a stack name (blue) or its file (Pulumi.blue.yaml). Run from any folder of the project.
+castle help <command> (or castle <command> --help) tells more.`;
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  const flags = c.flags.map((f) => FLAG_HELP[f]).join(", ");
+  return `usage: ${c.usage}\n\n${c.summary}\n\n${c.details}${flags ? `\n\nflags: ${flags}, --help` : ""}`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
   }
-  const { values: flags, positionals } = parsed;
-  const [command, stack] = positionals;
-  if (command === undefined || command === "help" || flags.help) {
-    out(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  if (!stack) {
-    err(`castle ${command}: which stack? (e.g. castle ${command} blue)\n\n${USAGE}`);
-    return 2;
-  }
-  switch (command) {
-    case "check":
-      return check(projectDir, stack, out).code;
-    case "recreate":
-      return recreate(projectDir, stack, { yes: flags.yes === true }, await automationOperations(projectDir), {
-        out,
-        err,
-        ask: terminalAsk(),
-        now: () => performance.now(),
-      });
-    case "doctor":
-      return doctor(projectDir, stack, {
-        out,
-        err,
-        env: io.env ?? process.env,
-      });
-    case "render":
-      return render(projectDir, stack, flags.out, { out, err });
-    default:
-      err(`castle: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  return previous[b.length];
+}
+
+/** The command closest to a mistyped one, if any is close. */
+export function closestCommand(typed: string): string | undefined {
+  const ranked = Object.keys(COMMANDS)
+    .map((name) => ({ name, d: name.startsWith(typed) && typed.length >= 2 ? 0 : distance(typed, name) }))
+    .sort((x, y) => x.d - y.d);
+  const best = ranked[0];
+  return best && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+/** The folder holding Pulumi.yaml, walking up from `start` as `pulumi` does; `start` when there is none. */
+export function findProjectDir(start: string): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "Pulumi.yaml")) || existsSync(path.join(dir, "Pulumi.yml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start);
   }
 }
 
-function parseCommandLine(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { out: { type: "string" }, yes: { type: "boolean" }, help: { type: "boolean" } },
-  });
+/**
+ * A stack argument: `blue`, `Pulumi.blue.yaml`, or a path to a stack file (whose folder is then the
+ * project folder).
+ */
+export function stackArgument(arg: string, cwd: string): { stack: string; dir?: string } {
+  const file = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(arg));
+  if (!file) return { stack: arg };
+  const folder = path.dirname(arg);
+  return { stack: file[1], dir: folder === "." ? undefined : path.resolve(cwd, folder) };
+}
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        out: { type: "string", short: "o" },
+        yes: { type: "boolean", short: "y" },
+        all: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const option = /'([^']+)'/.exec((error as Error).message)?.[1];
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown flag ${option ?? ""}`.trim());
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      throw new UsageError(
+        `${option ?? "a flag"}: ${/argument missing/.test((error as Error).message) ? "needs a value" : "takes no value"}`,
+      );
+    }
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+}
+
+/**
+ * Runs the command line. `cwd` is where the user is: the project is found by walking up from it, and
+ * relative `--out` paths are taken from it. Returns the exit code: 0 ok, 1 the command found a problem,
+ * 2 the command line is wrong.
+ */
+export async function main(argv: string[], cwd = process.cwd(), io: Partial<MainIo> = {}): Promise<number> {
+  const out = io.out ?? ((line: string) => console.log(line));
+  const err = io.err ?? ((line: string) => console.error(line));
+  const write = io.write ?? ((text: string) => process.stdout.write(text));
+  const env = io.env ?? process.env;
+
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const command = argv.find((a) => !a.startsWith("-"));
+    const help = command && COMMANDS[command] ? `castle help ${command}` : "castle --help";
+    err(`castle: ${error.message} (see ${help})`);
+    return 2;
+  }
+  const { values: flags, positionals } = parsed;
+  const [command, ...rest] = positionals;
+
+  if (command === undefined) {
+    if (flags.help) {
+      out(USAGE);
+      return 0;
+    }
+    err(USAGE);
+    return 2;
+  }
+  if (command === "help") {
+    const [topic, ...extra] = rest;
+    if (topic === undefined) {
+      out(USAGE);
+      return 0;
+    }
+    if (!COMMANDS[topic]) return unknown(topic, err);
+    if (extra.length > 0) {
+      err(`castle help: one command at a time (castle help ${topic})`);
+      return 2;
+    }
+    out(commandHelp(topic));
+    return 0;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) return unknown(command, err);
+  if (flags.help) {
+    out(commandHelp(command));
+    return 0;
+  }
+
+  const given = (Object.keys(flags) as (Flag | "help")[]).filter((f) => f !== "help") as Flag[];
+  const foreign = given.filter((f) => !spec.flags.includes(f));
+  if (foreign.length > 0) {
+    err(`castle ${command}: ${foreign.map((f) => `--${f}`).join(", ")} does not apply here\n\n${commandHelp(command)}`);
+    return 2;
+  }
+  const max = spec.stack === "none" ? 0 : 1;
+  if (rest.length > max) {
+    err(
+      `castle ${command}: too many arguments: ${rest.slice(max).join(" ")} (${spec.usage}; one stack at a time${command === "check" ? ", or --all" : ""})`,
+    );
+    return 2;
+  }
+  if (command === "check" && flags.all && rest.length > 0) {
+    err("castle check: give a stack or --all, not both");
+    return 2;
+  }
+  const needsStack = spec.stack === "one" || (command === "check" && !flags.all);
+  if (needsStack && rest.length === 0) {
+    err(`castle ${command}: which stack? (e.g. castle ${command} blue)\n\n${commandHelp(command)}`);
+    return 2;
+  }
+
+  const argument = rest[0] === undefined ? undefined : stackArgument(rest[0], cwd);
+  const projectDir = argument?.dir ?? findProjectDir(cwd);
+  const stack = argument?.stack ?? "";
+  const outPath = flags.out === undefined || flags.out === "-" ? flags.out : path.resolve(cwd, flags.out);
+
+  switch (command) {
+    case "check": {
+      const { check, checkAll } = require("./check") as typeof import("./check");
+      return flags.all ? checkAll(projectDir, out) : check(projectDir, stack, out).code;
+    }
+    case "doctor": {
+      const { doctor } = require("./doctor") as typeof import("./doctor");
+      return doctor(projectDir, stack, { out, err, env });
+    }
+    case "render": {
+      const { render } = require("./render") as typeof import("./render");
+      return render(projectDir, stack, outPath, { out, err });
+    }
+    case "recreate": {
+      const recreate = require("./recreate") as typeof import("./recreate");
+      return recreate.recreate(
+        projectDir,
+        stack,
+        { yes: flags.yes === true },
+        recreate.automationOperations(projectDir),
+        { out, err, ask: recreate.terminalAsk(), now: () => performance.now() },
+        recreate.doctorPreflight(projectDir, env),
+      );
+    }
+    case "kubeconfig":
+    case "talosconfig": {
+      const { access } = require("./access") as typeof import("./access");
+      const { stackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+      return access(command as AccessKind, projectDir, stack, outPath, (s) => stackOutputs(projectDir, s), {
+        out,
+        err,
+        write,
+        env,
+      });
+    }
+    case "status": {
+      const { automationStatusReader, status } = require("./status") as typeof import("./status");
+      return status(projectDir, { json: flags.json === true }, () => automationStatusReader(projectDir), { out, err });
+    }
+    default:
+      return unknown(command, err);
+  }
+}
+
+function unknown(command: string, err: (line: string) => void): number {
+  const suggestion = closestCommand(command);
+  err(
+    `castle: unknown command ${command}${suggestion ? `; did you mean ${suggestion}?` : ""} (castle --help lists the commands)`,
+  );
+  return 2;
 }

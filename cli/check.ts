@@ -1,7 +1,7 @@
 /**
  * `castle check <stack>`: validates `Pulumi.<stack>.yaml` and the cross-stack rules, with no Pulumi CLI.
  */
-import { CastleConfigError, loadStackFile, stackFileName } from "../config/load";
+import { CastleConfigError, listStacks, loadStackFile, stackFileName } from "../config/load";
 import { nodesWithPaths } from "../config/rules";
 import type { CastleConfig } from "../config/schema";
 
@@ -52,4 +52,24 @@ export function check(projectDir: string, stack: string, out: (line: string) => 
     out(error.message);
     return { code: 1 };
   }
+}
+
+/** `castle check --all`: every stack file of the project; exit 1 when any has a problem. */
+export function checkAll(projectDir: string, out: (line: string) => void): number {
+  const stacks = listStacks(projectDir);
+  if (stacks.length === 0) {
+    out(`no Pulumi.<stack>.yaml in ${projectDir}`);
+    return 1;
+  }
+  const failed = stacks.filter((stack, i) => {
+    if (i > 0) out("");
+    return check(projectDir, stack, out).code !== 0;
+  });
+  out("");
+  out(
+    failed.length === 0
+      ? `all ${stacks.length} stacks ok: ${stacks.join(", ")}`
+      : `${failed.length} of ${stacks.length} stacks have problems: ${failed.join(", ")}`,
+  );
+  return failed.length === 0 ? 0 : 1;
 }

@@ -12,6 +12,7 @@ import {
   InfisicalError,
 } from "../config/infisical";
 import { check } from "./check";
+import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
 export interface CliIo {
@@ -59,6 +60,19 @@ export async function doctor(
     `secrets: project ${settings.projectId}, environment "${settings.environment}", path "${settings.secretPath}" at ${site}` +
       (credentials.siteUrl ? ` (from ${INFISICAL_ENV.siteUrl})` : ""),
   );
+  // Say what happens before each network step; an unreachable site fails in seconds, not after retries.
+  const proxied = Boolean(io.env.HTTPS_PROXY || io.env.https_proxy);
+  if (!proxied) {
+    io.out(`connecting to ${new URL(site).host} ...`);
+    const unreachable = await reachable(site);
+    if (unreachable) {
+      io.err(
+        `castle doctor: Infisical at ${site} is unreachable: ${unreachable}. Check the site URL, DNS and the network`,
+      );
+      return 1;
+    }
+  }
+  io.out("logging in (Universal Auth) and listing the folder's secrets ...");
   const report = await diagnoseCastleSecrets(settings, credentials, options);
   for (const line of secretsTable(report)) io.out(line);
   io.out(`${report.httpRequests} HTTP request${report.httpRequests === 1 ? "" : "s"}`);

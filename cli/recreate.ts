@@ -1,10 +1,13 @@
 /**
  * `castle recreate <stack> [--yes]`: recreate, don't repair. `pulumi destroy` then `pulumi up` for one
- * stack, through Pulumi's Automation API (the Pulumi CLI must be installed), after a confirmation and
- * after checking that the other color keeps the service up when the stack asks for that.
+ * stack, through Pulumi's Automation API (the Pulumi CLI must be installed), after a pre-flight (the
+ * stack file passes `check`, the secrets come from Infisical as `doctor` checks them), a confirmation,
+ * and a check that the other color keeps the service up when the stack asks for that. Nothing is
+ * destroyed unless all of these pass; a status that cannot be read stops it too.
  */
 import { createInterface } from "node:readline/promises";
 import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
+import type { CliIo } from "./doctor";
 
 /** What the program knows of one stack's deployment. */
 export interface StackStatus {
@@ -56,27 +59,75 @@ export interface RecreateIo {
   now(): number;
 }
 
+/** The pre-flight: true when the stack may be destroyed (it printed why not otherwise). */
+export type Preflight = (stack: string, io: RecreateIo) => Promise<boolean>;
+
+/** The real pre-flight: `castle doctor` (check, then every secret fetched from Infisical and validated). */
+export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Preflight {
+  return async (stack, io) => {
+    const { doctor } = require("./doctor") as typeof import("./doctor");
+    const doctorIo: CliIo = { out: io.out, err: io.err, env };
+    return (await doctor(projectDir, stack, doctorIo)) === 0;
+  };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 export async function recreate(
   projectDir: string,
   stack: string,
   flags: { yes: boolean },
   operations: StackOperations,
   io: RecreateIo,
+  preflight: Preflight,
 ): Promise<number> {
-  let keepOneColorUp: boolean;
-  try {
-    keepOneColorUp = loadStackFile(projectDir, stack).guards.keepOneColorUp;
-  } catch (error) {
-    if (!(error instanceof CastleConfigError)) throw error;
-    io.err(error.message);
-    return 1;
-  }
-  const statuses = await Promise.all(listStacks(projectDir).map((name) => operations.status(name)));
-  const refusal = recreateRefusal({ stack, keepOneColorUp, statuses });
-  if (refusal) {
-    io.err(refusal);
-    return 1;
-  }
+  const timings: string[] = [];
+  const phase = async (label: string, name: string, run: () => Promise<boolean>): Promise<boolean> => {
+    const started = io.now();
+    io.out(`== ${name}`);
+    const ok = await run();
+    const took = seconds(io.now() - started);
+    io.out(`== ${name}: ${ok ? "done" : "stopped"} in ${took}`);
+    timings.push(`${label} ${took}`);
+    return ok;
+  };
+
+  const ready = await phase(
+    "pre-flight",
+    "pre-flight (check, secrets from Infisical, status of every stack)",
+    async () => {
+      let keepOneColorUp: boolean;
+      try {
+        keepOneColorUp = loadStackFile(projectDir, stack).guards.keepOneColorUp;
+      } catch (error) {
+        if (!(error instanceof CastleConfigError)) throw error;
+        io.err(error.message);
+        io.err(`castle recreate ${stack}: the stack file does not pass check; nothing was destroyed`);
+        return false;
+      }
+      if (!(await preflight(stack, io))) {
+        io.err(`castle recreate ${stack}: the pre-flight failed (see above); nothing was destroyed`);
+        return false;
+      }
+      let statuses: StackStatus[];
+      try {
+        statuses = await Promise.all(listStacks(projectDir).map((name) => operations.status(name)));
+      } catch (error) {
+        io.err(
+          `castle recreate ${stack}: cannot read the stacks' status: ${(error as Error).message}. Nothing was destroyed`,
+        );
+        return false;
+      }
+      const refusal = recreateRefusal({ stack, keepOneColorUp, statuses });
+      if (refusal) {
+        io.err(refusal);
+        return false;
+      }
+      return true;
+    },
+  );
+  if (!ready) return 1;
+
   if (!flags.yes) {
     if (!io.ask) {
       io.err(`castle recreate ${stack}: no terminal to confirm on; pass --yes to destroy and recreate without asking`);
@@ -90,55 +141,70 @@ export async function recreate(
       return 1;
     }
   }
-  const phases: [string, (s: string, log: (line: string) => void) => Promise<void>][] = [
+  for (const [name, run] of [
     ["destroy", operations.destroy],
     ["up", operations.up],
-  ];
-  const timings: string[] = [];
-  for (const [phase, run] of phases) {
-    const started = io.now();
-    io.out(`== pulumi ${phase} --stack ${stack}`);
-    try {
-      await run(stack, io.out);
-    } catch (error) {
-      io.err(`pulumi ${phase} of stack "${stack}" failed: ${(error as Error).message}`);
-      io.err(
-        phase === "destroy"
-          ? "Nothing was created. Fix the cause and run castle recreate again; pulumi destroy is safe to repeat."
-          : "The old cluster is gone. Fix the cause and run pulumi up (or castle recreate) again.",
-      );
-      return 1;
-    }
-    timings.push(`${phase} ${((io.now() - started) / 1000).toFixed(1)} s`);
+  ] as const) {
+    const ok = await phase(name, `pulumi ${name} --stack ${stack}`, async () => {
+      try {
+        await run(stack, io.out);
+        return true;
+      } catch (error) {
+        io.err(`pulumi ${name} of stack "${stack}" failed: ${(error as Error).message}`);
+        io.err(
+          name === "destroy"
+            ? "Nothing was created. Fix the cause and run castle recreate again; pulumi destroy is safe to repeat."
+            : "The old cluster is gone. Fix the cause and run pulumi up (or castle recreate) again.",
+        );
+        return false;
+      }
+    });
+    if (!ok) return 1;
   }
   io.out(`recreated "${stack}": ${timings.join(", ")}`);
   return 0;
 }
 
 /** The real operations, through the Automation API against the project's own workspace. */
-export async function automationOperations(projectDir: string): Promise<StackOperations> {
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const select = (stack: string) => LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir });
+export function automationOperations(projectDir: string): StackOperations {
+  const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+  const { automationStatusReader, stackState } = require("./status") as typeof import("./status");
+  // The CLI's output arrives in chunks: print whole lines as they complete, the rest at the end.
+  const lines = (log: (line: string) => void) => {
+    let pending = "";
+    return {
+      onOutput: (chunk: string) => {
+        const parts = (pending + chunk).split("\n");
+        pending = parts.pop() ?? "";
+        for (const line of parts) log(line);
+      },
+      flush: () => {
+        if (pending !== "") log(pending);
+        pending = "";
+      },
+    };
+  };
+  let reading: ReturnType<typeof automationStatusReader> | undefined;
   return {
     async status(stack) {
-      try {
-        const selected = await select(stack);
-        const outputs = await selected.outputs();
-        const [last] = await selected.history(1);
-        return {
-          stack,
-          deployed: Object.keys(outputs).length > 0,
-          healthy: last?.result === "succeeded" && outputs.clusterHealthy?.value === true,
-        };
-      } catch {
-        return { stack, deployed: false, healthy: false }; // no such stack in the backend yet
-      }
+      // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
+      reading ??= automationStatusReader(projectDir);
+      const reader = await reading;
+      const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
+      if (!listed) return { stack, deployed: false, healthy: false };
+      const state = await stackState(reader, { ...listed, name: stack }, true);
+      if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
+      return { stack, deployed: state.deployed, healthy: state.healthy };
     },
     async destroy(stack, log) {
-      await (await select(stack)).destroy({ onOutput: (text) => log(text.trimEnd()) });
+      const selected = await selectStack(projectDir, stack);
+      const output = lines(log);
+      await cli(stack, () => selected.destroy({ onOutput: output.onOutput })).finally(output.flush);
     },
     async up(stack, log) {
-      await (await select(stack)).up({ onOutput: (text) => log(text.trimEnd()) });
+      const selected = await selectStack(projectDir, stack);
+      const output = lines(log);
+      await cli(stack, () => selected.up({ onOutput: output.onOutput })).finally(output.flush);
     },
   };
 }

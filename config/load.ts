@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { core, z } from "zod";
+import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
 import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
   type CastleConfig,
@@ -53,15 +54,77 @@ export function configKey(segments: readonly PropertyKey[]): string {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return "missing";
+  if (isSecureValue(value)) return "[secure value]";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function problemsFromIssues(issues: core.$ZodIssue[]): ConfigProblem[] {
+/** What a user should have written, for values YAML read as something else. */
+const EXAMPLES: Record<string, string> = {
+  "castle:kubernetesVersion": "1.36.3",
+  "castle:talos.version": "v1.13.9",
+  "castle:talos.contract": "v1.13",
+  "castle:eso.chartVersion": "2.9.0",
+};
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null (an empty value)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  if (typeof value === "number") return Number.isInteger(value) ? "a whole number" : "a number";
+  if (typeof value === "boolean") return "true/false";
+  return `a ${typeof value}`;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map of keys",
+};
+
+/** A zod issue in plain words, without the value (the caller adds it). */
+function plainMessage(issue: core.$ZodIssue, key: string, input: unknown): string {
+  // A message the schema wrote itself is kept: only zod's generic English is rephrased.
+  const yamlTypo = issue.code === "invalid_type" && issue.expected === "string" && typeof input !== "string";
+  if (!yamlTypo && !/^(Invalid input|Too small|Too big|Invalid option)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case "invalid_type": {
+      if (issue.expected === "string" && (typeof input === "number" || typeof input === "boolean")) {
+        const example = EXAMPLES[key] ?? String(input);
+        return `YAML read ${kindOf(input)}, not text; quote it as "${example}"`;
+      }
+      if (typeof input === "string" && ["number", "int", "boolean"].includes(issue.expected)) {
+        return `is text (in quotes); expected ${EXPECTED[issue.expected]}, written without quotes`;
+      }
+      return `is ${kindOf(input)}; expected ${EXPECTED[issue.expected] ?? issue.expected}`;
+    }
+    case "too_small":
+      if (issue.origin === "array") return `needs at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}`;
+      if (issue.origin === "string") return "must not be empty";
+      return issue.inclusive ? `must be at least ${issue.minimum}` : `must be more than ${issue.minimum}`;
+    case "too_big":
+      if (issue.origin === "array") return `has too many entries (at most ${issue.maximum})`;
+      return `must be at most ${issue.maximum}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => String(v)).join(", ")}`;
+    default:
+      return issue.message;
+  }
+}
+
+const startsWith = (path: readonly PropertyKey[], prefix: ValuePath) =>
+  prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
+
+function problemsFromIssues(issues: core.$ZodIssue[], hidden: ValuePath[] = []): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const isHidden = (path: readonly PropertyKey[]) => hidden.some((h) => startsWith(path, h));
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
+        if (isHidden([...issue.path, key])) continue;
         problems.push({
           key: configKey([...issue.path, key]),
           message: "unknown key (misspelt?); remove or rename it",
@@ -69,6 +132,7 @@ function problemsFromIssues(issues: core.$ZodIssue[]): ConfigProblem[] {
       }
       continue;
     }
+    if (isHidden(issue.path)) continue;
     const input = (issue as { input?: unknown }).input;
     if (issue.code === "invalid_type" && input === undefined) {
       problems.push({ key: configKey(issue.path), message: `is required (expected ${issue.expected})` });
@@ -77,18 +141,53 @@ function problemsFromIssues(issues: core.$ZodIssue[]): ConfigProblem[] {
     // Cross-field rules already quote the values they talk about.
     const prefix =
       issue.code === "custom" && issue.path.length > 0 && input === undefined ? "" : `${describeValue(input)}: `;
-    problems.push({ key: configKey(issue.path), message: `${prefix}${issue.message}` });
+    problems.push({
+      key: configKey(issue.path),
+      message: `${prefix}${plainMessage(issue, configKey(issue.path), input)}`,
+    });
   }
   return problems;
+}
+
+/** What the caller knows of a stack beyond its `castle:` keys, for the pasted-secret rules. */
+export interface StackContext {
+  /** Keys of other namespaces in the stack file, full name. */
+  foreign?: Record<string, unknown>;
+  /** Top-level `castle:` keys Pulumi holds as secure. */
+  secureKeys?: ReadonlySet<string>;
+  /** Problems found while reading the file (duplicate keys). */
+  problems?: ConfigProblem[];
 }
 
 /**
  * Validates the `castle:` keys of one stack (key names without the `castle:` prefix).
  * Throws a CastleConfigError listing every problem.
  */
-export function parseCastleConfig(stack: string, source: string, raw: Record<string, unknown>): CastleConfig {
+export function parseCastleConfig(
+  stack: string,
+  source: string,
+  raw: Record<string, unknown>,
+  context: StackContext = {},
+): CastleConfig {
   const result = CastleConfigSchema.safeParse(raw, { reportInput: true });
-  const problems = result.success ? [] : problemsFromIssues(result.error.issues);
+  const issues = result.success ? [] : result.error.issues;
+  const unknownKeys = issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key] as ValuePath) : [],
+  );
+  const secrets = pastedSecrets({ castle: raw, foreign: context.foreign, unknownKeys, secureKeys: context.secureKeys });
+  const problems = [...(context.problems ?? [])];
+  for (const secret of secrets) {
+    problems.push({
+      key: secret.foreign ? secret.path.map(String).join(".") : configKey(secret.path),
+      message: secret.message,
+    });
+  }
+  problems.push(
+    ...problemsFromIssues(
+      issues,
+      secrets.filter((s) => !s.foreign).map((s) => s.path),
+    ),
+  );
   const ruleIssues = [
     ...topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw)),
     ...settingsIssues(
@@ -130,14 +229,44 @@ function lenientTopology(raw: Record<string, unknown>): TopologyLike {
   };
 }
 
-/** The `castle:` keys of a stack file, prefix removed. Keys of other namespaces are ignored. */
-export function castleKeysOf(document: unknown): Record<string, unknown> {
-  const config = (document as { config?: Record<string, unknown> } | null)?.config ?? {};
-  const raw: Record<string, unknown> = {};
+/** The castle's config namespace: the project name in Pulumi.yaml. */
+export const CASTLE_NAMESPACE = "castle";
+
+/** A stack file's `config:` split as Pulumi reads it. */
+export interface StackFileKeys {
+  /** The `castle:` keys, prefix removed; an unprefixed key belongs to the project's namespace. */
+  castle: Record<string, unknown>;
+  /** Keys of other namespaces, full name. */
+  foreign: Record<string, unknown>;
+  /** A key given both with and without the prefix. */
+  problems: ConfigProblem[];
+}
+
+export function stackFileKeys(document: unknown): StackFileKeys {
+  const found = (document as { config?: unknown } | null)?.config;
+  const config = found && typeof found === "object" && !Array.isArray(found) ? (found as Record<string, unknown>) : {};
+  const keys: StackFileKeys = { castle: {}, foreign: {}, problems: [] };
+  const prefix = `${CASTLE_NAMESPACE}:`;
   for (const [key, value] of Object.entries(config)) {
-    if (key.startsWith("castle:")) raw[key.slice("castle:".length)] = value;
+    if (key.includes(":") && !key.startsWith(prefix)) {
+      keys.foreign[key] = value;
+      continue;
+    }
+    const name = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+    if (Object.hasOwn(keys.castle, name)) {
+      keys.problems.push({
+        key: `${prefix}${name}`,
+        message: `given twice, as ${prefix}${name} and as ${name} (an unprefixed key belongs to the project namespace "${CASTLE_NAMESPACE}"); keep one`,
+      });
+    }
+    keys.castle[name] = value;
   }
-  return raw;
+  return keys;
+}
+
+/** The `castle:` keys of a stack file, prefix removed; unprefixed keys belong to the project namespace. */
+export function castleKeysOf(document: unknown): Record<string, unknown> {
+  return stackFileKeys(document).castle;
 }
 
 export function stackFileName(stack: string): string {
@@ -146,6 +275,11 @@ export function stackFileName(stack: string): string {
 
 /** Reads the raw `castle:` keys of `Pulumi.<stack>.yaml` in `projectDir`. */
 export function readStackFile(projectDir: string, stack: string): Record<string, unknown> {
+  return readStackFileKeys(projectDir, stack).castle;
+}
+
+/** Reads `Pulumi.<stack>.yaml` in `projectDir`, split by namespace. */
+export function readStackFileKeys(projectDir: string, stack: string): StackFileKeys {
   const file = path.join(projectDir, stackFileName(stack));
   if (!existsSync(file)) {
     throw new CastleConfigError(stack, stackFileName(stack), [
@@ -156,7 +290,7 @@ export function readStackFile(projectDir: string, stack: string): Record<string,
     ]);
   }
   try {
-    return castleKeysOf(parseYaml(readFileSync(file, "utf8")));
+    return stackFileKeys(parseYaml(readFileSync(file, "utf8")));
   } catch (error) {
     // The YAML library's message carries a code frame over several lines: keep the first.
     const [firstLine] = (error as Error).message.split("\n");
@@ -242,11 +376,12 @@ export function validateStack(
   source: string,
   raw: Record<string, unknown>,
   projectDir: string,
+  context: StackContext = {},
 ): CastleConfig {
   const problems: ConfigProblem[] = [];
   let config: CastleConfig | undefined;
   try {
-    config = parseCastleConfig(stack, source, raw);
+    config = parseCastleConfig(stack, source, raw, context);
   } catch (error) {
     if (!(error instanceof CastleConfigError)) throw error;
     problems.push(...error.problems);
@@ -258,5 +393,6 @@ export function validateStack(
 
 /** Reads and validates `Pulumi.<stack>.yaml` without the Pulumi CLI. */
 export function loadStackFile(projectDir: string, stack: string): CastleConfig {
-  return validateStack(stack, stackFileName(stack), readStackFile(projectDir, stack), projectDir);
+  const { castle, foreign, problems } = readStackFileKeys(projectDir, stack);
+  return validateStack(stack, stackFileName(stack), castle, projectDir, { foreign, problems });
 }

@@ -3,7 +3,7 @@
  * validated with the same schema and cross-stack rules as `castle check`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { validateStack } from "./load";
+import { CASTLE_NAMESPACE, validateStack } from "./load";
 import type { CastleConfig } from "./schema";
 
 /** Pulumi hands structured config over as JSON text and plain values as text. */
@@ -28,8 +28,20 @@ function decode(value: string): unknown {
 export function loadCastleConfig(projectDir = process.cwd()): CastleConfig {
   const stack = pulumi.getStack();
   const raw: Record<string, unknown> = {};
+  const foreign: Record<string, unknown> = {};
+  const secureKeys = new Set<string>();
+  // Not in the SDK's typings, but exported by its runtime: whether Pulumi holds a key as a secret.
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (key.startsWith("castle:")) raw[key.slice("castle:".length)] = decode(value);
+    if (key.startsWith(`${CASTLE_NAMESPACE}:`)) {
+      const name = key.slice(CASTLE_NAMESPACE.length + 1);
+      if (isSecret?.(key)) secureKeys.add(name);
+      else raw[name] = decode(value);
+    } else if (isSecret?.(key)) {
+      foreign[key] = { secure: "" };
+    } else {
+      foreign[key] = decode(value);
+    }
   }
-  return validateStack(stack, `stack config of "${stack}"`, raw, projectDir);
+  return validateStack(stack, `stack config of "${stack}"`, raw, projectDir, { foreign, secureKeys });
 }

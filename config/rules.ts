@@ -53,6 +53,13 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
     subnet === undefined || (subnet.contains(ip) && ip !== subnet.network && ip !== subnet.broadcast);
 
   if (network && subnet) {
+    const address = network.cidr.split("/")[0];
+    if (address !== subnet.network) {
+      issues.push({
+        path: ["network", "cidr"],
+        message: `${network.cidr} has host bits set: the subnet is ${subnet.network}/${subnet.prefix}; write that`,
+      });
+    }
     if (subnet.prefix > 29) {
       issues.push({
         path: ["network", "cidr"],
@@ -260,13 +267,7 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
       if (scheme && parsed.hostname === "") {
         issues.push({ path: ["gitops", "url"], message: `${url} has no host` });
       }
-      if (parsed.password !== "" || (scheme === "https" && parsed.username !== "")) {
-        issues.push({
-          path: ["gitops", "url"],
-          message:
-            "must not carry credentials: a token in the URL would sit in Git, state and the FluxInstance. Put its Infisical key name in castle:gitops.credentials.token",
-        });
-      }
+      // Credentials in the URL are refused with every pasted secret (config/pasted-secrets.ts).
     }
   }
 

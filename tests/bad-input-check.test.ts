@@ -96,7 +96,7 @@ const rows: Row[] = [
     name: "Kubernetes version written 1.36, which YAML reads as a number",
     text: (y) => y.replace("castle:kubernetesVersion: 1.36.3", "castle:kubernetesVersion: 1.36"),
     code: 1,
-    problems: ["castle:kubernetesVersion: 1.36: Invalid input: expected string, received number"],
+    problems: [`castle:kubernetesVersion: 1.36: YAML read a number, not text; quote it as "1.36.3"`],
   },
   {
     name: "misspelt top-level key",
@@ -114,7 +114,7 @@ const rows: Row[] = [
     name: "a section that is null",
     edit: (r) => (r.network = null),
     code: 1,
-    problems: ["castle:network: null: Invalid input: expected object, received null"],
+    problems: ["castle:network: null: is null (an empty value); expected a map of keys"],
   },
   {
     name: "empty stack file: every required key named",
@@ -192,7 +192,15 @@ const rows: Row[] = [
     edit: (r) => (r.gitops.url = "https://git:glpat-xyz@git.home.arpa/castle/fleet.git"),
     code: 1,
     problems: [
-      "castle:gitops.url: must not carry credentials: a token in the URL would sit in Git, state and the FluxInstance. Put its Infisical key name in castle:gitops.credentials.token",
+      "castle:gitops.url: the URL carries credentials (a user, password or token before the host); give the URL without them. A Git token is read by ESO from the cluster's Infisical folder: name its secret in castle:gitops.credentials.token",
+    ],
+  },
+  {
+    name: "SSH Git URL carrying a password (a login user alone is fine)",
+    edit: (r) => (r.gitops.url = "ssh://git:hunter2@git.home.arpa/castle/fleet.git"),
+    code: 1,
+    problems: [
+      "castle:gitops.url: the URL carries credentials (a user, password or token before the host); give the URL without them. A Git token is read by ESO from the cluster's Infisical folder: name its secret in castle:gitops.credentials.token",
     ],
   },
   {
@@ -346,7 +354,7 @@ const rows: Row[] = [
     edit: (r) => (r.gitops.components = ["source-controller", "flagger"]),
     code: 1,
     problems: [
-      'castle:gitops.components[1]: "flagger": Invalid option: expected one of "source-controller"|"kustomize-controller"|"helm-controller"|"notification-controller"|"image-reflector-controller"|"image-automation-controller"|"source-watcher"',
+      'castle:gitops.components[1]: "flagger": must be one of source-controller, kustomize-controller, helm-controller, notification-controller, image-reflector-controller, image-automation-controller, source-watcher',
     ],
   },
   {
@@ -412,7 +420,7 @@ const rows: Row[] = [
     name: "architecture spelt as uname prints it",
     edit: (r) => (r.talos.architecture = "x86_64"),
     code: 1,
-    problems: ['castle:talos.architecture: "x86_64": Invalid option: expected one of "amd64"|"arm64"'],
+    problems: ['castle:talos.architecture: "x86_64": must be one of amd64, arm64'],
   },
   {
     name: "extension without its siderolabs/ prefix",
@@ -450,13 +458,15 @@ const rows: Row[] = [
     name: "TLS switch written as yes in quotes",
     edit: (r) => (r.proxmox.insecureSkipTlsVerify = "yes"),
     code: 1,
-    problems: ['castle:proxmox.insecureSkipTlsVerify: "yes": Invalid input: expected boolean, received string'],
+    problems: [
+      'castle:proxmox.insecureSkipTlsVerify: "yes": is text (in quotes); expected true or false, written without quotes',
+    ],
   },
   {
     name: "no Proxmox node listed",
     edit: (r) => (r.proxmox.nodes = []),
     code: 1,
-    problems: ["castle:proxmox.nodes: []: Too small: expected array to have >=1 items"],
+    problems: ["castle:proxmox.nodes: []: needs at least 1 entry"],
   },
   {
     name: "Proxmox node name not a DNS label",
@@ -468,13 +478,13 @@ const rows: Row[] = [
     name: "VLAN tag out of range",
     edit: (r) => (r.proxmox.vlanId = 4095),
     code: 1,
-    problems: ["castle:proxmox.vlanId: 4095: Too big: expected number to be <=4094"],
+    problems: ["castle:proxmox.vlanId: 4095: must be at most 4094"],
   },
   {
     name: "empty image datastore",
     edit: (r) => (r.proxmox.imageDatastore = ""),
     code: 1,
-    problems: ['castle:proxmox.imageDatastore: "": Too small: expected string to have >=1 characters'],
+    problems: ['castle:proxmox.imageDatastore: "": must not be empty'],
   },
 
   // --- castle:network ---------------------------------------------------------------------------
@@ -514,7 +524,7 @@ const rows: Row[] = [
     name: "no DNS resolver",
     edit: (r) => (r.network.dns = []),
     code: 1,
-    problems: ["castle:network.dns: []: Too small: expected array to have >=1 items"],
+    problems: ["castle:network.dns: []: needs at least 1 entry"],
   },
   {
     name: "DNS resolver with three parts",
@@ -604,20 +614,20 @@ const rows: Row[] = [
     name: "no control plane",
     edit: (r) => (r.controlPlanes = []),
     code: 1,
-    problems: ["castle:controlPlanes: []: Too small: expected array to have >=1 items"],
+    problems: ["castle:controlPlanes: []: needs at least 1 entry"],
   },
   {
     name: "workers written as a map instead of a list",
     text: (y) =>
       y.replace(/ {2}castle:workers:\n( {4}- .*\n)+/, "  castle:workers:\n    blue-wk-1: { ip: 10.20.0.21 }\n"),
     code: 1,
-    problems: ['castle:workers: {"blue-wk-1":{"ip":"10.20.0.21"}}: Invalid input: expected array, received object'],
+    problems: ['castle:workers: {"blue-wk-1":{"ip":"10.20.0.21"}}: is a map; expected a list'],
   },
   {
     name: "an empty list item among the control planes",
     edit: (r) => (r.controlPlanes[1] = null),
     code: 1,
-    problems: ["castle:controlPlanes[1]: null: Invalid input: expected object, received null"],
+    problems: ["castle:controlPlanes[1]: null: is null (an empty value); expected a map of keys"],
   },
   {
     name: "hostname not a DNS label",
@@ -641,49 +651,49 @@ const rows: Row[] = [
     name: "VM ID below Proxmox's range",
     edit: (r) => (r.workers[0].vmId = 99),
     code: 1,
-    problems: ["castle:workers[0].vmId: 99: Too small: expected number to be >=100"],
+    problems: ["castle:workers[0].vmId: 99: must be at least 100"],
   },
   {
     name: "VM ID above Proxmox's range",
     edit: (r) => (r.workers[0].vmId = 1_000_000_000),
     code: 1,
-    problems: ["castle:workers[0].vmId: 1000000000: Too big: expected number to be <=999999999"],
+    problems: ["castle:workers[0].vmId: 1000000000: must be at most 999999999"],
   },
   {
     name: "VM ID in quotes",
     edit: (r) => (r.workers[0].vmId = "2021"),
     code: 1,
-    problems: ['castle:workers[0].vmId: "2021": Invalid input: expected number, received string'],
+    problems: ['castle:workers[0].vmId: "2021": is text (in quotes); expected a number, written without quotes'],
   },
   {
     name: "VM ID with a fraction",
     edit: (r) => (r.workers[0].vmId = 2021.5),
     code: 1,
-    problems: ["castle:workers[0].vmId: 2021.5: Invalid input: expected int, received number"],
+    problems: ["castle:workers[0].vmId: 2021.5: is a number; expected a whole number"],
   },
   {
     name: "no CPU core",
     edit: (r) => (r.workers[0].cores = 0),
     code: 1,
-    problems: ["castle:workers[0].cores: 0: Too small: expected number to be >=1"],
+    problems: ["castle:workers[0].cores: 0: must be at least 1"],
   },
   {
     name: "memory below Talos' minimum",
     edit: (r) => (r.workers[0].memoryMiB = 1024),
     code: 1,
-    problems: ["castle:workers[0].memoryMiB: 1024: Too small: expected number to be >=2048"],
+    problems: ["castle:workers[0].memoryMiB: 1024: must be at least 2048"],
   },
   {
     name: "disk below the floor",
     edit: (r) => (r.workers[0].diskGiB = 8),
     code: 1,
-    problems: ["castle:workers[0].diskGiB: 8: Too small: expected number to be >=10"],
+    problems: ["castle:workers[0].diskGiB: 8: must be at least 10"],
   },
   {
     name: "empty Proxmox node of a node",
     edit: (r) => (r.workers[0].proxmoxNode = ""),
     code: 1,
-    problems: ['castle:workers[0].proxmoxNode: "": Too small: expected string to have >=1 characters'],
+    problems: ['castle:workers[0].proxmoxNode: "": must not be empty'],
   },
   {
     name: "worker on a Proxmox node that the stack does not list",
@@ -759,19 +769,19 @@ const rows: Row[] = [
     name: "empty secret name",
     edit: (r) => (r.infisical.secretNames = { proxmoxTokenId: "" }),
     code: 1,
-    problems: ['castle:infisical.secretNames.proxmoxTokenId: "": Too small: expected string to have >=1 characters'],
+    problems: ['castle:infisical.secretNames.proxmoxTokenId: "": must not be empty'],
   },
   {
     name: "Infisical deadline of zero",
     edit: (r) => (r.infisical.timeoutSeconds = 0),
     code: 1,
-    problems: ["castle:infisical.timeoutSeconds: 0: Too small: expected number to be >0"],
+    problems: ["castle:infisical.timeoutSeconds: 0: must be more than 0"],
   },
   {
     name: "Infisical deadline of an hour",
     edit: (r) => (r.infisical.timeoutSeconds = 3600),
     code: 1,
-    problems: ["castle:infisical.timeoutSeconds: 3600: Too big: expected number to be <=600"],
+    problems: ["castle:infisical.timeoutSeconds: 3600: must be at most 600"],
   },
 
   // --- castle:eso and castle:guards -------------------------------------------------------------
@@ -803,13 +813,13 @@ const rows: Row[] = [
     name: "no namespace allowed to use the store",
     edit: (r) => (r.eso.allowedNamespaces = []),
     code: 1,
-    problems: ["castle:eso.allowedNamespaces: []: Too small: expected array to have >=1 items"],
+    problems: ["castle:eso.allowedNamespaces: []: needs at least 1 entry"],
   },
   {
     name: "ExternalSecret without keys",
     edit: (r) => (r.eso.externalSecrets[0].keys = []),
     code: 1,
-    problems: ["castle:eso.externalSecrets[0].keys: []: Too small: expected array to have >=1 items"],
+    problems: ["castle:eso.externalSecrets[0].keys: []: needs at least 1 entry"],
   },
   {
     name: "ExternalSecret key with a space",
@@ -843,7 +853,9 @@ const rows: Row[] = [
     name: "guard written as a string",
     edit: (r) => (r.guards = { keepOneColorUp: "yes" }),
     code: 1,
-    problems: ['castle:guards.keepOneColorUp: "yes": Invalid input: expected boolean, received string'],
+    problems: [
+      'castle:guards.keepOneColorUp: "yes": is text (in quotes); expected true or false, written without quotes',
+    ],
   },
 
   // --- blue against green -----------------------------------------------------------------------

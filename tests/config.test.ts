@@ -118,7 +118,7 @@ const badStacks: { name: string; mutate: (raw: RawStack) => void; expected: RegE
   {
     name: "no control plane",
     mutate: (r) => (r.controlPlanes = []),
-    expected: /^castle:controlPlanes: \[\]: Too small/,
+    expected: /^castle:controlPlanes: \[\]: needs at least 1 entry/,
   },
   {
     name: "hostname not a DNS label",
@@ -198,7 +198,7 @@ const badStacks: { name: string; mutate: (raw: RawStack) => void; expected: RegE
   {
     name: "VM ID below Proxmox's range",
     mutate: (r) => (r.workers[0].vmId = 99),
-    expected: /^castle:workers\[0\]\.vmId: 99: Too small/,
+    expected: /^castle:workers\[0\]\.vmId: 99: must be at least 100/,
   },
   {
     name: "subnet too small",

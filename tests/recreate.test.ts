@@ -55,6 +55,9 @@ function fakeOps(statuses: StackStatus[], failing?: "destroy" | "up") {
   return { ops, calls };
 }
 
+/** A pre-flight that passes (the real one is tested through the command line against stand-ins). */
+const pass = async () => true;
+
 function io(answer?: string) {
   const out: string[] = [];
   const err: string[] = [];
@@ -77,15 +80,15 @@ describe("recreate: the run", () => {
   it("destroys then creates after the stack name is typed, timing each phase", async () => {
     const { ops, calls } = fakeOps(both);
     const { value, out } = io("blue");
-    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 0);
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value, pass), 0);
     assert.deepEqual(calls, ["destroy blue", "up blue"]);
-    assert.equal(out.at(-1), 'recreated "blue": destroy 1.5 s, up 1.5 s');
+    assert.equal(out.at(-1), 'recreated "blue": pre-flight 1.5 s, destroy 1.5 s, up 1.5 s');
   });
 
   it("changes nothing when the typed name is wrong", async () => {
     const { ops, calls } = fakeOps(both);
     const { value, err } = io("green");
-    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 1);
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value, pass), 1);
     assert.deepEqual(calls, []);
     assert.match(err.join("\n"), /not confirmed .*nothing was changed/);
   });
@@ -93,17 +96,17 @@ describe("recreate: the run", () => {
   it("needs --yes when there is no terminal", async () => {
     const { ops, calls } = fakeOps(both);
     const { value, err } = io(undefined);
-    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value), 1);
+    assert.equal(await recreate(projectDir, "blue", { yes: false }, ops, value, pass), 1);
     assert.deepEqual(calls, []);
     assert.match(err.join("\n"), /pass --yes/);
-    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value), 0);
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value, pass), 0);
     assert.deepEqual(calls, ["destroy blue", "up blue"]);
   });
 
   it("stops after a failed destroy and says what to do", async () => {
     const { ops, calls } = fakeOps(both, "destroy");
     const { value, err } = io();
-    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value), 1);
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value, pass), 1);
     assert.deepEqual(calls, ["destroy blue"]);
     assert.match(err.join("\n"), /pulumi destroy of stack "blue" failed: proxmox unreachable\nNothing was created/);
   });
@@ -118,7 +121,7 @@ describe("recreate: the run", () => {
       { stack: "green", deployed: false, healthy: false },
     ]);
     const { value, err } = io("blue");
-    assert.equal(await recreate(dir, "blue", { yes: true }, ops, value), 1);
+    assert.equal(await recreate(dir, "blue", { yes: true }, ops, value, pass), 1);
     assert.deepEqual(calls, []);
     assert.match(err.join("\n"), /refusing to recreate "blue": castle:guards\.keepOneColorUp is set/);
   });

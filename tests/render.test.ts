@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -83,6 +83,7 @@ for (const stack of ["blue", "green"]) {
           "kubernetes/externalsecret-flux-system-flux-git-credentials.yaml",
           "kubernetes/fluxinstance-flux-system-flux.yaml",
           "kubernetes/secret-external-secrets-infisical-credentials.yaml",
+          ".castle-render.json",
           "resources.json",
           ...hostnames.map((h) => `talos/${h}.yaml`),
         ].sort(),
@@ -92,6 +93,18 @@ for (const stack of ["blue", "green"]) {
     it("gives the same bytes on a second run", async () => {
       assert.equal((await renderTo(stack, second)).code, 0);
       assert.deepEqual(readTree(second), files);
+    });
+
+    it("renders again into its own folder, keeping a file it did not write", async () => {
+      writeFileSync(path.join(second, "NOTES.md"), "mine\n");
+      writeFileSync(path.join(second, "talos", "extra.yaml"), "mine too\n");
+      const result = await renderTo(stack, second);
+      assert.equal(result.code, 0, result.err.join("\n"));
+      assert.deepEqual(readTree(second), {
+        ...files,
+        "NOTES.md": "mine\n",
+        [path.join("talos", "extra.yaml")]: "mine too\n",
+      });
     });
 
     it("lists every resource with its type, parent and redacted inputs", () => {
@@ -172,6 +185,33 @@ for (const stack of ["blue", "green"]) {
     });
   });
 }
+
+describe("castle render --out refuses a folder it did not write", () => {
+  it("leaves a non-empty foreign folder (a checkout) as it was", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-render-foreign-"));
+    mkdirSync(path.join(dir, ".git"));
+    writeFileSync(path.join(dir, ".git", "HEAD"), "ref: refs/heads/main\n");
+    writeFileSync(path.join(dir, "keep.txt"), "keep\n");
+    const before = readTree(dir);
+    const result = await renderTo("blue", dir);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.err.join("\n"),
+      /is not empty and castle render did not write it \(no \.castle-render\.json in it\); nothing was written or removed/,
+    );
+    assert.deepEqual(readTree(dir), before);
+  });
+
+  it("refuses a file given as the folder", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-render-file-"));
+    const file = path.join(dir, "a-file");
+    writeFileSync(file, "x\n");
+    const result = await renderTo("blue", file);
+    assert.equal(result.code, 1);
+    assert.match(result.err.join("\n"), /exists and is not a folder/);
+    assert.equal(readFileSync(file, "utf8"), "x\n");
+  });
+});
 
 describe("castle render of a bad stack", () => {
   it("exits 1 with the problems and writes nothing", async () => {

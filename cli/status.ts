@@ -1,0 +1,224 @@
+/**
+ * `castle status [--json]`: where every stack of the project stands, from the Pulumi backend (through
+ * the Automation API): deployed or not, the last update's result and time, healthy, the API endpoint,
+ * the secretbox key fingerprint and Talos contract, the Talos and Kubernetes versions. Secret outputs
+ * are never read. A stack whose status cannot be read says why; it is never shown as "not deployed".
+ */
+import { listStacks } from "../config/load";
+
+/** What the backend knows of one stack. */
+export interface StackState {
+  stack: string;
+  /** The project has a Pulumi.<stack>.yaml. */
+  stackFile: boolean;
+  /** The backend has the stack. */
+  inBackend: boolean;
+  /** It has resources. */
+  deployed: boolean;
+  /** The last operation (update, destroy, refresh...), its result and when it ended (or started). */
+  lastUpdate?: { kind: string; result: string; time: string };
+  /** The last operation succeeded and the cluster reported healthy. */
+  healthy: boolean;
+  endpoint?: string;
+  fingerprint?: string;
+  contract?: string;
+  talosVersion?: string;
+  kubernetesVersion?: string;
+  /** Why the stack's status could not be read. */
+  error?: string;
+}
+
+/** One stack of the backend's list. */
+export interface BackendStack {
+  name: string;
+  resourceCount?: number;
+}
+
+/** One entry of `pulumi stack history --json`. */
+export interface HistoryEntry {
+  kind: string;
+  result: string;
+  startTime?: string | Date;
+  endTime?: string | Date;
+  config?: Record<string, { value?: string; secret?: boolean }>;
+}
+
+/** What status reads from the backend, so it can be tested without a Pulumi CLI. */
+export interface StatusReader {
+  list(): Promise<BackendStack[]>;
+  /** Outputs with secrets masked. */
+  outputs(stack: string): Promise<Record<string, unknown>>;
+  /** The newest history entry, undefined when there is none. */
+  lastUpdate(stack: string): Promise<HistoryEntry | undefined>;
+}
+
+/** The real reader: `pulumi stack ls --json`, `stack output --json`, `stack select` + `stack history --json`. */
+export async function automationStatusReader(projectDir: string): Promise<StatusReader> {
+  const { cli, selectStack, workspace } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+  const ws = await workspace(projectDir);
+  return {
+    list: () => cli(undefined, () => ws.listStacks()),
+    async outputs(stack) {
+      const outputs = await cli(stack, () => ws.stackOutputs(stack));
+      // Secret values are dropped here: status shows none of them.
+      return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
+    },
+    async lastUpdate(stack) {
+      const selected = await selectStack(projectDir, stack);
+      const [last] = await cli(stack, () => selected.history(1, undefined, false));
+      return last as HistoryEntry | undefined;
+    },
+  };
+}
+
+const text = (value: unknown) => (typeof value === "string" && value !== "[secret]" ? value : undefined);
+
+/** A config value of the last update: plain text, or a field of a structured key's JSON. */
+function configValue(entry: HistoryEntry | undefined, key: string, field?: string): string | undefined {
+  const raw = entry?.config?.[key];
+  if (!raw || raw.secret || typeof raw.value !== "string") return undefined;
+  if (field === undefined) return raw.value;
+  try {
+    return text((JSON.parse(raw.value) as Record<string, unknown>)[field]);
+  } catch {
+    return undefined;
+  }
+}
+
+function time(value: string | Date | undefined): string {
+  if (value === undefined) return "";
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** The state of one stack the backend has. */
+export async function stackState(reader: StatusReader, stack: BackendStack, stackFile: boolean): Promise<StackState> {
+  const state: StackState = { stack: stack.name, stackFile, inBackend: true, deployed: false, healthy: false };
+  try {
+    const [outputs, last] = await Promise.all([reader.outputs(stack.name), reader.lastUpdate(stack.name)]);
+    state.deployed = stack.resourceCount !== undefined ? stack.resourceCount > 0 : Object.keys(outputs).length > 0;
+    if (last) {
+      state.lastUpdate = { kind: last.kind, result: last.result, time: time(last.endTime ?? last.startTime) };
+    }
+    state.healthy = state.deployed && last?.result === "succeeded" && outputs.clusterHealthy === true;
+    if (state.deployed) {
+      state.endpoint = text(outputs.endpoint);
+      state.fingerprint = text(outputs.secretboxKeyFingerprint);
+      state.contract = text(outputs.talosContract) ?? configValue(last, "castle:talos", "contract");
+      state.talosVersion = text(outputs.talosVersion) ?? configValue(last, "castle:talos", "version");
+      state.kubernetesVersion = text(outputs.kubernetesVersion) ?? configValue(last, "castle:kubernetesVersion");
+    }
+  } catch (error) {
+    state.error = (error as Error).message;
+  }
+  return state;
+}
+
+/** Every stack of the project: those with a stack file and those the backend has. */
+export async function projectStatus(projectDir: string, reader: StatusReader): Promise<StackState[]> {
+  const files = listStacks(projectDir);
+  let backend: BackendStack[];
+  try {
+    backend = await reader.list();
+  } catch (error) {
+    const message = `cannot list the stacks: ${(error as Error).message}`;
+    return files.map((stack) => ({
+      stack,
+      stackFile: true,
+      inBackend: false,
+      deployed: false,
+      healthy: false,
+      error: message,
+    }));
+  }
+  // The backend names stacks `name` or `org/name` (Pulumi Cloud): the last part is the stack.
+  const byName = new Map(backend.map((s) => [s.name.split("/").pop() ?? s.name, s]));
+  const names = [...new Set([...files, ...byName.keys()])].sort();
+  return Promise.all(
+    names.map((name) => {
+      const found = byName.get(name);
+      if (!found) {
+        return { stack: name, stackFile: true, inBackend: false, deployed: false, healthy: false } as StackState;
+      }
+      return stackState(reader, { ...found, name }, files.includes(name));
+    }),
+  );
+}
+
+/** The table for the terminal; errors below it, one line each. */
+export function statusTable(states: StackState[]): string[] {
+  const header = [
+    "stack",
+    "deployed",
+    "last update",
+    "healthy",
+    "endpoint",
+    "talos",
+    "kubernetes",
+    "contract",
+    "key fingerprint",
+  ];
+  const rows = states.map((s) => {
+    if (s.error) return [s.stack, "unknown", "", "unknown", "", "", "", "", ""];
+    const last = s.lastUpdate ? `${s.lastUpdate.kind} ${s.lastUpdate.result} ${s.lastUpdate.time}` : "never";
+    return [
+      s.stack + (s.stackFile ? "" : " (no stack file)"),
+      s.inBackend ? (s.deployed ? "yes" : "no") : "no (not in backend)",
+      last,
+      s.deployed ? (s.healthy ? "yes" : "no") : "-",
+      s.endpoint ?? "-",
+      s.talosVersion ?? "-",
+      s.kubernetesVersion ?? "-",
+      s.contract ?? "-",
+      s.fingerprint ?? "-",
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(header),
+    ...rows.map(line),
+    ...states.filter((s) => s.error).map((s) => `${s.stack}: status unknown: ${s.error}`),
+  ];
+}
+
+export interface StatusIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Exit code 0 when every stack's status was read, 1 when any could not be. */
+export async function status(
+  projectDir: string,
+  flags: { json: boolean },
+  reader: StatusReader | (() => Promise<StatusReader>),
+  io: StatusIo,
+): Promise<number> {
+  let states: StackState[];
+  try {
+    const ready = typeof reader === "function" ? await reader() : reader;
+    states = await projectStatus(projectDir, ready);
+  } catch (error) {
+    // No CLI at all: every stack's status is unknown.
+    const message = (error as Error).message;
+    states = listStacks(projectDir).map((stack) => ({
+      stack,
+      stackFile: true,
+      inBackend: false,
+      deployed: false,
+      healthy: false,
+      error: message,
+    }));
+    if (states.length === 0) {
+      io.err(`castle status: ${message}`);
+      return 1;
+    }
+  }
+  if (flags.json) io.out(JSON.stringify(states, null, 2));
+  else for (const line of statusTable(states)) io.out(line);
+  return states.some((s) => s.error) ? 1 : 0;
+}
