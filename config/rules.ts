@@ -4,6 +4,7 @@
  */
 import { FLUX_NAMESPACE } from "../lib/flux-manifests";
 import { subnetOf } from "../lib/net";
+import { urlCarriesCredentials } from "./pasted-secrets";
 
 export interface RuleIssue {
   /** Path below `castle:`, e.g. `["controlPlanes", 1, "ip"]`. */
@@ -239,6 +240,8 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
   if (!gitops) return [];
   const issues: RuleIssue[] = [];
   const { url, ref, path, credentials } = gitops;
+  // Messages quote the URL without what it must not carry (reported once, by the pasted-secret rule).
+  const shown = urlCarriesCredentials(url) ? url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@") : url;
   let scheme: "https" | "ssh" | undefined;
   if (/^[^/:@]+@[^/:]+:/.test(url) && !url.includes("://")) {
     issues.push({
@@ -252,7 +255,7 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
     } catch {
       issues.push({
         path: ["gitops", "url"],
-        message: `${url} is not a URL: use https://host/org/repo.git or ssh://git@host/org/repo.git`,
+        message: `${shown} is not a URL: use https://host/org/repo.git or ssh://git@host/org/repo.git`,
       });
     }
     if (parsed) {
@@ -261,11 +264,11 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
       else {
         issues.push({
           path: ["gitops", "url"],
-          message: `${url}: the scheme must be https:// or ssh:// (${parsed.protocol.replace(/:$/, "")} is either refused by Flux or sends the repository unprotected)`,
+          message: `${shown}: the scheme must be https:// or ssh:// (${parsed.protocol.replace(/:$/, "")} is either refused by Flux or sends the repository unprotected)`,
         });
       }
       if (scheme && parsed.hostname === "") {
-        issues.push({ path: ["gitops", "url"], message: `${url} has no host` });
+        issues.push({ path: ["gitops", "url"], message: `${shown} has no host` });
       }
       // Credentials in the URL are refused with every pasted secret (config/pasted-secrets.ts).
     }
@@ -311,19 +314,19 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
   if (scheme === "https" && (identity || knownHosts)) {
     issues.push({
       path: ["gitops", "credentials"],
-      message: `SSH keys with an https:// URL (castle:gitops.url ${url}): use ssh://... or a token`,
+      message: `SSH keys with an https:// URL (castle:gitops.url ${shown}): use ssh://... or a token`,
     });
   }
   if (scheme === "ssh" && token) {
     issues.push({
       path: ["gitops", "credentials", "token"],
-      message: `a token with an ssh:// URL (castle:gitops.url ${url}): use https://... or sshIdentity and sshKnownHosts`,
+      message: `a token with an ssh:// URL (castle:gitops.url ${shown}): use https://... or sshIdentity and sshKnownHosts`,
     });
   }
   if (scheme === "ssh" && !identity && !token) {
     issues.push({
       path: ["gitops", "credentials"],
-      message: `is required for an ssh:// URL (${url}): set sshIdentity and sshKnownHosts, or use an https:// URL for a public repository`,
+      message: `is required for an ssh:// URL (${shown}): set sshIdentity and sshKnownHosts, or use an https:// URL for a public repository`,
     });
   }
   const carried = gitops.operatorChartVersion ? FLUX_VERSIONS_OF_OPERATOR[gitops.operatorChartVersion] : undefined;

@@ -201,6 +201,7 @@ const rows: Row[] = [
     code: 1,
     problems: [
       "castle:gitops.url: the URL carries credentials (a user, password or token before the host); give the URL without them. A Git token is read by ESO from the cluster's Infisical folder: name its secret in castle:gitops.credentials.token",
+      "castle:gitops.credentials.token: a token with an ssh:// URL (castle:gitops.url ssh://***@git.home.arpa/castle/fleet.git): use https://... or sshIdentity and sshKnownHosts",
     ],
   },
   {
