@@ -100,7 +100,7 @@ async function castle(inputs?: CastleInputs) {
       hostAPI: config.infisical.siteUrl,
       projectSlug: config.infisical.projectSlug,
       environmentSlug: config.infisical.environment,
-      secretsPath: config.infisical.secretPath,
+      secretsPath: config.eso.secretsPath,
       allowedNamespaces: config.eso.allowedNamespaces,
       clientId: secrets.esoClientId,
       clientSecret: secrets.esoClientSecret,

@@ -9,7 +9,15 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { core, z } from "zod";
 import { settingsIssues, type TopologyLike, topologyIssues } from "./rules";
-import { type CastleConfig, CastleConfigSchema, EsoSchema, NetworkSchema, NodeSchema, ProxmoxSchema } from "./schema";
+import {
+  type CastleConfig,
+  CastleConfigSchema,
+  EsoSchema,
+  InfisicalSchema,
+  NetworkSchema,
+  NodeSchema,
+  ProxmoxSchema,
+} from "./schema";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -84,7 +92,13 @@ export function parseCastleConfig(stack: string, source: string, raw: Record<str
   const ruleIssues = [
     ...topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw)),
     ...settingsIssues(
-      result.success ? result.data : { proxmox: valid(ProxmoxSchema, raw.proxmox), eso: valid(EsoSchema, raw.eso) },
+      result.success
+        ? result.data
+        : {
+            proxmox: valid(ProxmoxSchema, raw.proxmox),
+            eso: valid(EsoSchema, raw.eso),
+            infisical: valid(InfisicalSchema, raw.infisical),
+          },
     ),
   ];
   problems.push(...ruleIssues.map((issue) => ({ key: configKey(issue.path), message: issue.message })));
