@@ -79,19 +79,32 @@ export async function previousGuardedValues(): Promise<Partial<GuardedValues>> {
   return { fingerprint: await read(GUARDED_OUTPUTS.fingerprint), contract: await read(GUARDED_OUTPUTS.contract) };
 }
 
+/** What is known of an Infisical machine identity: its Universal Auth client id, its identity id. */
+export interface IdentityRef {
+  clientId?: string;
+  /** The identity's id, as Infisical's access tokens carry it. */
+  identityId?: string;
+}
+
 /**
  * Least privilege: ESO must run with the cluster's own read-only identity, never with the identity
- * this program uses (which can read the Proxmox token and the secretbox key).
+ * this program uses (which can read the Proxmox token and the secretbox key). Two identities are the
+ * same when their client ids are, or the identity ids their access tokens carry.
  */
 export function sharedIdentityProblem(
   stack: string,
-  programClientId: string,
-  esoClientId: string,
+  program: IdentityRef,
+  eso: IdentityRef,
   allowShared: boolean,
 ): string | undefined {
-  if (allowShared || programClientId !== esoClientId) return undefined;
+  const sameClient = program.clientId !== undefined && program.clientId === eso.clientId;
+  const sameIdentity = program.identityId !== undefined && program.identityId === eso.identityId;
+  if (allowShared || !(sameClient || sameIdentity)) return undefined;
+  const how = sameClient
+    ? "is the same identity this program logs in with (INFISICAL_CLIENT_ID)"
+    : `is the same identity (${program.identityId}) as the one whose access token this program uses (INFISICAL_TOKEN)`;
   return (
-    `stack "${stack}": the ESO machine identity (secret castle:infisical.secretNames.esoClientId) is the same identity this program logs in with (INFISICAL_CLIENT_ID). ` +
+    `stack "${stack}": the ESO machine identity (secret castle:infisical.secretNames.esoClientId) ${how}. ` +
     "That would give every workload that can use the ClusterSecretStore read access to the Proxmox token and the secretbox key. " +
     "Create a separate read-only machine identity for the cluster, or set castle:guards.allowSharedInfisicalIdentity: true to accept the risk."
   );

@@ -12,7 +12,7 @@ import {
   previousGuardedValues,
   sharedIdentityProblem,
 } from "./guards";
-import { credentialsFromEnv, fetchCastleSecrets } from "./infisical";
+import { credentialsFromEnv, fetchCastleSecrets, tokenIdentityId } from "./infisical";
 import { loadCastleConfig } from "./pulumi-config";
 import type { CastleConfig } from "./schema";
 import { asPulumiSecrets, type CastleSecrets } from "./secrets";
@@ -41,10 +41,12 @@ export async function loadCastle(options: LoadOptions = {}): Promise<CastleInput
   const credentials = credentialsFromEnv(options.env);
   const values = await fetchCastleSecrets(config.infisical, credentials);
 
+  // With an access token the program's client id is unknown: `castle doctor` then compares the
+  // identity ids of both identities' tokens (it logs in as ESO's identity; `up` does not).
   const shared = sharedIdentityProblem(
     stack,
-    credentials.clientId,
-    values.esoClientId,
+    { clientId: credentials.clientId, identityId: credentials.accessToken && tokenIdentityId(credentials.accessToken) },
+    { clientId: values.esoClientId },
     config.guards.allowSharedInfisicalIdentity,
   );
   if (shared) throw new CastleGuardError(shared);

@@ -1,7 +1,8 @@
 /**
  * Fetching the castle's secrets from Infisical while the program runs, with the official
- * `@infisical/sdk` (5.0.2) and Universal Auth (a machine identity's client id and secret, taken
- * from the environment).
+ * `@infisical/sdk` (5.0.2): either Universal Auth (a machine identity's client id and secret, taken
+ * from the environment) or a short-lived access token given as `INFISICAL_TOKEN` (from
+ * `infisical login ... --plain` or an OIDC exchange in CI), with which no login request is made.
  *
  * The SDK validates nothing and can wait for minutes (it retries 429 and network errors with a
  * 1+2+4+8 s backoff, aborts each attempt only after 10 s, and never times out a stalled body), so
@@ -19,20 +20,34 @@ import type { CastleSecretValues } from "./secrets";
 /** The `castle:infisical` settings of a stack. */
 export type InfisicalSettings = CastleConfig["infisical"];
 
-/** The machine identity the program logs in with, from the environment. */
-export interface InfisicalCredentials {
-  /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
-  clientId: string;
-  /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
-  clientSecret: string;
-  /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
-  siteUrl?: string;
-}
+/**
+ * How the program reaches Infisical, from the environment: a machine identity's Universal Auth
+ * client id and secret (one login request, then the list), or an access token (the list only).
+ */
+export type InfisicalCredentials =
+  | {
+      /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
+      clientId: string;
+      /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
+      clientSecret: string;
+      accessToken?: undefined;
+      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
+      siteUrl?: string;
+    }
+  | {
+      /** An Infisical access token (`INFISICAL_TOKEN`): sent as the bearer, no login. Never printed. */
+      accessToken: string;
+      clientId?: undefined;
+      clientSecret?: undefined;
+      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
+      siteUrl?: string;
+    };
 
 /** Environment variables read by `credentialsFromEnv`. */
 export const INFISICAL_ENV = {
   clientId: "INFISICAL_CLIENT_ID",
   clientSecret: "INFISICAL_CLIENT_SECRET",
+  accessToken: "INFISICAL_TOKEN",
   siteUrl: "INFISICAL_SITE_URL",
 } as const;
 
@@ -112,12 +127,40 @@ export interface CastleSecretsDiagnosis {
 // Credentials
 
 /**
- * Reads the machine identity from `INFISICAL_CLIENT_ID` / `INFISICAL_CLIENT_SECRET` (required) and
+ * Reads how to reach Infisical from the environment: `INFISICAL_TOKEN` (an access token), or
+ * `INFISICAL_CLIENT_ID` and `INFISICAL_CLIENT_SECRET` (Universal Auth), not both; and
  * `INFISICAL_SITE_URL` (optional; https, or http on a loopback address only).
  */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): InfisicalCredentials {
   const clientId = env[INFISICAL_ENV.clientId]?.trim() ?? "";
   const clientSecret = env[INFISICAL_ENV.clientSecret]?.trim() ?? "";
+  const accessToken = env[INFISICAL_ENV.accessToken]?.trim() ?? "";
+  const siteUrl = siteUrlFromEnv(env);
+  const site = siteUrl === undefined ? {} : { siteUrl };
+
+  if (accessToken !== "") {
+    if (clientId !== "" || clientSecret !== "") {
+      const both = [
+        clientId !== "" ? INFISICAL_ENV.clientId : "",
+        clientSecret !== "" ? INFISICAL_ENV.clientSecret : "",
+      ]
+        .filter(Boolean)
+        .join(" and ");
+      throw new InfisicalError(
+        `Infisical credentials ambiguous: ${INFISICAL_ENV.accessToken} and ${both} are all set. ` +
+          `Give either an access token (${INFISICAL_ENV.accessToken}) or a machine identity's Universal Auth credentials, and unset the other.`,
+        "credentials",
+      );
+    }
+    if (/\s/.test(accessToken)) {
+      throw new InfisicalError(
+        `${INFISICAL_ENV.accessToken} contains whitespace or a line break inside it: it must be the access token alone, as \`infisical login ... --plain\` prints it.`,
+        "credentials",
+      );
+    }
+    return { accessToken, ...site };
+  }
+
   const missing = [
     ...(clientId === "" ? [INFISICAL_ENV.clientId] : []),
     ...(clientSecret === "" ? [INFISICAL_ENV.clientSecret] : []),
@@ -126,12 +169,18 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Infisi
     throw new InfisicalError(
       `Infisical credentials missing: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set (or empty). ` +
         `Export the Universal Auth client id and client secret of the castle's machine identity as ` +
-        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities).`,
+        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities), ` +
+        `or a short-lived access token of that identity as ${INFISICAL_ENV.accessToken}.`,
       "credentials",
     );
   }
+  return { clientId, clientSecret, ...site };
+}
+
+/** `INFISICAL_SITE_URL`, validated like `castle:infisical.siteUrl`; undefined when unset. */
+export function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[INFISICAL_ENV.siteUrl]?.trim();
-  if (override === undefined || override === "") return { clientId, clientSecret };
+  if (override === undefined || override === "") return undefined;
   const parsed = siteUrlSchema.safeParse(override);
   if (!parsed.success) {
     throw new InfisicalError(
@@ -140,7 +189,22 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Infisi
       "config",
     );
   }
-  return { clientId, clientSecret, siteUrl: override };
+  return override;
+}
+
+/**
+ * The Infisical identity id inside an identity access token (a JWT whose payload carries `identityId`),
+ * or undefined when the token is not one. Not verified: only used to tell two identities apart.
+ */
+export function tokenIdentityId(token: string): string | undefined {
+  const payload = token.split(".")[1];
+  if (token.split(".").length !== 3 || payload === undefined) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { identityId?: unknown };
+    return typeof claims.identityId === "string" && claims.identityId !== "" ? claims.identityId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +336,14 @@ function uninstall(): void {
 interface Context {
   settings: InfisicalSettings;
   siteUrl: string;
-  clientSecret: string;
+  /** Credentials that must never show in a message (client secret, access token). */
+  hidden: string[];
+  /** Where the Universal Auth credentials come from, for the advice on a rejected login. */
+  credentialNames: string;
+  /** Set when an access token was given instead of a login: where it came from. */
+  tokenSource?: string;
+  /** What was being done, for the message; default: fetching the castle's secrets from its folder. */
+  task?: string;
 }
 
 function where(ctx: Context): string {
@@ -286,7 +357,7 @@ function names(ctx: Context): string {
 
 function failure(ctx: Context, kind: InfisicalFailure, what: string, next: string, status?: number): InfisicalError {
   return new InfisicalError(
-    `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while fetching ${names(ctx)} from ${where(ctx)}\n  next: ${next}`,
+    `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while ${ctx.task ?? `fetching ${names(ctx)} from ${where(ctx)}`}\n  next: ${next}`,
     kind,
     [],
     status,
@@ -296,7 +367,7 @@ function failure(ctx: Context, kind: InfisicalFailure, what: string, next: strin
 /** A server-provided message, made safe to show: one line, short, without the client secret. */
 function serverText(text: string, ctx: Context): string {
   let safe = text.replace(/\s+/g, " ").trim();
-  if (ctx.clientSecret.length > 0) safe = safe.split(ctx.clientSecret).join("[redacted]");
+  for (const hidden of ctx.hidden) if (hidden.length > 0) safe = safe.split(hidden).join("[redacted]");
   return safe.length > 200 ? `${safe.slice(0, 197)}...` : safe;
 }
 
@@ -328,7 +399,16 @@ function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
         ctx,
         "credentials",
         `the machine identity was rejected while ${doing} (${reply(status)})`,
-        `check ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+        `check ${ctx.credentialNames}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+        status,
+      );
+    }
+    if (ctx.tokenSource !== undefined && (status === 401 || (status === 403 && /token/i.test(said)))) {
+      return failure(
+        ctx,
+        "credentials",
+        `Infisical did not accept the access token in ${ctx.tokenSource} while ${doing} (${reply(status)})`,
+        `the token may have expired (its identity's access token TTL), been revoked, or come from another Infisical instance or region: get a fresh one (infisical login --method=universal-auth --plain, or the OIDC exchange in CI), or use ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} instead`,
         status,
       );
     }
@@ -511,24 +591,50 @@ interface Outcome {
   httpRequests: number;
 }
 
-async function fetchAndCheck(
-  settings: InfisicalSettings,
+/** Credentials-dependent parts of a message context. */
+function credentialContext(
   credentials: InfisicalCredentials,
-  options: FetchOptions,
-): Promise<Outcome> {
-  const ctx: Context = {
-    settings,
-    siteUrl: credentials.siteUrl ?? settings.siteUrl,
-    clientSecret: credentials.clientSecret,
-  };
-  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  names: string,
+): Pick<Context, "hidden" | "credentialNames" | "tokenSource"> {
+  return credentials.accessToken !== undefined
+    ? { hidden: [credentials.accessToken], credentialNames: names, tokenSource: INFISICAL_ENV.accessToken }
+    : { hidden: [credentials.clientSecret], credentialNames: names };
+}
+
+interface SessionResult<T> {
+  value?: T;
+  error?: InfisicalError;
+  httpRequests: number;
+  /** The access token the session used (from the login, or the one given). Never printed. */
+  accessToken?: string;
+}
+
+/**
+ * Runs `steps` with an SDK client that is logged in (Universal Auth: one login request) or holds the
+ * given access token (no request), under one overall deadline. Every failure becomes an InfisicalError.
+ */
+async function session<T>(
+  ctx: Context,
+  credentials: { clientId?: string; clientSecret?: string; accessToken?: string },
+  timeoutMs: number,
+  steps: (sdk: InfisicalSDK) => Promise<T>,
+): Promise<SessionResult<T>> {
   const scope: FetchScope = { requests: 0, controller: new AbortController(), timers: new Set() };
-  let stage: Stage = "login";
+  let stage: Stage = credentials.accessToken !== undefined ? "list" : "login";
+  let accessToken: string | undefined;
 
   install();
   const work = scopes.run(scope, async () => {
     const sdk = new InfisicalSDK({ siteUrl: ctx.siteUrl });
-    await sdk.auth().universalAuth.login({ clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    if (credentials.accessToken !== undefined) {
+      // No request: the SDK only sets the bearer (an empty one is refused by credentialsFromEnv).
+      sdk.auth().accessToken(credentials.accessToken);
+    } else {
+      await sdk.auth().universalAuth.login({
+        clientId: credentials.clientId ?? "",
+        clientSecret: credentials.clientSecret ?? "",
+      });
+    }
     const token = sdk.auth().getAccessToken();
     if (typeof token !== "string" || token === "" || token === "undefined") {
       throw failure(
@@ -538,14 +644,9 @@ async function fetchAndCheck(
         "check the site URL: it must be the root of an Infisical instance (without /api)",
       );
     }
+    accessToken = token;
     stage = "list";
-    return sdk.secrets().listSecrets({
-      projectId: settings.projectId,
-      environment: settings.environment,
-      secretPath: settings.secretPath,
-      expandSecretReferences: true,
-      viewSecretValue: true,
-    });
+    return steps(sdk);
   });
   // The SDK may keep retrying after the deadline: its requests then fail at once (scopedFetch) and
   // the globals are restored when it settles.
@@ -559,15 +660,40 @@ async function fetchAndCheck(
       reject(deadlineFailure(ctx, scope, stage, timeoutMs));
     }, timeoutMs);
   });
-  let reply: unknown;
   try {
-    reply = await Promise.race([work, expired]);
+    const value = await Promise.race([work, expired]);
+    return { value, httpRequests: scope.requests, accessToken };
   } catch (error) {
     const infisicalError = error instanceof InfisicalError ? error : classify(error, stage, ctx);
-    return { values: {}, problems: [], error: infisicalError, httpRequests: scope.requests };
+    return { error: infisicalError, httpRequests: scope.requests, accessToken };
   } finally {
     cancelTimer(deadline);
   }
+}
+
+async function fetchAndCheck(
+  settings: InfisicalSettings,
+  credentials: InfisicalCredentials,
+  options: FetchOptions,
+): Promise<Outcome> {
+  const ctx: Context = {
+    settings,
+    siteUrl: credentials.siteUrl ?? settings.siteUrl,
+    ...credentialContext(credentials, `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}`),
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const result = await session(ctx, credentials, timeoutMs, (sdk) =>
+    sdk.secrets().listSecrets({
+      projectId: settings.projectId,
+      environment: settings.environment,
+      secretPath: settings.secretPath,
+      expandSecretReferences: true,
+      viewSecretValue: true,
+    }),
+  );
+  if (result.error) return { values: {}, problems: [], error: result.error, httpRequests: result.httpRequests };
+  const reply: unknown = result.value;
+  const scope = { requests: result.httpRequests };
 
   let listed: ListedSecret[];
   try {

@@ -123,7 +123,8 @@ const rows: Row[] = [
     err: () =>
       "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are not set (or empty). " +
       "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
-      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities), " +
+      "or a short-lived access token of that identity as INFISICAL_TOKEN.",
     requests: 0,
   },
   {
@@ -134,7 +135,8 @@ const rows: Row[] = [
     err: () =>
       "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_SECRET is not set (or empty). " +
       "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
-      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities), " +
+      "or a short-lived access token of that identity as INFISICAL_TOKEN.",
     requests: 0,
   },
   {
