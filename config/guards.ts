@@ -9,9 +9,11 @@
  * running cluster was created with another key (compared by fingerprint, never by value) or another
  * contract, `pulumi preview` and `pulumi up` stop, and the way out is to recreate the cluster.
  *
- * The previous values are the stack's own outputs, read through a StackReference to itself: on the
- * first `up` there are none (no cluster, nothing to protect); after `pulumi destroy` there are none
- * again (so `castle recreate` passes); while a cluster runs they are what it was built with.
+ * First line (running-castle.ts): the marks on the running control-plane VMs, read from Proxmox.
+ * Second line (here): the stack's own outputs, read through a StackReference to itself: on the first
+ * `up` there are none; after `pulumi destroy` there are none again (so `castle recreate` passes); while
+ * a cluster runs they are what it was built with. Outputs alone are not enough: they are written only
+ * after a successful `up`.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -66,10 +68,23 @@ export function enforceGuards(stack: string, previous: Partial<GuardedValues>, c
   }
 }
 
+/** The organization every stack of a DIY backend (local directory, S3...) reports. */
+export const DIY_ORGANIZATION = "organization";
+
+/**
+ * The name a StackReference to the stack itself takes. On a DIY backend the legacy layout (state
+ * written before project-scoped stacks, `.pulumi/stacks/<stack>.json`) accepts only the bare stack
+ * name, and the project layout reads a bare name as a stack of the current project: so the bare name
+ * there. Pulumi Cloud takes `<org>/<project>/<stack>`.
+ */
+export function selfReferenceName(organization: string, project: string, stack: string): string {
+  return organization === DIY_ORGANIZATION ? stack : `${organization}/${project}/${stack}`;
+}
+
 /** The values the stack's running cluster was created with: its own previous outputs. */
 export async function previousGuardedValues(): Promise<Partial<GuardedValues>> {
   const self = new pulumi.StackReference("self", {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    name: selfReferenceName(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
   });
   const read = async (name: string) => {
     const details = await self.getOutputDetails(name);
