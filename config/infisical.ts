@@ -117,6 +117,13 @@ export interface SecretDiagnosis {
 export interface CastleSecretsDiagnosis {
   /** One entry per castle secret, in SECRET_ROLES order. */
   secrets: SecretDiagnosis[];
+  /**
+   * The cluster's identity's credentials, when both were fetched and valid: for `castle doctor` to log
+   * in as that identity. Never printed.
+   */
+  esoCredentials?: { clientId: string; clientSecret: string };
+  /** The identity id the program's access token carries (from the login or INFISICAL_TOKEN). */
+  programIdentityId?: string;
   /** Login or list failure; when set, the secrets were not checked. */
   error?: InfisicalError;
   /** HTTP requests sent to Infisical (retries included). */
@@ -589,6 +596,8 @@ interface Outcome {
   problems: SecretProblem[];
   error?: InfisicalError;
   httpRequests: number;
+  /** The identity id the program's access token carries, when it is an identity token. */
+  identityId?: string;
 }
 
 /** Credentials-dependent parts of a message context. */
@@ -691,7 +700,10 @@ async function fetchAndCheck(
       viewSecretValue: true,
     }),
   );
-  if (result.error) return { values: {}, problems: [], error: result.error, httpRequests: result.httpRequests };
+  const identityId = result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken);
+  if (result.error) {
+    return { values: {}, problems: [], error: result.error, httpRequests: result.httpRequests, identityId };
+  }
   const reply: unknown = result.value;
   const scope = { requests: result.httpRequests };
 
@@ -719,7 +731,7 @@ async function fetchAndCheck(
     if (problem === undefined && secret !== undefined) values[role] = secret.secretValue;
     else if (problem !== undefined) problems.push({ name, role, problem });
   }
-  return { values, problems, httpRequests: scope.requests };
+  return { values, problems, httpRequests: scope.requests, identityId };
 }
 
 function secretsFailure(settings: InfisicalSettings, siteUrl: string, problems: SecretProblem[]): InfisicalError {
@@ -766,5 +778,101 @@ export async function diagnoseCastleSecrets(
     role,
     status: outcome.error ? "not checked" : (problemOf.get(role) ?? "ok"),
   }));
-  return { secrets, error: outcome.error, httpRequests: outcome.httpRequests };
+  const { esoClientId, esoClientSecret } = outcome.values;
+  return {
+    secrets,
+    error: outcome.error,
+    httpRequests: outcome.httpRequests,
+    programIdentityId: outcome.identityId,
+    ...(esoClientId !== undefined && esoClientSecret !== undefined
+      ? { esoCredentials: { clientId: esoClientId, clientSecret: esoClientSecret } }
+      : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster's identity: can it read its own folder, and only that?
+
+/** What an identity met when listing one folder. */
+export interface FolderAccess {
+  path: string;
+  /** `listed`: 200; `denied`: 403 (a permission); `missing`: 404; `failed`: anything else. */
+  outcome: "listed" | "denied" | "missing" | "failed";
+  status?: number;
+  /** For `listed`: how many secrets, and whether any value came back hidden. */
+  count?: number;
+  hiddenValues?: boolean;
+  /** For `failed`: what went wrong (never a value). */
+  error?: InfisicalError;
+}
+
+export interface ClusterIdentityProbe {
+  /** The identity id its access token carries. */
+  identityId?: string;
+  /** Its own folder, read with values (what ESO does). */
+  own?: FolderAccess;
+  /** The castle's folder, listed without values: it must be refused. */
+  castle?: FolderAccess;
+  /** The login failed (then neither folder was tried), or the deadline passed. */
+  error?: InfisicalError;
+  httpRequests: number;
+}
+
+/**
+ * Logs in as the cluster's identity (Universal Auth, with the ESO credentials just fetched) and lists
+ * its own folder (`castle:eso.secretsPath`, values included, as ESO reads it) and the castle's folder
+ * (`castle:infisical.secretPath`, names only). Three requests. No value leaves this function.
+ */
+export async function probeClusterIdentity(
+  settings: InfisicalSettings,
+  clusterFolder: string,
+  esoCredentials: { clientId: string; clientSecret: string },
+  options: FetchOptions & { siteUrl?: string } = {},
+): Promise<ClusterIdentityProbe> {
+  const siteUrl = options.siteUrl ?? settings.siteUrl;
+  const { esoClientId, esoClientSecret } = settings.secretNames;
+  const ctx: Context = {
+    settings,
+    siteUrl,
+    hidden: [esoCredentials.clientSecret, esoCredentials.clientId],
+    credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
+    task: `logging in as the cluster's identity (${esoClientId}/${esoClientSecret}) at ${siteUrl}, project ${settings.projectId}, environment "${settings.environment}"`,
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const list = async (sdk: InfisicalSDK, path: string, withValues: boolean): Promise<FolderAccess> => {
+    try {
+      const reply = await sdk.secrets().listSecrets({
+        projectId: settings.projectId,
+        environment: settings.environment,
+        secretPath: path,
+        expandSecretReferences: false,
+        viewSecretValue: withValues,
+      });
+      const listed = listedSecrets(reply, ctx);
+      return {
+        path,
+        outcome: "listed",
+        status: 200,
+        count: listed.length,
+        hiddenValues: listed.some((secret) => secret.secretValueHidden === true),
+      };
+    } catch (error) {
+      const infisicalError = error instanceof InfisicalError ? error : classify(error, "list", ctx);
+      const status = infisicalError.status;
+      if (status === 403 && infisicalError.failure === "access") return { path, outcome: "denied", status };
+      if (status === 404) return { path, outcome: "missing", status };
+      return { path, outcome: "failed", status, error: infisicalError };
+    }
+  };
+  const result = await session(ctx, esoCredentials, timeoutMs, async (sdk) => ({
+    own: await list(sdk, clusterFolder, true),
+    castle: await list(sdk, settings.secretPath, false),
+  }));
+  return {
+    identityId: result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken),
+    own: result.value?.own,
+    castle: result.value?.castle,
+    error: result.error,
+    httpRequests: result.httpRequests,
+  };
 }

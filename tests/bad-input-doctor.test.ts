@@ -50,6 +50,13 @@ const ROLE: Record<SecretName, string> = {
 };
 const ENV_OK = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
 const GRANT: StandInGrant = { projectId: PROJECT, environment: ENV, paths: [PATH] };
+/** The cluster's folder (castle:eso.secretsPath of Pulumi.blue.yaml) and its identity, which may read only it. */
+const APPS = "/apps/blue";
+const ESO_IDENTITY = {
+  clientId: VALUES.ESO_CLIENT_ID,
+  clientSecret: VALUES.ESO_CLIENT_SECRET,
+  grants: [{ projectId: PROJECT, environment: ENV, paths: [APPS] }],
+};
 const GENERATE = "generate one with: head -c 32 /dev/urandom | base64";
 const MISSING = "missing: no secret with this name in that folder (imports are not searched)";
 /** A 32-byte key whose standard base64 has '+' and '/', so its URL-safe form has '-' and '_'. */
@@ -109,9 +116,14 @@ const rows: Row[] = [
       ...allLines("ok"),
       "2 HTTP requests",
       "all 5 secrets ok",
+      `cluster identity (ESO_CLIENT_ID/ESO_CLIENT_SECRET): may read ${APPS}, must not read ${PATH}`,
+      `  own folder     ${APPS}: listed (0 secrets)`,
+      `  castle folder  ${PATH}: refused (HTTP 403)`,
+      "3 HTTP requests",
+      "the cluster's identity reads its own folder only",
     ],
     err: () => "",
-    requests: 2,
+    requests: 5,
   },
 
   // --- the environment ------------------------------------------------------------------------------
@@ -158,9 +170,10 @@ const rows: Row[] = [
     out: (site) => [
       `secrets: project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site} (from INFISICAL_SITE_URL)`,
       "all 5 secrets ok",
+      "the cluster's identity reads its own folder only",
     ],
     err: () => "",
-    requests: 2,
+    requests: 5,
   },
 
   // --- what Infisical answers ---------------------------------------------------------------------------
@@ -584,8 +597,11 @@ describe("castle doctor blue: the table of Infisical faults", () => {
       const folder = Object.entries(row.secrets ?? VALUES).flatMap(([key, value]) =>
         value === undefined ? [] : [{ key, value }],
       );
-      server.identities = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grants: row.grants ?? [GRANT] }];
-      server.projects = row.projects ?? { [PROJECT]: { [ENV]: { [PATH]: folder } } };
+      server.identities = [
+        { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grants: row.grants ?? [GRANT] },
+        ESO_IDENTITY,
+      ];
+      server.projects = row.projects ?? { [PROJECT]: { [ENV]: { [PATH]: folder, [APPS]: [] } } };
       server.faults = structuredClone(row.faults ?? {});
       server.requests.length = 0;
 
