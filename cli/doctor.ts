@@ -121,7 +121,7 @@ async function clusterWall(
   );
   const probe = await probeClusterIdentity(settings, config.eso.secretsPath, eso, {
     ...options,
-    siteUrl: settings.siteUrl,
+    siteUrl: credentials.siteUrl ?? settings.siteUrl,
   });
   const identity = probe.identityId ? `identity ${probe.identityId}` : "the identity";
   const sharedById = sharedIdentityProblem(
@@ -141,7 +141,7 @@ async function clusterWall(
     return 1;
   }
 
-  const where = `project ${settings.projectId}, environment "${settings.environment}" at ${settings.siteUrl}`;
+  const where = `project ${settings.projectId}, environment "${settings.environment}" at ${credentials.siteUrl ?? settings.siteUrl}`;
   const scope = `In Infisical (Project > Access Control > Machine Identities), give ${identity} a role whose secret permissions carry the condition "Secret Path" equal to ${config.eso.secretsPath} (or a glob below it), and no other role or additional privilege that reaches ${settings.secretPath}`;
   const problems: string[] = [];
   const { own, castle } = probe;

@@ -1,10 +1,13 @@
 /**
- * Where CI, not the stack file, decides which hosts the program talks to. A pull request can edit
- * `Pulumi.<stack>.yaml`; it cannot edit the CI environment. So `INFISICAL_SITE_URL` and
- * `PROXMOX_VE_ENDPOINT`, when set, replace `castle:infisical.siteUrl` and `castle:proxmox.endpoint`
- * everywhere the program uses them (the fetch, the ClusterSecretStore, the Proxmox provider).
+ * Where CI, not the stack file, decides which hosts the program talks to with its credentials. A pull
+ * request can edit `Pulumi.<stack>.yaml`; it cannot edit the CI environment.
+ *
+ * - `INFISICAL_SITE_URL` replaces `castle:infisical.siteUrl` for the program's own fetch and for
+ *   `castle doctor` (credentialsFromEnv in infisical.ts). The ClusterSecretStore keeps the stack's
+ *   value: the cluster reaches Infisical by its own path, and the override may be a local tunnel.
+ * - `PROXMOX_VE_ENDPOINT` replaces `castle:proxmox.endpoint` for the Proxmox provider, the guard's
+ *   reads included (here).
  */
-import { InfisicalError, siteUrlFromEnv } from "./infisical";
 import { CastleConfigError } from "./load";
 import { type CastleConfig, ProxmoxSchema } from "./schema";
 
@@ -31,23 +34,12 @@ export function proxmoxEndpointFromEnv(stack: string, env: NodeJS.ProcessEnv = p
   return value;
 }
 
-/** The stack's configuration with the hosts the environment sets. Throws on an invalid override. */
+/** The stack's configuration with the Proxmox endpoint the environment sets. Throws on an invalid one. */
 export function withHostOverrides(
   stack: string,
   config: CastleConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): CastleConfig {
-  let siteUrl: string | undefined;
-  try {
-    siteUrl = siteUrlFromEnv(env);
-  } catch (error) {
-    if (!(error instanceof InfisicalError)) throw error;
-    throw new CastleConfigError(stack, "environment", [{ key: HOST_ENV.infisicalSiteUrl, message: error.message }]);
-  }
   const endpoint = proxmoxEndpointFromEnv(stack, env);
-  return {
-    ...config,
-    infisical: { ...config.infisical, siteUrl: siteUrl ?? config.infisical.siteUrl },
-    proxmox: { ...config.proxmox, endpoint: endpoint ?? config.proxmox.endpoint },
-  };
+  return endpoint === undefined ? config : { ...config, proxmox: { ...config.proxmox, endpoint } };
 }
