@@ -145,7 +145,9 @@ async function clusterWall(
   const scope = `In Infisical (Project > Access Control > Machine Identities), give ${identity} a role whose secret permissions carry the condition "Secret Path" equal to ${config.eso.secretsPath} (or a glob below it), and no other role or additional privilege that reaches ${settings.secretPath}`;
   const problems: string[] = [];
   const { own, castle } = probe;
-  if (castle?.outcome === "listed") {
+  // A 200 that shows none of the castle's secrets (a server that filters what an identity may not see)
+  // leaks nothing; any secret listed is a hole.
+  if (castle?.outcome === "listed" && (castle.count ?? 0) > 0) {
     problems.push(
       `the cluster's ${identity} (credentials ${esoClientId}/${esoClientSecret}) can list the castle's folder ${settings.secretPath} (${where}): any namespace allowed to use the ClusterSecretStore could copy the secretbox key, the Proxmox token and ESO's own credentials with one ExternalSecret (a key starting with / is read as an absolute path). ${scope}. Then run castle doctor ${stack} again.`,
     );
