@@ -154,10 +154,11 @@ describe("GitHub workflows", () => {
       assert.doesNotMatch(all, /secrets\.INFISICAL/);
       const exchange = job.steps.find((s) => (s.run ?? "").includes("/api/v1/auth/oidc-auth/login"));
       assert.ok(exchange, "an OIDC exchange step");
+      // tests/preview-oidc.test.ts runs this step against fakes of GitHub and Infisical.
       assert.match(exchange.run ?? "", /ACTIONS_ID_TOKEN_REQUEST_URL/);
-      assert.match(exchange.run ?? "", /identityId: process\.env\.IDENTITY_ID, jwt: process\.env\.JWT/);
-      assert.match(exchange.run ?? "", /::add-mask::\$token/);
-      assert.match(exchange.run ?? "", /echo "INFISICAL_TOKEN=\$token" >> "\$GITHUB_ENV"/);
+      assert.match(exchange.run ?? "", /identityId: env\.IDENTITY_ID, jwt/);
+      assert.match(exchange.run ?? "", /::add-mask::\$\{reply\.accessToken\}/);
+      assert.match(exchange.run ?? "", /appendFileSync\(env\.GITHUB_ENV, `INFISICAL_TOKEN=/);
       assert.equal(exchange.env?.IDENTITY_ID, "${{ vars.INFISICAL_PREVIEW_IDENTITY_ID }}");
       const pulumi = job.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
       assert.ok(job.steps.indexOf(exchange) < pulumi, "the token exists before the preview");

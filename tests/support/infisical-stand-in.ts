@@ -7,6 +7,10 @@
  * - `GET /api/v3/secrets/raw?workspaceId=&environment=&secretPath=&expandSecretReferences=&include_imports=&recursive=&viewSecretValue=`
  *   with `Authorization: Bearer <token>` -> 200 `{secrets: [secretRaw...], imports: []}`.
  * - errors as Infisical's error handler writes them: `{reqId, statusCode, message, error}`.
+ * - `POST /api/v1/auth/oidc-auth/login`, body `{identityId, jwt}` -> the same reply as the Universal Auth
+ *   login; 404 when the identity has no OIDC auth, 403 "Access denied: OIDC subject not allowed." on
+ *   another `sub`, 401 "Access denied: OIDC audience not allowed." on another `aud` (the JWT's signature is
+ *   not checked: tests sign nothing).
  * - access tokens shaped like Infisical's identity access tokens (a JWT whose payload carries
  *   `identityId`); `issueToken` hands one out without a request, as `infisical login --plain` or an
  *   OIDC exchange elsewhere would.
@@ -23,6 +27,7 @@ import type { AddressInfo, Socket } from "node:net";
 /** Route paths, as the SDK calls them. */
 export const STAND_IN_ROUTES = {
   login: "/api/v1/auth/universal-auth/login",
+  oidcLogin: "/api/v1/auth/oidc-auth/login",
   list: "/api/v3/secrets/raw",
 } as const;
 export type StandInRoute = keyof typeof STAND_IN_ROUTES;
@@ -45,6 +50,8 @@ export interface StandInIdentity {
   grants: StandInGrant[];
   /** The identity's id, carried in its access tokens. Default: derived from the client id. */
   identityId?: string;
+  /** OIDC Auth: the subject and audience a JWT must carry (the stand-in does not check signatures). */
+  oidc?: { subject: string; audience: string };
 }
 
 export interface StandInSecret {
@@ -256,6 +263,8 @@ export class InfisicalStandIn {
       try {
         if (route === "login" && req.method === "POST") {
           sendJson(res, 200, this.login(Buffer.concat(chunks).toString("utf8")));
+        } else if (route === "oidcLogin" && req.method === "POST") {
+          sendJson(res, 200, this.oidcLogin(Buffer.concat(chunks).toString("utf8")));
         } else if (route === "list" && req.method === "GET") {
           sendJson(res, 200, this.list(req.headers.authorization, url.searchParams));
         } else {
@@ -328,6 +337,38 @@ export class InfisicalStandIn {
     if (identity === undefined) throw new HttpError(401, "UnauthorizedError", "Invalid credentials");
     const accessToken = this.newToken(identity);
     return { accessToken, expiresIn: TOKEN_TTL, accessTokenMaxTTL: TOKEN_TTL, tokenType: "Bearer" };
+  }
+
+  private oidcLogin(bodyText: string) {
+    let body: { identityId?: unknown; jwt?: unknown };
+    try {
+      body = (JSON.parse(bodyText) ?? {}) as typeof body;
+    } catch {
+      throw new HttpError(400, "BadRequest", "Body is not valid JSON");
+    }
+    if (typeof body.identityId !== "string" || typeof body.jwt !== "string") {
+      throw new HttpError(422, "ValidationFailure", "validation failed", {
+        message: [{ code: "invalid_type", expected: "string", path: ["identityId"], message: "Required" }],
+      });
+    }
+    const identity = this.identities.find((i) => this.identityIdOf(i.clientId) === body.identityId);
+    if (identity?.oidc === undefined) {
+      throw new HttpError(404, "NotFound", "OIDC auth method not found for identity, did you configure OIDC auth?");
+    }
+    let claims: { sub?: unknown; aud?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(body.jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
+    } catch {
+      throw new HttpError(401, "UnauthorizedError", "Invalid JWT");
+    }
+    if (claims.sub !== identity.oidc.subject) {
+      throw new HttpError(403, "ForbiddenError", "Access denied: OIDC subject not allowed.");
+    }
+    if (claims.aud !== identity.oidc.audience) {
+      throw new HttpError(401, "UnauthorizedError", "Access denied: OIDC audience not allowed.");
+    }
+    const accessToken = this.newToken(identity);
+    return { accessToken, expiresIn: 900, accessTokenMaxTTL: 900, tokenType: "Bearer" };
   }
 
   private list(authorization: string | undefined, query: URLSearchParams) {
