@@ -5,9 +5,7 @@
  * read through config/ (Pulumi config, Infisical, guard rails) before any resource exists. `castle render`
  * and the tests call it with ready inputs instead.
  */
-import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { ExternalSecrets } from "./components/external-secrets";
 import { GitOps } from "./components/gitops";
 import { InfisicalStore } from "./components/infisical-store";
@@ -17,12 +15,15 @@ import { TalosCluster } from "./components/talos-cluster";
 import { resolveGitOps } from "./config/gitops";
 import { GUARDED_OUTPUTS } from "./config/guards";
 import { type CastleInputs, loadCastle } from "./config/index";
+import { castleProxmoxProvider } from "./config/running-castle";
 import { FLUX_NAMESPACE } from "./lib/flux-manifests";
+import { guardTags } from "./lib/guard-tags";
 import { schematicYaml } from "./lib/proxmox-plan";
 import * as talos from "./lib/talos";
 
 async function castle(inputs?: CastleInputs) {
-  const { config, secrets, guarded } = inputs ?? (await loadCastle());
+  const loaded = inputs ?? (await loadCastle());
+  const { config, secrets, guarded } = loaded;
   const { network } = config;
   const nodes = [
     ...config.controlPlanes.map((node) => ({ ...node, role: "controlPlane" as const })),
@@ -30,11 +31,7 @@ async function castle(inputs?: CastleInputs) {
   ];
 
   // Providers
-  const proxmoxProvider = new proxmox.Provider("proxmox", {
-    endpoint: config.proxmox.endpoint,
-    apiToken: pulumi.interpolate`${secrets.proxmoxTokenId}=${secrets.proxmoxTokenSecret}`,
-    insecure: config.proxmox.insecureSkipTlsVerify,
-  });
+  const proxmoxProvider = loaded.proxmoxProvider ?? castleProxmoxProvider(config, secrets);
 
   // The Talos image: an Image Factory schematic with the guest agent, and its nocloud disk image
   const schematic = new talos.imageFactory.Schematic("talos-image", {
@@ -67,6 +64,8 @@ async function castle(inputs?: CastleInputs) {
       gateway: network.gateway,
       dnsServers: network.dns,
       nodes,
+      // The running castle's marks, read back by the re-keying guard before the next run touches anything.
+      controlPlaneTags: guardTags(guarded),
     },
     { provider: proxmoxProvider },
   );
@@ -116,7 +115,7 @@ async function castle(inputs?: CastleInputs) {
       hostAPI: config.infisical.siteUrl,
       projectSlug: config.infisical.projectSlug,
       environmentSlug: config.infisical.environment,
-      secretsPath: config.infisical.secretPath,
+      secretsPath: config.eso.secretsPath,
       allowedNamespaces: config.eso.allowedNamespaces,
       clientId: secrets.esoClientId,
       clientSecret: secrets.esoClientSecret,

@@ -33,7 +33,7 @@ export function summarize(stack: string, config: CastleConfig): string {
     ...rows.map(line),
     "",
     `infisical ${infisical.siteUrl} project ${infisical.projectSlug} env ${infisical.environment} path ${infisical.secretPath}`,
-    `eso chart ${eso.chartVersion} in ${eso.namespace}, store ${eso.storeName} for namespaces ${eso.allowedNamespaces.join(", ")}`,
+    `eso chart ${eso.chartVersion} in ${eso.namespace}, store ${eso.storeName} reading ${eso.secretsPath} for namespaces ${eso.allowedNamespaces.join(", ")}`,
   ].join("\n");
 }
 

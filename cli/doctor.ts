@@ -1,16 +1,29 @@
 /**
  * `castle doctor <stack>`: everything `castle check` does, then logs in to Infisical with the machine
- * identity from the environment and checks each of the castle's secrets, with the same fetch the
- * program uses. Prints a secret-by-secret table (never a value) and the number of HTTP requests.
+ * identity from the environment (or its access token, `INFISICAL_TOKEN`) and checks each of the castle's
+ * secrets, with the same fetch the program uses. Prints a secret-by-secret table (never a value) and the
+ * number of HTTP requests.
+ *
+ * Then it proves the wall between the cluster and the castle: it refuses what `up` refuses (ESO using
+ * the program's identity), logs in as the cluster's identity with the ESO credentials just fetched, and
+ * checks that the identity can read its own folder (`castle:eso.secretsPath`) and can NOT list the
+ * castle's folder (`castle:infisical.secretPath`, which holds the secretbox key and the Proxmox token).
  */
+import { gitCredentialKeys } from "../config/gitops";
+import { sharedIdentityProblem } from "../config/guards";
 import {
   type CastleSecretsDiagnosis,
+  type ClusterIdentityProbe,
   credentialsFromEnv,
   diagnoseCastleSecrets,
   type FetchOptions,
   INFISICAL_ENV,
   InfisicalError,
+  probeClusterIdentity,
 } from "../config/infisical";
+import { CastleConfigError } from "../config/load";
+import { withHostOverrides } from "../config/overrides";
+import type { CastleConfig } from "../config/schema";
 import { check } from "./check";
 import { reachable } from "./reach";
 
@@ -43,16 +56,17 @@ export async function doctor(
 ): Promise<number> {
   const checked = check(projectDir, stack, io.out);
   if (checked.code !== 0 || checked.config === undefined) return 1;
-  const settings = checked.config.infisical;
-
   let credentials: ReturnType<typeof credentialsFromEnv>;
+  let config: CastleConfig;
   try {
     credentials = credentialsFromEnv(io.env);
+    config = withHostOverrides(stack, checked.config, io.env);
   } catch (error) {
-    if (!(error instanceof InfisicalError)) throw error;
+    if (!(error instanceof InfisicalError || error instanceof CastleConfigError)) throw error;
     io.err(`castle doctor: ${error.message}`);
     return 1;
   }
+  const settings = config.infisical;
 
   const site = credentials.siteUrl ?? settings.siteUrl;
   io.out("");
@@ -89,5 +103,129 @@ export async function doctor(
     return 1;
   }
   io.out(`all ${report.secrets.length} secrets ok`);
+  return clusterWall(stack, config, report, credentials, io, options);
+}
+
+/** The identity check after the secrets: exit code 0 when the cluster's identity is walled in. */
+async function clusterWall(
+  stack: string,
+  config: CastleConfig,
+  report: CastleSecretsDiagnosis,
+  credentials: ReturnType<typeof credentialsFromEnv>,
+  io: CliIo,
+  options: FetchOptions,
+): Promise<number> {
+  const settings = config.infisical;
+  const eso = report.esoCredentials;
+  if (eso === undefined) return 0; // not reached: every secret was ok
+  const { esoClientId, esoClientSecret } = settings.secretNames;
+  const shared = sharedIdentityProblem(
+    stack,
+    { clientId: credentials.clientId, identityId: report.programIdentityId },
+    { clientId: eso.clientId },
+    config.guards.allowSharedInfisicalIdentity,
+  );
+  if (shared) {
+    io.err(`castle doctor: ${shared}`);
+    return 1;
+  }
+
+  io.out("");
+  io.out(
+    `cluster identity (${esoClientId}/${esoClientSecret}): may read ${config.eso.secretsPath}, must not read ${settings.secretPath}`,
+  );
+  const probe = await probeClusterIdentity(settings, config.eso.secretsPath, eso, {
+    ...options,
+    siteUrl: credentials.siteUrl ?? settings.siteUrl,
+  });
+  const identity = probe.identityId ? `identity ${probe.identityId}` : "the identity";
+  const sharedById = sharedIdentityProblem(
+    stack,
+    { identityId: report.programIdentityId },
+    { clientId: eso.clientId, identityId: probe.identityId },
+    config.guards.allowSharedInfisicalIdentity,
+  );
+  for (const line of probeLines(probe)) io.out(line);
+  io.out(`${probe.httpRequests} HTTP request${probe.httpRequests === 1 ? "" : "s"}`);
+  if (probe.error) {
+    io.err(probe.error.message);
+    return 1;
+  }
+  if (sharedById) {
+    io.err(`castle doctor: ${sharedById}`);
+    return 1;
+  }
+
+  const where = `project ${settings.projectId}, environment "${settings.environment}" at ${credentials.siteUrl ?? settings.siteUrl}`;
+  const scope = `In Infisical (Project > Access Control > Machine Identities), give ${identity} a role whose secret permissions carry the condition "Secret Path" equal to ${config.eso.secretsPath} (or a glob below it), and no other role or additional privilege that reaches ${settings.secretPath}`;
+  const problems: string[] = [];
+  const { own, castle } = probe;
+  // A 200 that shows none of the castle's secrets (a server that filters what an identity may not see)
+  // leaks nothing; any secret listed is a hole.
+  if (castle?.outcome === "listed" && (castle.count ?? 0) > 0) {
+    problems.push(
+      `the cluster's ${identity} (credentials ${esoClientId}/${esoClientSecret}) can list the castle's folder ${settings.secretPath} (${where}): any namespace allowed to use the ClusterSecretStore could copy the secretbox key, the Proxmox token and ESO's own credentials with one ExternalSecret (a key starting with / is read as an absolute path). ${scope}. Then run castle doctor ${stack} again.`,
+    );
+  } else if (castle?.outcome === "failed") {
+    problems.push(
+      `could not tell whether the cluster's ${identity} can read the castle's folder ${settings.secretPath}: ${castle.error?.message ?? "no answer"}`,
+    );
+  }
+  if (own?.outcome === "denied") {
+    problems.push(
+      `the cluster's ${identity} may not read its own folder ${config.eso.secretsPath} (${where}; HTTP 403): the ClusterSecretStore would not become Ready. ${scope}.`,
+    );
+  } else if (own?.outcome === "missing") {
+    problems.push(
+      `the cluster's folder ${config.eso.secretsPath} (castle:eso.secretsPath) does not exist in ${where} (HTTP 404): create it in Infisical and put the application secrets there.`,
+    );
+  } else if (own?.outcome === "listed" && own.hiddenValues) {
+    problems.push(
+      `the cluster's ${identity} may list ${config.eso.secretsPath} but not read the values: grant Read Value on that folder.`,
+    );
+  } else if (own?.outcome === "failed") {
+    problems.push(
+      `could not read the cluster's folder ${config.eso.secretsPath}: ${own.error?.message ?? "no answer"}`,
+    );
+  }
+  // The Git credentials Flux needs are read by ESO, as this identity, from its own folder: names only.
+  const gitKeys = gitCredentialKeys(config);
+  if (gitKeys.length > 0 && own?.outcome === "listed") {
+    const present = new Set(own.names ?? []);
+    for (const key of gitKeys) {
+      const found = present.has(key.name);
+      io.out(`${key.name} (${key.configKey}): ${found ? "ok" : "missing"} in ${config.eso.secretsPath}`);
+      if (!found) {
+        problems.push(
+          `${key.name}, named by ${key.configKey}, is not in the cluster's folder ${config.eso.secretsPath} (${where}): ESO could not write Flux's pull secret and the FluxInstance would not become Ready. Create it there (the program never reads it).`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    for (const problem of problems) io.err(`castle doctor: ${problem}`);
+    return 1;
+  }
+  io.out("the cluster's identity reads its own folder only");
   return 0;
+}
+
+/** One line per folder: what the cluster's identity met there. */
+export function probeLines(probe: ClusterIdentityProbe): string[] {
+  const lines: string[] = [];
+  const describe = (access: NonNullable<ClusterIdentityProbe["own"]>) => {
+    switch (access.outcome) {
+      case "listed":
+        return `listed (${access.count} secret${access.count === 1 ? "" : "s"}${access.hiddenValues ? ", values hidden" : ""})`;
+      case "denied":
+        return "refused (HTTP 403)";
+      case "missing":
+        return "not found (HTTP 404)";
+      case "failed":
+        return `failed${access.status ? ` (HTTP ${access.status})` : ""}`;
+    }
+  };
+  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describe(probe.own)}`);
+  if (probe.castle) lines.push(`  castle folder  ${probe.castle.path}: ${describe(probe.castle)}`);
+  return lines;
 }

@@ -53,6 +53,8 @@ export interface ProxmoxNodesArgs {
   dnsServers: string[];
   /** The castle's nodes, control planes and workers; one VM each. */
   nodes: CastleVm[];
+  /** Extra tags of the control-plane VMs: the running castle's marks the re-keying guard reads back. */
+  controlPlaneTags?: string[];
 }
 
 /** A castle node as placed on Proxmox: what later components and stack outputs need. */
@@ -142,6 +144,7 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
       cidr: args.cidr,
       gateway: args.gateway,
       dnsServers: args.dnsServers,
+      controlPlaneTags: args.controlPlaneTags,
     };
     this.vms = {};
     for (const node of args.nodes) {

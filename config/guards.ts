@@ -9,9 +9,11 @@
  * running cluster was created with another key (compared by fingerprint, never by value) or another
  * contract, `pulumi preview` and `pulumi up` stop, and the way out is to recreate the cluster.
  *
- * The previous values are the stack's own outputs, read through a StackReference to itself: on the
- * first `up` there are none (no cluster, nothing to protect); after `pulumi destroy` there are none
- * again (so `castle recreate` passes); while a cluster runs they are what it was built with.
+ * First line (running-castle.ts): the marks on the running control-plane VMs, read from Proxmox.
+ * Second line (here): the stack's own outputs, read through a StackReference to itself: on the first
+ * `up` there are none; after `pulumi destroy` there are none again (so `castle recreate` passes); while
+ * a cluster runs they are what it was built with. Outputs alone are not enough: they are written only
+ * after a successful `up`.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -66,10 +68,23 @@ export function enforceGuards(stack: string, previous: Partial<GuardedValues>, c
   }
 }
 
+/** The organization every stack of a DIY backend (local directory, S3...) reports. */
+export const DIY_ORGANIZATION = "organization";
+
+/**
+ * The name a StackReference to the stack itself takes. On a DIY backend the legacy layout (state
+ * written before project-scoped stacks, `.pulumi/stacks/<stack>.json`) accepts only the bare stack
+ * name, and the project layout reads a bare name as a stack of the current project: so the bare name
+ * there. Pulumi Cloud takes `<org>/<project>/<stack>`.
+ */
+export function selfReferenceName(organization: string, project: string, stack: string): string {
+  return organization === DIY_ORGANIZATION ? stack : `${organization}/${project}/${stack}`;
+}
+
 /** The values the stack's running cluster was created with: its own previous outputs. */
 export async function previousGuardedValues(): Promise<Partial<GuardedValues>> {
   const self = new pulumi.StackReference("self", {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    name: selfReferenceName(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
   });
   const read = async (name: string) => {
     const details = await self.getOutputDetails(name);
@@ -79,19 +94,32 @@ export async function previousGuardedValues(): Promise<Partial<GuardedValues>> {
   return { fingerprint: await read(GUARDED_OUTPUTS.fingerprint), contract: await read(GUARDED_OUTPUTS.contract) };
 }
 
+/** What is known of an Infisical machine identity: its Universal Auth client id, its identity id. */
+export interface IdentityRef {
+  clientId?: string;
+  /** The identity's id, as Infisical's access tokens carry it. */
+  identityId?: string;
+}
+
 /**
  * Least privilege: ESO must run with the cluster's own read-only identity, never with the identity
- * this program uses (which can read the Proxmox token and the secretbox key).
+ * this program uses (which can read the Proxmox token and the secretbox key). Two identities are the
+ * same when their client ids are, or the identity ids their access tokens carry.
  */
 export function sharedIdentityProblem(
   stack: string,
-  programClientId: string,
-  esoClientId: string,
+  program: IdentityRef,
+  eso: IdentityRef,
   allowShared: boolean,
 ): string | undefined {
-  if (allowShared || programClientId !== esoClientId) return undefined;
+  const sameClient = program.clientId !== undefined && program.clientId === eso.clientId;
+  const sameIdentity = program.identityId !== undefined && program.identityId === eso.identityId;
+  if (allowShared || !(sameClient || sameIdentity)) return undefined;
+  const how = sameClient
+    ? "is the same identity this program logs in with (INFISICAL_CLIENT_ID)"
+    : `is the same identity (${program.identityId}) as the one whose access token this program uses (INFISICAL_TOKEN)`;
   return (
-    `stack "${stack}": the ESO machine identity (secret castle:infisical.secretNames.esoClientId) is the same identity this program logs in with (INFISICAL_CLIENT_ID). ` +
+    `stack "${stack}": the ESO machine identity (secret castle:infisical.secretNames.esoClientId) ${how}. ` +
     "That would give every workload that can use the ClusterSecretStore read access to the Proxmox token and the secretbox key. " +
     "Create a separate read-only machine identity for the cluster, or set castle:guards.allowSharedInfisicalIdentity: true to accept the risk."
   );

@@ -3,17 +3,21 @@
  * secrets from Infisical (wrapped in `pulumi.secret`), and the guard rails. This is the only module the
  * composition root reads configuration through; on any problem it throws before a resource exists.
  */
+
+import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
 import {
   CastleGuardError,
-  enforceGuards,
   type GuardedValues,
+  guardProblems,
   previousGuardedValues,
   sharedIdentityProblem,
 } from "./guards";
-import { credentialsFromEnv, fetchCastleSecrets } from "./infisical";
+import { credentialsFromEnv, fetchCastleSecrets, tokenIdentityId } from "./infisical";
+import { withHostOverrides } from "./overrides";
 import { loadCastleConfig } from "./pulumi-config";
+import { castleProxmoxProvider, readCastleVms, runningCastleProblems } from "./running-castle";
 import type { CastleConfig } from "./schema";
 import { asPulumiSecrets, type CastleSecrets } from "./secrets";
 
@@ -25,6 +29,8 @@ export interface CastleInputs {
   secrets: CastleSecrets;
   /** Non-secret values the guard rails compare run to run; exported as stack outputs. */
   guarded: GuardedValues;
+  /** The Proxmox provider the guard read the running VMs through; built by the program when absent. */
+  proxmoxProvider?: proxmox.Provider;
 }
 
 export interface LoadOptions {
@@ -37,14 +43,16 @@ export interface LoadOptions {
 /** Reads config, fetches secrets, applies the guard rails. Throws before anything is created. */
 export async function loadCastle(options: LoadOptions = {}): Promise<CastleInputs> {
   const stack = pulumi.getStack();
-  const config = loadCastleConfig(options.projectDir);
+  const config = withHostOverrides(stack, loadCastleConfig(options.projectDir), options.env);
   const credentials = credentialsFromEnv(options.env);
   const values = await fetchCastleSecrets(config.infisical, credentials);
 
+  // With an access token the program's client id is unknown: `castle doctor` then compares the
+  // identity ids of both identities' tokens (it logs in as ESO's identity; `up` does not).
   const shared = sharedIdentityProblem(
     stack,
-    credentials.clientId,
-    values.esoClientId,
+    { clientId: credentials.clientId, identityId: credentials.accessToken && tokenIdentityId(credentials.accessToken) },
+    { clientId: values.esoClientId },
     config.guards.allowSharedInfisicalIdentity,
   );
   if (shared) throw new CastleGuardError(shared);
@@ -53,12 +61,26 @@ export async function loadCastle(options: LoadOptions = {}): Promise<CastleInput
     fingerprint: secretboxKeyFingerprint(values.secretboxKey),
     contract: config.talos.contract,
   };
-  enforceGuards(stack, await previousGuardedValues(), guarded);
+  const secrets = asPulumiSecrets(values);
+  // The guard reads what runs on Proxmox (first line) and the stack's outputs (second line) before any
+  // castle resource is registered; only the Proxmox provider it reads through exists by then.
+  const proxmoxProvider = castleProxmoxProvider(config, secrets);
+  const [observed, previous] = await Promise.all([
+    readCastleVms(stack, config, proxmoxProvider),
+    previousGuardedValues(),
+  ]);
+  const problems = [
+    ...runningCastleProblems(stack, config, observed, previous, guarded),
+    ...guardProblems(stack, previous, guarded),
+  ];
+  if (problems.length > 0) {
+    throw new CastleGuardError(`refusing to touch stack "${stack}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
 
   if (config.proxmox.insecureSkipTlsVerify) {
     pulumi.log.warn(
       `stack "${stack}": TLS verification of the Proxmox API (${config.proxmox.endpoint}) is OFF (castle:proxmox.insecureSkipTlsVerify). The API token travels to whoever answers; turn it back on once the node has a trusted certificate.`,
     );
   }
-  return { stack, config, secrets: asPulumiSecrets(values), guarded };
+  return { stack, config, secrets, guarded, proxmoxProvider };
 }

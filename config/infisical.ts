@@ -1,7 +1,8 @@
 /**
  * Fetching the castle's secrets from Infisical while the program runs, with the official
- * `@infisical/sdk` (5.0.2) and Universal Auth (a machine identity's client id and secret, taken
- * from the environment).
+ * `@infisical/sdk` (5.0.2): either Universal Auth (a machine identity's client id and secret, taken
+ * from the environment) or a short-lived access token given as `INFISICAL_TOKEN` (from
+ * `infisical login ... --plain` or an OIDC exchange in CI), with which no login request is made.
  *
  * The SDK validates nothing and can wait for minutes (it retries 429 and network errors with a
  * 1+2+4+8 s backoff, aborts each attempt only after 10 s, and never times out a stalled body), so
@@ -20,20 +21,34 @@ import type { CastleSecretValues } from "./secrets";
 /** The `castle:infisical` settings of a stack. */
 export type InfisicalSettings = CastleConfig["infisical"];
 
-/** The machine identity the program logs in with, from the environment. */
-export interface InfisicalCredentials {
-  /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
-  clientId: string;
-  /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
-  clientSecret: string;
-  /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
-  siteUrl?: string;
-}
+/**
+ * How the program reaches Infisical, from the environment: a machine identity's Universal Auth
+ * client id and secret (one login request, then the list), or an access token (the list only).
+ */
+export type InfisicalCredentials =
+  | {
+      /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
+      clientId: string;
+      /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
+      clientSecret: string;
+      accessToken?: undefined;
+      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
+      siteUrl?: string;
+    }
+  | {
+      /** An Infisical access token (`INFISICAL_TOKEN`): sent as the bearer, no login. Never printed. */
+      accessToken: string;
+      clientId?: undefined;
+      clientSecret?: undefined;
+      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
+      siteUrl?: string;
+    };
 
 /** Environment variables read by `credentialsFromEnv`. */
 export const INFISICAL_ENV = {
   clientId: "INFISICAL_CLIENT_ID",
   clientSecret: "INFISICAL_CLIENT_SECRET",
+  accessToken: "INFISICAL_TOKEN",
   siteUrl: "INFISICAL_SITE_URL",
 } as const;
 
@@ -103,6 +118,13 @@ export interface SecretDiagnosis {
 export interface CastleSecretsDiagnosis {
   /** One entry per castle secret, in SECRET_ROLES order. */
   secrets: SecretDiagnosis[];
+  /**
+   * The cluster's identity's credentials, when both were fetched and valid: for `castle doctor` to log
+   * in as that identity. Never printed.
+   */
+  esoCredentials?: { clientId: string; clientSecret: string };
+  /** The identity id the program's access token carries (from the login or INFISICAL_TOKEN). */
+  programIdentityId?: string;
   /** Login or list failure; when set, the secrets were not checked. */
   error?: InfisicalError;
   /** HTTP requests sent to Infisical (retries included). */
@@ -113,12 +135,40 @@ export interface CastleSecretsDiagnosis {
 // Credentials
 
 /**
- * Reads the machine identity from `INFISICAL_CLIENT_ID` / `INFISICAL_CLIENT_SECRET` (required) and
+ * Reads how to reach Infisical from the environment: `INFISICAL_TOKEN` (an access token), or
+ * `INFISICAL_CLIENT_ID` and `INFISICAL_CLIENT_SECRET` (Universal Auth), not both; and
  * `INFISICAL_SITE_URL` (optional; https, or http on a loopback address only).
  */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): InfisicalCredentials {
   const clientId = env[INFISICAL_ENV.clientId]?.trim() ?? "";
   const clientSecret = env[INFISICAL_ENV.clientSecret]?.trim() ?? "";
+  const accessToken = env[INFISICAL_ENV.accessToken]?.trim() ?? "";
+  const siteUrl = siteUrlFromEnv(env);
+  const site = siteUrl === undefined ? {} : { siteUrl };
+
+  if (accessToken !== "") {
+    if (clientId !== "" || clientSecret !== "") {
+      const both = [
+        clientId !== "" ? INFISICAL_ENV.clientId : "",
+        clientSecret !== "" ? INFISICAL_ENV.clientSecret : "",
+      ]
+        .filter(Boolean)
+        .join(" and ");
+      throw new InfisicalError(
+        `Infisical credentials ambiguous: ${INFISICAL_ENV.accessToken} and ${both} are all set. ` +
+          `Give either an access token (${INFISICAL_ENV.accessToken}) or a machine identity's Universal Auth credentials, and unset the other.`,
+        "credentials",
+      );
+    }
+    if (/\s/.test(accessToken)) {
+      throw new InfisicalError(
+        `${INFISICAL_ENV.accessToken} contains whitespace or a line break inside it: it must be the access token alone, as \`infisical login ... --plain\` prints it.`,
+        "credentials",
+      );
+    }
+    return { accessToken, ...site };
+  }
+
   const missing = [
     ...(clientId === "" ? [INFISICAL_ENV.clientId] : []),
     ...(clientSecret === "" ? [INFISICAL_ENV.clientSecret] : []),
@@ -127,12 +177,18 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Infisi
     throw new InfisicalError(
       `Infisical credentials missing: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set (or empty). ` +
         `Export the Universal Auth client id and client secret of the castle's machine identity as ` +
-        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities).`,
+        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities), ` +
+        `or a short-lived access token of that identity as ${INFISICAL_ENV.accessToken}.`,
       "credentials",
     );
   }
+  return { clientId, clientSecret, ...site };
+}
+
+/** `INFISICAL_SITE_URL`, validated like `castle:infisical.siteUrl`; undefined when unset. */
+export function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[INFISICAL_ENV.siteUrl]?.trim();
-  if (override === undefined || override === "") return { clientId, clientSecret };
+  if (override === undefined || override === "") return undefined;
   const parsed = siteUrlSchema.safeParse(override);
   if (!parsed.success) {
     throw new InfisicalError(
@@ -141,7 +197,22 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Infisi
       "config",
     );
   }
-  return { clientId, clientSecret, siteUrl: override };
+  return override;
+}
+
+/**
+ * The Infisical identity id inside an identity access token (a JWT whose payload carries `identityId`),
+ * or undefined when the token is not one. Not verified: only used to tell two identities apart.
+ */
+export function tokenIdentityId(token: string): string | undefined {
+  const payload = token.split(".")[1];
+  if (token.split(".").length !== 3 || payload === undefined) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { identityId?: unknown };
+    return typeof claims.identityId === "string" && claims.identityId !== "" ? claims.identityId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +310,14 @@ function uninstall(): void {
 interface Context {
   settings: InfisicalSettings;
   siteUrl: string;
-  clientSecret: string;
+  /** Credentials that must never show in a message (client secret, access token). */
+  hidden: string[];
+  /** Where the Universal Auth credentials come from, for the advice on a rejected login. */
+  credentialNames: string;
+  /** Set when an access token was given instead of a login: where it came from. */
+  tokenSource?: string;
+  /** What was being done, for the message; default: fetching the castle's secrets from its folder. */
+  task?: string;
 }
 
 function where(ctx: Context): string {
@@ -253,7 +331,7 @@ function names(ctx: Context): string {
 
 function failure(ctx: Context, kind: InfisicalFailure, what: string, next: string, status?: number): InfisicalError {
   return new InfisicalError(
-    `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while fetching ${names(ctx)} from ${where(ctx)}\n  next: ${next}`,
+    `${/^Infisical\b/.test(what) ? what : `Infisical: ${what}`}\n  while ${ctx.task ?? `fetching ${names(ctx)} from ${where(ctx)}`}\n  next: ${next}`,
     kind,
     [],
     status,
@@ -263,7 +341,7 @@ function failure(ctx: Context, kind: InfisicalFailure, what: string, next: strin
 /** A server-provided message, made safe to show: one line, short, without the client secret. */
 function serverText(text: string, ctx: Context): string {
   let safe = text.replace(/\s+/g, " ").trim();
-  if (ctx.clientSecret.length > 0) safe = safe.split(ctx.clientSecret).join("[redacted]");
+  for (const hidden of ctx.hidden) if (hidden.length > 0) safe = safe.split(hidden).join("[redacted]");
   return safe.length > 200 ? `${safe.slice(0, 197)}...` : safe;
 }
 
@@ -295,7 +373,16 @@ function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
         ctx,
         "credentials",
         `the machine identity was rejected while ${doing} (${reply(status)})`,
-        `check ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+        `check ${ctx.credentialNames}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+        status,
+      );
+    }
+    if (ctx.tokenSource !== undefined && (status === 401 || (status === 403 && /token/i.test(said)))) {
+      return failure(
+        ctx,
+        "credentials",
+        `Infisical did not accept the access token in ${ctx.tokenSource} while ${doing} (${reply(status)})`,
+        `the token may have expired (its identity's access token TTL), been revoked, or come from another Infisical instance or region: get a fresh one (infisical login --method=universal-auth --plain, or the OIDC exchange in CI), or use ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} instead`,
         status,
       );
     }
@@ -476,26 +563,54 @@ interface Outcome {
   problems: SecretProblem[];
   error?: InfisicalError;
   httpRequests: number;
+  /** The identity id the program's access token carries, when it is an identity token. */
+  identityId?: string;
 }
 
-async function fetchAndCheck(
-  settings: InfisicalSettings,
+/** Credentials-dependent parts of a message context. */
+function credentialContext(
   credentials: InfisicalCredentials,
-  options: FetchOptions,
-): Promise<Outcome> {
-  const ctx: Context = {
-    settings,
-    siteUrl: credentials.siteUrl ?? settings.siteUrl,
-    clientSecret: credentials.clientSecret,
-  };
-  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  names: string,
+): Pick<Context, "hidden" | "credentialNames" | "tokenSource"> {
+  return credentials.accessToken !== undefined
+    ? { hidden: [credentials.accessToken], credentialNames: names, tokenSource: INFISICAL_ENV.accessToken }
+    : { hidden: [credentials.clientSecret], credentialNames: names };
+}
+
+interface SessionResult<T> {
+  value?: T;
+  error?: InfisicalError;
+  httpRequests: number;
+  /** The access token the session used (from the login, or the one given). Never printed. */
+  accessToken?: string;
+}
+
+/**
+ * Runs `steps` with an SDK client that is logged in (Universal Auth: one login request) or holds the
+ * given access token (no request), under one overall deadline. Every failure becomes an InfisicalError.
+ */
+async function session<T>(
+  ctx: Context,
+  credentials: { clientId?: string; clientSecret?: string; accessToken?: string },
+  timeoutMs: number,
+  steps: (sdk: InfisicalSDK) => Promise<T>,
+): Promise<SessionResult<T>> {
   const scope: FetchScope = { requests: 0, controller: new AbortController(), timers: new Set() };
-  let stage: Stage = "login";
+  let stage: Stage = credentials.accessToken !== undefined ? "list" : "login";
+  let accessToken: string | undefined;
 
   install();
   const work = scopes.run(scope, async () => {
     const sdk = new InfisicalSDK({ siteUrl: ctx.siteUrl });
-    await sdk.auth().universalAuth.login({ clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    if (credentials.accessToken !== undefined) {
+      // No request: the SDK only sets the bearer (an empty one is refused by credentialsFromEnv).
+      sdk.auth().accessToken(credentials.accessToken);
+    } else {
+      await sdk.auth().universalAuth.login({
+        clientId: credentials.clientId ?? "",
+        clientSecret: credentials.clientSecret ?? "",
+      });
+    }
     const token = sdk.auth().getAccessToken();
     if (typeof token !== "string" || token === "" || token === "undefined") {
       throw failure(
@@ -505,14 +620,9 @@ async function fetchAndCheck(
         "check the site URL: it must be the root of an Infisical instance (without /api)",
       );
     }
+    accessToken = token;
     stage = "list";
-    return sdk.secrets().listSecrets({
-      projectId: settings.projectId,
-      environment: settings.environment,
-      secretPath: settings.secretPath,
-      expandSecretReferences: true,
-      viewSecretValue: true,
-    });
+    return steps(sdk);
   });
   // The SDK may keep retrying after the deadline: its requests then fail at once (scopedFetch) and
   // the globals are restored when it settles.
@@ -526,15 +636,43 @@ async function fetchAndCheck(
       reject(deadlineFailure(ctx, scope, stage, timeoutMs));
     }, timeoutMs);
   });
-  let reply: unknown;
   try {
-    reply = await Promise.race([work, expired]);
+    const value = await Promise.race([work, expired]);
+    return { value, httpRequests: scope.requests, accessToken };
   } catch (error) {
     const infisicalError = error instanceof InfisicalError ? error : classify(error, stage, ctx);
-    return { values: {}, problems: [], error: infisicalError, httpRequests: scope.requests };
+    return { error: infisicalError, httpRequests: scope.requests, accessToken };
   } finally {
     cancelTimer(deadline);
   }
+}
+
+async function fetchAndCheck(
+  settings: InfisicalSettings,
+  credentials: InfisicalCredentials,
+  options: FetchOptions,
+): Promise<Outcome> {
+  const ctx: Context = {
+    settings,
+    siteUrl: credentials.siteUrl ?? settings.siteUrl,
+    ...credentialContext(credentials, `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}`),
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const result = await session(ctx, credentials, timeoutMs, (sdk) =>
+    sdk.secrets().listSecrets({
+      projectId: settings.projectId,
+      environment: settings.environment,
+      secretPath: settings.secretPath,
+      expandSecretReferences: true,
+      viewSecretValue: true,
+    }),
+  );
+  const identityId = result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken);
+  if (result.error) {
+    return { values: {}, problems: [], error: result.error, httpRequests: result.httpRequests, identityId };
+  }
+  const reply: unknown = result.value;
+  const scope = { requests: result.httpRequests };
 
   let listed: ListedSecret[];
   try {
@@ -560,7 +698,7 @@ async function fetchAndCheck(
     if (problem === undefined && secret !== undefined) values[role] = secret.secretValue;
     else if (problem !== undefined) problems.push({ name, role, problem });
   }
-  return { values, problems, httpRequests: scope.requests };
+  return { values, problems, httpRequests: scope.requests, identityId };
 }
 
 function secretsFailure(settings: InfisicalSettings, siteUrl: string, problems: SecretProblem[]): InfisicalError {
@@ -607,5 +745,104 @@ export async function diagnoseCastleSecrets(
     role,
     status: outcome.error ? "not checked" : (problemOf.get(role) ?? "ok"),
   }));
-  return { secrets, error: outcome.error, httpRequests: outcome.httpRequests };
+  const { esoClientId, esoClientSecret } = outcome.values;
+  return {
+    secrets,
+    error: outcome.error,
+    httpRequests: outcome.httpRequests,
+    programIdentityId: outcome.identityId,
+    ...(esoClientId !== undefined && esoClientSecret !== undefined
+      ? { esoCredentials: { clientId: esoClientId, clientSecret: esoClientSecret } }
+      : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster's identity: can it read its own folder, and only that?
+
+/** What an identity met when listing one folder. */
+export interface FolderAccess {
+  path: string;
+  /** `listed`: 200; `denied`: 403 (a permission); `missing`: 404; `failed`: anything else. */
+  outcome: "listed" | "denied" | "missing" | "failed";
+  status?: number;
+  /** For `listed`: how many secrets, and whether any value came back hidden. */
+  count?: number;
+  hiddenValues?: boolean;
+  /** For `listed`: the secrets' names (never their values). */
+  names?: string[];
+  /** For `failed`: what went wrong (never a value). */
+  error?: InfisicalError;
+}
+
+export interface ClusterIdentityProbe {
+  /** The identity id its access token carries. */
+  identityId?: string;
+  /** Its own folder, read with values (what ESO does). */
+  own?: FolderAccess;
+  /** The castle's folder, listed without values: it must be refused. */
+  castle?: FolderAccess;
+  /** The login failed (then neither folder was tried), or the deadline passed. */
+  error?: InfisicalError;
+  httpRequests: number;
+}
+
+/**
+ * Logs in as the cluster's identity (Universal Auth, with the ESO credentials just fetched) and lists
+ * its own folder (`castle:eso.secretsPath`, values included, as ESO reads it) and the castle's folder
+ * (`castle:infisical.secretPath`, names only). Three requests. No value leaves this function.
+ */
+export async function probeClusterIdentity(
+  settings: InfisicalSettings,
+  clusterFolder: string,
+  esoCredentials: { clientId: string; clientSecret: string },
+  options: FetchOptions & { siteUrl?: string } = {},
+): Promise<ClusterIdentityProbe> {
+  const siteUrl = options.siteUrl ?? settings.siteUrl;
+  const { esoClientId, esoClientSecret } = settings.secretNames;
+  const ctx: Context = {
+    settings,
+    siteUrl,
+    hidden: [esoCredentials.clientSecret, esoCredentials.clientId],
+    credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
+    task: `logging in as the cluster's identity (${esoClientId}/${esoClientSecret}) at ${siteUrl}, project ${settings.projectId}, environment "${settings.environment}"`,
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const list = async (sdk: InfisicalSDK, path: string, withValues: boolean): Promise<FolderAccess> => {
+    try {
+      const reply = await sdk.secrets().listSecrets({
+        projectId: settings.projectId,
+        environment: settings.environment,
+        secretPath: path,
+        expandSecretReferences: false,
+        viewSecretValue: withValues,
+      });
+      const listed = listedSecrets(reply, ctx);
+      return {
+        path,
+        outcome: "listed",
+        status: 200,
+        count: listed.length,
+        hiddenValues: listed.some((secret) => secret.secretValueHidden === true),
+        names: listed.map((secret) => secret.secretKey),
+      };
+    } catch (error) {
+      const infisicalError = error instanceof InfisicalError ? error : classify(error, "list", ctx);
+      const status = infisicalError.status;
+      if (status === 403 && infisicalError.failure === "access") return { path, outcome: "denied", status };
+      if (status === 404) return { path, outcome: "missing", status };
+      return { path, outcome: "failed", status, error: infisicalError };
+    }
+  };
+  const result = await session(ctx, esoCredentials, timeoutMs, async (sdk) => ({
+    own: await list(sdk, clusterFolder, true),
+    castle: await list(sdk, settings.secretPath, false),
+  }));
+  return {
+    identityId: result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken),
+    own: result.value?.own,
+    castle: result.value?.castle,
+    error: result.error,
+    httpRequests: result.httpRequests,
+  };
 }

@@ -15,6 +15,7 @@ import {
   CastleConfigSchema,
   EsoSchema,
   GitOpsSchema,
+  InfisicalSchema,
   NetworkSchema,
   NodeSchema,
   ProxmoxSchema,
@@ -191,7 +192,13 @@ export function parseCastleConfig(
   const ruleIssues = [
     ...topologyIssues(result.success ? topologyOf(result.data) : lenientTopology(raw)),
     ...settingsIssues(
-      result.success ? result.data : { proxmox: valid(ProxmoxSchema, raw.proxmox), eso: valid(EsoSchema, raw.eso) },
+      result.success
+        ? result.data
+        : {
+            proxmox: valid(ProxmoxSchema, raw.proxmox),
+            eso: valid(EsoSchema, raw.eso),
+            infisical: valid(InfisicalSchema, raw.infisical),
+          },
     ),
     ...gitopsIssues(
       result.success ? result.data.gitops : valid(GitOpsSchema, raw.gitops),

@@ -137,17 +137,37 @@ export const NODE_LOCAL_DATASTORES = ["local", "local-lvm", "local-zfs", "local-
 /** The parts of the stack the settings rules look at; `undefined` when invalid on their own. */
 export interface SettingsLike {
   proxmox: { imageDatastore: string; imageDatastoreShared: boolean } | undefined;
-  eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] } | undefined;
+  eso:
+    | {
+        allowedNamespaces: string[];
+        externalSecrets: { name: string; namespace: string }[];
+        secretsPath: string;
+      }
+    | undefined;
+  infisical: { secretPath: string } | undefined;
+}
+
+/** Whether Infisical folder `outer` is `inner` or one of its ancestors (both absolute, no trailing slash). */
+export function folderContains(outer: string, inner: string): boolean {
+  return outer === inner || outer === "/" || inner.startsWith(`${outer}/`);
 }
 
 /** Rules between settings that are not about addresses: shared storage, ESO namespaces. */
 export function settingsIssues(config: SettingsLike): RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const { proxmox, eso } = config;
+  const { proxmox, eso, infisical } = config;
   if (proxmox?.imageDatastoreShared && NODE_LOCAL_DATASTORES.includes(proxmox.imageDatastore)) {
     issues.push({
       path: ["proxmox", "imageDatastoreShared"],
       message: `true, but ${proxmox.imageDatastore} (castle:proxmox.imageDatastore) is storage of each node of its own: the image would land on one Proxmox node only. Use a shared datastore (NFS, CephFS...) or set false`,
+    });
+  }
+  if (eso && infisical && folderContains(eso.secretsPath, infisical.secretPath)) {
+    const how =
+      eso.secretsPath === infisical.secretPath ? "is the castle's own folder" : "contains the castle's own folder";
+    issues.push({
+      path: ["eso", "secretsPath"],
+      message: `${eso.secretsPath} ${how} (castle:infisical.secretPath ${infisical.secretPath}), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only`,
     });
   }
   eso?.externalSecrets.forEach((externalSecret, i) => {

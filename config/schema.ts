@@ -33,6 +33,12 @@ const dnsLabel = (what: string) =>
     message: `${what} must be a DNS label: lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit`,
   });
 
+/** An absolute Infisical folder path without a trailing slash, `/` for the root. */
+const folderPath = (example: string) =>
+  z.string().regex(/^\/([^/]+(\/[^/]+)*)?$/, {
+    message: `must be an absolute folder path such as / or ${example}, without a trailing slash`,
+  });
+
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.0.10" });
 
 /** A Talos release, `v1.13.x`: the castle's bindings and patches are written for Talos v1.13. */
@@ -183,13 +189,11 @@ export const InfisicalSchema = z.strictObject({
   projectSlug: dnsLabel("projectSlug"),
   /** Environment slug, e.g. `prod`. */
   environment: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be an environment slug such as prod" }),
-  /** Folder holding the castle's secrets, absolute. Default `/`. */
-  secretPath: z
-    .string()
-    .regex(/^\/([^/]+(\/[^/]+)*)?$/, {
-      message: "must be an absolute folder path such as / or /castle/blue, without a trailing slash",
-    })
-    .default("/"),
+  /**
+   * Folder holding the castle's own secrets (secretbox key, Proxmox token, ESO credentials), absolute.
+   * Default `/`. Only the program's identity may read it; `castle:eso.secretsPath` must lie outside it.
+   */
+  secretPath: folderPath("/castle/blue").default("/"),
   /** Names of the secrets the castle reads. */
   secretNames: SecretNamesSchema.prefault({}),
   /** Overall deadline for logging in and fetching every secret, in seconds. Default 30. */
@@ -226,6 +230,14 @@ export const EsoSchema = z.strictObject({
     .default(DEFAULT_ESO_CHART_VERSION),
   /** Namespace of the operator and of the store's credential Secret. Default `external-secrets`. */
   namespace: dnsLabel("namespace").default("external-secrets"),
+  /**
+   * The Infisical folder the cluster may read (same project and environment as `castle:infisical`):
+   * the ClusterSecretStore's `secretsPath`. Required. It must not be, nor contain, the castle's own folder
+   * (`castle:infisical.secretPath`). ESO reads a key starting with `/` as an absolute path, so this is no
+   * boundary by itself: the cluster's machine identity must be allowed to read this folder only
+   * (`castle doctor` checks that it cannot read the castle's folder).
+   */
+  secretsPath: folderPath("/apps/blue"),
   /** Name of the ClusterSecretStore. Default `infisical`. */
   storeName: dnsLabel("storeName").default("infisical"),
   /** Namespaces allowed to use the ClusterSecretStore (exact names). At least one. */

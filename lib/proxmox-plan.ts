@@ -11,6 +11,7 @@
  */
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import type * as pulumi from "@pulumi/pulumi";
+import { PVE_TAG } from "./guard-tags";
 import { DNS_LABEL, isIPv4, isIPv4Cidr, subnetOf } from "./net";
 
 /** The extension every castle image carries: Proxmox talks to the node through it (shutdown, fstrim). */
@@ -177,9 +178,12 @@ export function planImages(input: ImagePlanInput): ImagePlan {
 /** Proxmox tag of each role (PVE tags are lower-case: a mixed-case tag would come back changed). */
 export const ROLE_TAGS: Record<CastleRole, string> = { controlPlane: "control-plane", worker: "worker" };
 
+/** The tag every castle VM carries; with the cluster name, it tells the castle's VMs from any other. */
+export const CASTLE_TAG = "castle";
+
 /** Sorted, de-duplicated VM tags: Proxmox stores tags sorted, so unsorted tags are a perpetual diff. */
-export function vmTags(clusterName: string, role: CastleRole): string[] {
-  return [...new Set(["castle", clusterName, ROLE_TAGS[role]])].sort();
+export function vmTags(clusterName: string, role: CastleRole, extra: readonly string[] = []): string[] {
+  return [...new Set([CASTLE_TAG, clusterName, ROLE_TAGS[role], ...extra])].sort();
 }
 
 /** What every VM of the stack shares. */
@@ -194,6 +198,11 @@ export interface VmEnvironment {
   cidr: string;
   gateway: string;
   dnsServers: string[];
+  /**
+   * Extra tags of the control-plane VMs: the running castle's marks (key fingerprint and Talos contract,
+   * lib/guard-tags.ts) that the re-keying guard reads back. Default none.
+   */
+  controlPlaneTags?: string[];
 }
 
 /** A VmLegacy disk as the castle sets it; `importFrom` is the download's ID (an Output in the component, a string in tests). */
@@ -268,7 +277,7 @@ export function vmSpec(node: CastleVm, env: VmEnvironment, importFrom: pulumi.In
     vmId: node.vmId,
     name: node.hostname,
     description: `Talos ${roleText} node ${node.hostname} of castle cluster ${env.clusterName}, ${node.ip}. Managed by Pulumi: changes made in Proxmox are overwritten or lost when the cluster is recreated.`,
-    tags: vmTags(env.clusterName, node.role),
+    tags: vmTags(env.clusterName, node.role, node.role === "controlPlane" ? (env.controlPlaneTags ?? []) : []),
     machine: "q35",
     bios: "ovmf",
     efiDisk: { datastoreId: env.vmDatastore, fileFormat: "raw", type: "4m", preEnrolledKeys: false },
@@ -358,6 +367,9 @@ export function proxmoxNodesIssues(args: ProxmoxNodesPlainArgs): string[] {
     );
   }
 
+  for (const tag of args.controlPlaneTags ?? []) {
+    need(PVE_TAG.test(tag), `controlPlaneTags: ${JSON.stringify(tag)} is not a Proxmox tag (letters, digits, _ - + .)`);
+  }
   need(args.proxmoxNodes.length > 0, "proxmoxNodes must list at least one Proxmox node");
   const seenPve = new Set<string>();
   for (const pve of args.proxmoxNodes) {

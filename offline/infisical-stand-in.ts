@@ -7,6 +7,13 @@
  * - `GET /api/v3/secrets/raw?workspaceId=&environment=&secretPath=&expandSecretReferences=&include_imports=&recursive=&viewSecretValue=`
  *   with `Authorization: Bearer <token>` -> 200 `{secrets: [secretRaw...], imports: []}`.
  * - errors as Infisical's error handler writes them: `{reqId, statusCode, message, error}`.
+ * - `POST /api/v1/auth/oidc-auth/login`, body `{identityId, jwt}` -> the same reply as the Universal Auth
+ *   login; 404 when the identity has no OIDC auth, 403 "Access denied: OIDC subject not allowed." on
+ *   another `sub`, 401 "Access denied: OIDC audience not allowed." on another `aud` (the JWT's signature is
+ *   not checked: tests sign nothing).
+ * - access tokens shaped like Infisical's identity access tokens (a JWT whose payload carries
+ *   `identityId`); `issueToken` hands one out without a request, as `infisical login --plain` or an
+ *   OIDC exchange elsewhere would.
  *
  * Sources: Infisical backend routes v1/identity-universal-auth-router.ts, v3/deprecated-secret-router.ts,
  * sanitizedSchemas.ts (secretRawSchema), plugins/error-handler.ts; SDK Infisical/node-sdk-v2 5.0.2.
@@ -20,6 +27,7 @@ import type { AddressInfo, Socket } from "node:net";
 /** Route paths, as the SDK calls them. */
 export const STAND_IN_ROUTES = {
   login: "/api/v1/auth/universal-auth/login",
+  oidcLogin: "/api/v1/auth/oidc-auth/login",
   list: "/api/v3/secrets/raw",
 } as const;
 export type StandInRoute = keyof typeof STAND_IN_ROUTES;
@@ -32,10 +40,18 @@ export interface StandInGrant {
   paths: string[];
 }
 
+/**
+ * A machine identity with its own permissions: it may list exactly the folders its grants name, and
+ * gets 403 PermissionDenied anywhere else (Infisical's answer when a role's secret-path condition fails).
+ */
 export interface StandInIdentity {
   clientId: string;
   clientSecret: string;
   grants: StandInGrant[];
+  /** The identity's id, carried in its access tokens. Default: derived from the client id. */
+  identityId?: string;
+  /** OIDC Auth: the subject and audience a JWT must carry (the stand-in does not check signatures). */
+  oidc?: { subject: string; audience: string };
 }
 
 export interface StandInSecret {
@@ -169,6 +185,37 @@ export class InfisicalStandIn {
     });
   }
 
+  /** The identity id of a client id, as its tokens carry it. */
+  identityIdOf(clientId: string): string {
+    const identity = this.identities.find((i) => i.clientId === clientId);
+    if (identity === undefined) throw new Error(`no identity with client id ${clientId}`);
+    return identity.identityId ?? `identity-${Buffer.from(clientId).toString("hex").slice(0, 24)}`;
+  }
+
+  /** An access token of the identity, issued without a request (as if obtained elsewhere). */
+  issueToken(clientId: string): string {
+    const identity = this.identities.find((i) => i.clientId === clientId);
+    if (identity === undefined) throw new Error(`no identity with client id ${clientId}`);
+    return this.newToken(identity);
+  }
+
+  /** Revokes every token issued so far (they then get 401, as an expired or revoked token does). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  private newToken(identity: StandInIdentity): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const payload = {
+      identityId: this.identityIdOf(identity.clientId),
+      identityAccessTokenId: randomUUID(),
+      authTokenType: "identityAccessToken",
+    };
+    const token = `${part({ alg: "HS256", typ: "JWT" })}.${part(payload)}.${randomBytes(32).toString("base64url")}`;
+    this.tokens.set(token, identity);
+    return token;
+  }
+
   /** Listens on 127.0.0.1, a random port; resolves to the site URL to give the SDK. */
   async start(): Promise<string> {
     await new Promise<void>((resolve, reject) => {
@@ -216,6 +263,8 @@ export class InfisicalStandIn {
       try {
         if (route === "login" && req.method === "POST") {
           sendJson(res, 200, this.login(Buffer.concat(chunks).toString("utf8")));
+        } else if (route === "oidcLogin" && req.method === "POST") {
+          sendJson(res, 200, this.oidcLogin(Buffer.concat(chunks).toString("utf8")));
         } else if (route === "list" && req.method === "GET") {
           sendJson(res, 200, this.list(req.headers.authorization, url.searchParams));
         } else {
@@ -286,15 +335,53 @@ export class InfisicalStandIn {
       (i) => i.clientId === clientId.trim() && i.clientSecret === clientSecret.trim(),
     );
     if (identity === undefined) throw new HttpError(401, "UnauthorizedError", "Invalid credentials");
-    const accessToken = `st.${randomBytes(24).toString("base64url")}`;
-    this.tokens.set(accessToken, identity);
+    const accessToken = this.newToken(identity);
     return { accessToken, expiresIn: TOKEN_TTL, accessTokenMaxTTL: TOKEN_TTL, tokenType: "Bearer" };
+  }
+
+  private oidcLogin(bodyText: string) {
+    let body: { identityId?: unknown; jwt?: unknown };
+    try {
+      body = (JSON.parse(bodyText) ?? {}) as typeof body;
+    } catch {
+      throw new HttpError(400, "BadRequest", "Body is not valid JSON");
+    }
+    if (typeof body.identityId !== "string" || typeof body.jwt !== "string") {
+      throw new HttpError(422, "ValidationFailure", "validation failed", {
+        message: [{ code: "invalid_type", expected: "string", path: ["identityId"], message: "Required" }],
+      });
+    }
+    const identity = this.identities.find((i) => this.identityIdOf(i.clientId) === body.identityId);
+    if (identity?.oidc === undefined) {
+      throw new HttpError(404, "NotFound", "OIDC auth method not found for identity, did you configure OIDC auth?");
+    }
+    let claims: { sub?: unknown; aud?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(body.jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
+    } catch {
+      throw new HttpError(401, "UnauthorizedError", "Invalid JWT");
+    }
+    if (claims.sub !== identity.oidc.subject) {
+      throw new HttpError(403, "ForbiddenError", "Access denied: OIDC subject not allowed.");
+    }
+    if (claims.aud !== identity.oidc.audience) {
+      throw new HttpError(401, "UnauthorizedError", "Access denied: OIDC audience not allowed.");
+    }
+    const accessToken = this.newToken(identity);
+    return { accessToken, expiresIn: 900, accessTokenMaxTTL: 900, tokenType: "Bearer" };
   }
 
   private list(authorization: string | undefined, query: URLSearchParams) {
     if (authorization === undefined) throw new HttpError(401, "UnauthorizedError", "Token missing");
-    const identity = this.tokens.get(authorization.replace(/^Bearer /, ""));
-    if (identity === undefined) throw new HttpError(403, "TokenError", "Invalid token");
+    const token = authorization.replace(/^Bearer /, "");
+    const identity = this.tokens.get(token);
+    if (identity === undefined) {
+      // A well-formed token Infisical no longer knows (revoked, expired by TTL): 401; garbage: a JWT error, 403.
+      if (token.split(".").length === 3) {
+        throw new HttpError(401, "UnauthorizedError", "Failed to authenticate identity access token");
+      }
+      throw new HttpError(403, "TokenError", "Invalid token");
+    }
     for (const key of ["viewSecretValue", "expandSecretReferences", "recursive", "include_imports"]) {
       const value = query.get(key);
       if (value !== null && value !== "true" && value !== "false") {

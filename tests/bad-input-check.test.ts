@@ -745,6 +745,52 @@ const rows: Row[] = [
     problems: ['castle:infisical.environment: "Production": must be an environment slug such as prod'],
   },
   {
+    name: "the cluster's folder is the castle's folder",
+    edit: (r) => (r.eso.secretsPath = "/castle/blue"),
+    code: 1,
+    problems: [
+      "castle:eso.secretsPath: /castle/blue is the castle's own folder (castle:infisical.secretPath /castle/blue), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only",
+    ],
+  },
+  {
+    name: "the cluster's folder contains the castle's folder",
+    edit: (r) => (r.eso.secretsPath = "/castle"),
+    code: 1,
+    problems: [
+      "castle:eso.secretsPath: /castle contains the castle's own folder (castle:infisical.secretPath /castle/blue), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only",
+    ],
+  },
+  {
+    name: "the cluster's folder is the root, which contains every folder",
+    edit: (r) => (r.eso.secretsPath = "/"),
+    code: 1,
+    problems: [
+      "castle:eso.secretsPath: / contains the castle's own folder (castle:infisical.secretPath /castle/blue), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only",
+    ],
+  },
+  {
+    name: "the cluster's folder missing",
+    edit: (r) => delete r.eso.secretsPath,
+    code: 1,
+    problems: ["castle:eso.secretsPath: is required (expected string)"],
+  },
+  {
+    name: "the cluster's folder with a trailing slash",
+    edit: (r) => (r.eso.secretsPath = "/apps/blue/"),
+    code: 1,
+    problems: [
+      'castle:eso.secretsPath: "/apps/blue/": must be an absolute folder path such as / or /apps/blue, without a trailing slash',
+    ],
+  },
+  {
+    name: "the cluster's folder beside the castle's, sharing a name prefix, is fine",
+    edit: (r) => (r.eso.secretsPath = "/castle/blue-apps"),
+    code: 0,
+    summary: [
+      "eso chart 2.9.0 in external-secrets, store infisical reading /castle/blue-apps for namespaces apps, monitoring, flux-system",
+    ],
+  },
+  {
     name: "Infisical folder with a trailing slash",
     edit: (r) => (r.infisical.secretPath = "/castle/blue/"),
     code: 1,
@@ -999,7 +1045,7 @@ const rows: Row[] = [
         delete node.diskGiB;
       }
       for (const key of ["siteUrl", "secretPath", "timeoutSeconds"]) delete r.infisical[key];
-      r.eso = { allowedNamespaces: ["apps"] };
+      r.eso = { allowedNamespaces: ["apps"], secretsPath: "/apps/blue" };
       r.gitops = { url: "https://git.home.arpa/castle/fleet.git" };
     },
     code: 0,
@@ -1007,7 +1053,7 @@ const rows: Row[] = [
       "cluster blue: Talos v1.13.9 (contract v1.13), Kubernetes 1.36.3",
       "blue-wk-2  worker         10.20.0.22  2022   pve2          2 cores, 4096 MiB, 32 GiB",
       "infisical https://eu.infisical.com project castle-prod env prod path /",
-      "eso chart 2.9.0 in external-secrets, store infisical for namespaces apps",
+      "eso chart 2.9.0 in external-secrets, store infisical reading /apps/blue for namespaces apps",
     ],
   },
   {

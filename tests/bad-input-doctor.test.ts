@@ -33,6 +33,8 @@ const NAMES = "TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET, ESO_
 const CLIENT_ID = "castle-doctor-faults";
 const CLIENT_SECRET = "SENTINEL-FAULTS-CLIENT-SECRET-77b1";
 const WRONG_CLIENT_SECRET = "SENTINEL-FAULTS-WRONG-SECRET-0c3d";
+/** The Git token in the cluster's folder (castle:gitops.credentials.token of blue): ESO's, never printed. */
+const GIT_TOKEN = "SENTINEL-FAULTS-GIT-TOKEN-5e1";
 const VALUES = {
   TALOS_SECRETBOX_KEY: Buffer.from("faults-sentinel-secretbox-key-32").toString("base64"),
   PROXMOX_TOKEN_ID: "sentinel-faults@pve!faultstoken",
@@ -50,6 +52,13 @@ const ROLE: Record<SecretName, string> = {
 };
 const ENV_OK = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
 const GRANT: StandInGrant = { projectId: PROJECT, environment: ENV, paths: [PATH] };
+/** The cluster's folder (castle:eso.secretsPath of Pulumi.blue.yaml) and its identity, which may read only it. */
+const APPS = "/apps/blue";
+const ESO_IDENTITY = {
+  clientId: VALUES.ESO_CLIENT_ID,
+  clientSecret: VALUES.ESO_CLIENT_SECRET,
+  grants: [{ projectId: PROJECT, environment: ENV, paths: [APPS] }],
+};
 const GENERATE = "generate one with: head -c 32 /dev/urandom | base64";
 const MISSING = "missing: no secret with this name in that folder (imports are not searched)";
 /** A 32-byte key whose standard base64 has '+' and '/', so its URL-safe form has '-' and '_'. */
@@ -109,9 +118,14 @@ const rows: Row[] = [
       ...allLines("ok"),
       "2 HTTP requests",
       "all 5 secrets ok",
+      `cluster identity (ESO_CLIENT_ID/ESO_CLIENT_SECRET): may read ${APPS}, must not read ${PATH}`,
+      `  own folder     ${APPS}: listed (1 secret)`,
+      `  castle folder  ${PATH}: refused (HTTP 403)`,
+      "3 HTTP requests",
+      "the cluster's identity reads its own folder only",
     ],
     err: () => "",
-    requests: 2,
+    requests: 5,
   },
 
   // --- the environment ------------------------------------------------------------------------------
@@ -123,7 +137,8 @@ const rows: Row[] = [
     err: () =>
       "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are not set (or empty). " +
       "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
-      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities), " +
+      "or a short-lived access token of that identity as INFISICAL_TOKEN.",
     requests: 0,
   },
   {
@@ -134,7 +149,8 @@ const rows: Row[] = [
     err: () =>
       "castle doctor: Infisical credentials missing: INFISICAL_CLIENT_SECRET is not set (or empty). " +
       "Export the Universal Auth client id and client secret of the castle's machine identity as INFISICAL_CLIENT_ID and " +
-      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities).",
+      "INFISICAL_CLIENT_SECRET (Infisical: Organization > Access Control > Identities), " +
+      "or a short-lived access token of that identity as INFISICAL_TOKEN.",
     requests: 0,
   },
   {
@@ -156,9 +172,10 @@ const rows: Row[] = [
     out: (site) => [
       `secrets: project ${PROJECT}, environment "${ENV}", path "${PATH}" at ${site} (from INFISICAL_SITE_URL)`,
       "all 5 secrets ok",
+      "the cluster's identity reads its own folder only",
     ],
     err: () => "",
-    requests: 2,
+    requests: 5,
   },
 
   // --- what Infisical answers ---------------------------------------------------------------------------
@@ -566,7 +583,7 @@ function sentinels(row: Row, env: NodeJS.ProcessEnv): string[] {
         Object.values(envs).flatMap((folders) => Object.values(folders).flatMap((list) => list.map((s) => s.value))),
       )
     : Object.values(row.secrets ?? VALUES);
-  return [...stored, CLIENT_SECRET, WRONG_CLIENT_SECRET, env.INFISICAL_CLIENT_SECRET]
+  return [...stored, GIT_TOKEN, CLIENT_SECRET, WRONG_CLIENT_SECRET, env.INFISICAL_CLIENT_SECRET]
     .filter((value): value is string => typeof value === "string")
     .map((value) => value.trim())
     .filter((value) => value.length >= 8);
@@ -578,8 +595,13 @@ describe("castle doctor blue: the table of Infisical faults", () => {
       const folder = Object.entries(row.secrets ?? VALUES).flatMap(([key, value]) =>
         value === undefined ? [] : [{ key, value }],
       );
-      server.identities = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grants: row.grants ?? [GRANT] }];
-      server.projects = row.projects ?? { [PROJECT]: { [ENV]: { [PATH]: folder } } };
+      server.identities = [
+        { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grants: row.grants ?? [GRANT] },
+        ESO_IDENTITY,
+      ];
+      server.projects = row.projects ?? {
+        [PROJECT]: { [ENV]: { [PATH]: folder, [APPS]: [{ key: "FLUX_GIT_TOKEN", value: GIT_TOKEN }] } },
+      };
       server.faults = structuredClone(row.faults ?? {});
       server.requests.length = 0;
 

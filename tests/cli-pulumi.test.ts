@@ -289,6 +289,12 @@ describe("castle recreate through the Automation API", () => {
           clientSecret: CLIENT_SECRET,
           grants: [{ projectId: PROJECT, environment: "prod", paths: ["/castle/blue"] }],
         },
+        // The cluster's identity, which the pre-flight's doctor proves reads its own folder only.
+        {
+          clientId: VALUES.ESO_CLIENT_ID,
+          clientSecret: VALUES.ESO_CLIENT_SECRET,
+          grants: [{ projectId: PROJECT, environment: "prod", paths: ["/apps/blue"] }],
+        },
       ],
     });
     await infisical.start();
@@ -304,7 +310,14 @@ describe("castle recreate through the Automation API", () => {
 
   const useSecrets = (values: Record<string, string>) => {
     const secrets = Object.entries(values).map(([key, value]) => ({ key, value }));
-    infisical.projects = { [PROJECT]: { prod: { "/castle/blue": secrets } } };
+    infisical.projects = {
+      [PROJECT]: {
+        prod: {
+          "/castle/blue": secrets,
+          "/apps/blue": [{ key: "FLUX_GIT_TOKEN", value: "SENTINEL-RECREATE-GIT-TOKEN" }],
+        },
+      },
+    };
   };
   const ran = () => calls().map((c) => c.slice(0, 2).join(" "));
 

@@ -55,6 +55,28 @@ export interface RunOptions {
    * credentials), readable by the program's identity too; its values count as sentinels.
    */
   otherFolder?: { secretPath: string; secrets: Record<string, string> };
+  /**
+   * What Proxmox holds, by VM ID (on the node the stack names): `getVmLegacy` answers these, and
+   * "does not exist" for every other ID. Default: no VM at all.
+   */
+  proxmoxVms?: Record<number, { name: string; tags: string[] }>;
+  /** Every `getVmLegacy` fails with this text (as the engine passes a provider error). */
+  proxmoxError?: string;
+}
+
+/** The invoke token of the Proxmox provider's single-VM read. */
+export const GET_VM = "proxmoxve:index/getVmLegacy:getVmLegacy";
+
+/** An invoke failure as the engine hands it to the SDK: a gRPC error whose `details` is the provider's text. */
+export function engineError(details: string): Error {
+  return Object.assign(new Error(details), { details });
+}
+
+/** PVE's answer for a VM ID with no VM on that node, as the provider reports it. */
+export function vmDoesNotExist(nodeName: string, vmId: number): Error {
+  return engineError(
+    `invocation of ${GET_VM} returned an error: the requested resource does not exist (nodes/${nodeName}/qemu-server/${vmId}.conf)`,
+  );
 }
 
 /** Stack config as Pulumi hands it to the program: `castle:<key>` -> string (JSON for objects). */
@@ -119,6 +141,16 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       config: pulumiConfigOf(raw),
       states: {
         "pulumi:pulumi:StackReference": () => ({ outputs: options.previousOutputs ?? {}, secretOutputNames: [] }),
+      },
+      invokes: {
+        [GET_VM]: (inputs) => {
+          const nodeName = String(inputs.nodeName);
+          const vmId = Number(inputs.vmId);
+          if (options.proxmoxError !== undefined) throw engineError(options.proxmoxError);
+          const vm = options.proxmoxVms?.[vmId];
+          if (vm === undefined) throw vmDoesNotExist(nodeName, vmId);
+          return { id: String(vmId), nodeName, vmId, name: vm.name, tags: vm.tags };
+        },
       },
     }),
   );
