@@ -140,7 +140,7 @@ export interface SettingsLike {
   eso:
     | {
         allowedNamespaces: string[];
-        externalSecrets: { name: string; namespace: string }[];
+        externalSecrets: { name: string; namespace: string; targetSecret?: string }[];
         secretsPath: string;
       }
     | undefined;
@@ -170,6 +170,8 @@ export function settingsIssues(config: SettingsLike): RuleIssue[] {
       message: `${eso.secretsPath} ${how} (castle:infisical.secretPath ${infisical.secretPath}), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only`,
     });
   }
+  const objects = new Map<string, number>();
+  const targets = new Map<string, number>();
   eso?.externalSecrets.forEach((externalSecret, i) => {
     if (!eso.allowedNamespaces.includes(externalSecret.namespace)) {
       issues.push({
@@ -177,6 +179,24 @@ export function settingsIssues(config: SettingsLike): RuleIssue[] {
         message: `${externalSecret.namespace} may not use the store: ExternalSecret ${externalSecret.name} must be in one of castle:eso.allowedNamespaces (${eso.allowedNamespaces.join(", ")})`,
       });
     }
+    // Kubernetes names an object by namespace and name: a second one would be the same object.
+    const object = `${externalSecret.namespace}/${externalSecret.name}`;
+    const sameObject = objects.get(object);
+    if (sameObject !== undefined) {
+      issues.push({
+        path: ["eso", "externalSecrets", i, "name"],
+        message: `${object} is also castle:eso.externalSecrets[${sameObject}]: each ExternalSecret needs its own name in its namespace`,
+      });
+    } else objects.set(object, i);
+    // Two ExternalSecrets owning one Secret would overwrite each other on every refresh.
+    const target = `${externalSecret.namespace}/${externalSecret.targetSecret ?? externalSecret.name}`;
+    const sameTarget = targets.get(target);
+    if (sameTarget !== undefined && sameObject === undefined) {
+      issues.push({
+        path: ["eso", "externalSecrets", i, "targetSecret"],
+        message: `Secret ${target} is also written by castle:eso.externalSecrets[${sameTarget}]: two ExternalSecrets would overwrite each other; give each its own targetSecret`,
+      });
+    } else if (sameTarget === undefined) targets.set(target, i);
   });
   return issues;
 }

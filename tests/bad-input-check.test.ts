@@ -552,6 +552,24 @@ const rows: Row[] = [
     problems: ["castle:network.vip: 10.20.0.1 is the gateway; the VIP needs an unused address"],
   },
   {
+    name: "VIP equal to a worker's IP",
+    edit: (r) => (r.network.vip = "10.20.0.21"),
+    code: 1,
+    problems: [
+      "castle:workers[0].ip: 10.20.0.21 is also the VIP (castle:network.vip); the VIP must be an address no node has",
+    ],
+  },
+  {
+    name: "a /29 that holds every address is just big enough",
+    edit: (r) => {
+      r.network.cidr = "10.20.0.8/29";
+      r.network.gateway = "10.20.0.9";
+      r.workers = [{ ...r.workers[0], ip: "10.20.0.14" }];
+    },
+    code: 0,
+    summary: ["endpoint https://10.20.0.10:6443 (VIP), network 10.20.0.8/29, gateway 10.20.0.9"],
+  },
+  {
     name: "VIP equal to a node IP",
     edit: (r) => (r.network.vip = "10.20.0.12"),
     code: 1,
@@ -867,6 +885,22 @@ const rows: Row[] = [
     edit: (r) => (r.eso.externalSecrets[0].keys = []),
     code: 1,
     problems: ["castle:eso.externalSecrets[0].keys: []: needs at least 1 entry"],
+  },
+  {
+    name: "two ExternalSecrets with the same namespace and name",
+    edit: (r) => r.eso.externalSecrets.push({ ...r.eso.externalSecrets[0], targetSecret: "grafana-other" }),
+    code: 1,
+    problems: [
+      "castle:eso.externalSecrets[1].name: monitoring/grafana-admin is also castle:eso.externalSecrets[0]: each ExternalSecret needs its own name in its namespace",
+    ],
+  },
+  {
+    name: "two ExternalSecrets writing the same Secret",
+    edit: (r) => r.eso.externalSecrets.push({ ...r.eso.externalSecrets[0], name: "grafana-admin-copy" }),
+    code: 1,
+    problems: [
+      "castle:eso.externalSecrets[1].targetSecret: Secret monitoring/grafana-admin is also written by castle:eso.externalSecrets[0]: two ExternalSecrets would overwrite each other; give each its own targetSecret",
+    ],
   },
   {
     name: "ExternalSecret key with a space",
