@@ -13,12 +13,12 @@ import { ProxmoxNodes } from "./components/proxmox-nodes";
 import { SecretboxEncryption } from "./components/secretbox-encryption";
 import { TalosCluster } from "./components/talos-cluster";
 import { resolveGitOps } from "./config/gitops";
-import { GUARDED_OUTPUTS } from "./config/guards";
 import { type CastleInputs, loadCastle } from "./config/index";
 import { castleProxmoxProvider } from "./config/running-castle";
 import { FLUX_NAMESPACE } from "./lib/flux-manifests";
 import { guardTags } from "./lib/guard-tags";
 import { schematicYaml } from "./lib/proxmox-plan";
+import { STACK_OUTPUTS } from "./lib/stack-outputs";
 import * as talos from "./lib/talos";
 
 async function castle(inputs?: CastleInputs) {
@@ -138,16 +138,19 @@ async function castle(inputs?: CastleInputs) {
     : undefined;
 
   // Outputs
+  const O = STACK_OUTPUTS;
   return {
-    endpoint: cluster.endpoint,
-    nodes: vms.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })),
-    [GUARDED_OUTPUTS.fingerprint]: secretbox.fingerprint,
-    [GUARDED_OUTPUTS.contract]: guarded.contract,
-    clusterHealthy: cluster.healthy,
-    storeName: store.storeName,
-    ...(gitops ? { gitopsRepository: gitops.url, gitopsRef: gitops.ref, gitopsPath: gitops.path } : {}),
-    kubeconfig: cluster.kubeconfig,
-    talosconfig: cluster.talosconfig,
+    [O.endpoint]: cluster.endpoint,
+    [O.nodes]: vms.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })),
+    [O.secretboxKeyFingerprint]: secretbox.fingerprint,
+    [O.talosContract]: guarded.contract,
+    [O.talosVersion]: config.talos.version,
+    [O.kubernetesVersion]: config.kubernetesVersion,
+    [O.clusterHealthy]: cluster.healthy,
+    [O.storeName]: store.storeName,
+    ...(gitops ? { [O.gitopsRepository]: gitops.url, [O.gitopsRef]: gitops.ref, [O.gitopsPath]: gitops.path } : {}),
+    [O.kubeconfig]: cluster.kubeconfig,
+    [O.talosconfig]: cluster.talosconfig,
   };
 }
 

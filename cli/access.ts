@@ -10,11 +10,15 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { STACK_OUTPUTS } from "../lib/stack-outputs";
 
 export type AccessKind = "kubeconfig" | "talosconfig";
 
 /** The stack output each command reads. */
-export const ACCESS_OUTPUT: Record<AccessKind, string> = { kubeconfig: "kubeconfig", talosconfig: "talosconfig" };
+export const ACCESS_OUTPUT: Record<AccessKind, string> = {
+  kubeconfig: STACK_OUTPUTS.kubeconfig,
+  talosconfig: STACK_OUTPUTS.talosconfig,
+};
 
 /** First line of every file written here (a YAML comment: kubectl and talosctl ignore it). */
 export const ACCESS_MARKER = "# written by castle";

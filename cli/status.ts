@@ -5,6 +5,7 @@
  * are never read. A stack whose status cannot be read says why; it is never shown as "not deployed".
  */
 import { listStacks } from "../config/load";
+import { STACK_OUTPUTS } from "../lib/stack-outputs";
 
 /** What the backend knows of one stack. */
 export interface StackState {
@@ -100,13 +101,14 @@ export async function stackState(reader: StatusReader, stack: BackendStack, stac
     if (last) {
       state.lastUpdate = { kind: last.kind, result: last.result, time: time(last.endTime ?? last.startTime) };
     }
-    state.healthy = state.deployed && last?.result === "succeeded" && outputs.clusterHealthy === true;
+    state.healthy = state.deployed && last?.result === "succeeded" && outputs[STACK_OUTPUTS.clusterHealthy] === true;
     if (state.deployed) {
-      state.endpoint = text(outputs.endpoint);
-      state.fingerprint = text(outputs.secretboxKeyFingerprint);
-      state.contract = text(outputs.talosContract) ?? configValue(last, "castle:talos", "contract");
-      state.talosVersion = text(outputs.talosVersion) ?? configValue(last, "castle:talos", "version");
-      state.kubernetesVersion = text(outputs.kubernetesVersion) ?? configValue(last, "castle:kubernetesVersion");
+      state.endpoint = text(outputs[STACK_OUTPUTS.endpoint]);
+      state.fingerprint = text(outputs[STACK_OUTPUTS.secretboxKeyFingerprint]);
+      state.contract = text(outputs[STACK_OUTPUTS.talosContract]) ?? configValue(last, "castle:talos", "contract");
+      state.talosVersion = text(outputs[STACK_OUTPUTS.talosVersion]) ?? configValue(last, "castle:talos", "version");
+      state.kubernetesVersion =
+        text(outputs[STACK_OUTPUTS.kubernetesVersion]) ?? configValue(last, "castle:kubernetesVersion");
     }
   } catch (error) {
     state.error = (error as Error).message;

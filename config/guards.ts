@@ -16,11 +16,12 @@
  * after a successful `up`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { STACK_OUTPUTS } from "../lib/stack-outputs";
 
 /** Stack output names that the guard reads back on the next run. Keep them stable. */
 export const GUARDED_OUTPUTS = {
-  fingerprint: "secretboxKeyFingerprint",
-  contract: "talosContract",
+  fingerprint: STACK_OUTPUTS.secretboxKeyFingerprint,
+  contract: STACK_OUTPUTS.talosContract,
 } as const;
 
 export interface GuardedValues {

@@ -5,9 +5,11 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { GUARDED_OUTPUTS } from "../../config/guards";
 import { readStackFile } from "../../config/load";
 import { BUILT_IN_NAMESPACES, namespacesToCreate } from "../../lib/eso-manifests";
 import { FLUX_NAMESPACE } from "../../lib/flux-manifests";
+import { STACK_OUTPUTS } from "../../lib/stack-outputs";
 import { isSecretMarked, plaintextOccurrences, resolved, unwrapSecrets } from "../../offline/mock-runtime";
 import { checkAgainstEsoCrd } from "./eso-crd-facts";
 import { checkAgainstFluxCrd } from "./flux-crd-facts";
@@ -252,6 +254,12 @@ export function wholeProgramTests(stack: string): void {
       Object.values(shape.gitops.credentials ?? {}),
       "only the key names of the stack's credentials",
     );
+  });
+
+  it("exports exactly the outputs lib/stack-outputs.ts names, which the guards and the castle command read", () => {
+    assert.deepEqual(Object.keys(run.outputs).sort(), Object.values(STACK_OUTPUTS).sort());
+    assert.equal(GUARDED_OUTPUTS.fingerprint, STACK_OUTPUTS.secretboxKeyFingerprint);
+    assert.equal(GUARDED_OUTPUTS.contract, STACK_OUTPUTS.talosContract);
   });
 
   it("reads Infisical with exactly two requests: login and one list", () => {
