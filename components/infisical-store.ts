@@ -6,8 +6,6 @@ import {
   clusterSecretStoreManifest,
   externalSecretManifest,
   namespacesToCreate,
-  refuseDuplicateExternalSecrets,
-  refuseForbiddenExternalSecrets,
 } from "../lib/eso-manifests";
 
 /** Keys of the credentials Secret (the names the ESO documentation uses). */
@@ -83,9 +81,6 @@ export class InfisicalStore extends pulumi.ComponentResource {
   public readonly store: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: InfisicalStoreArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before anything is registered (the component included), so a bad stack creates nothing.
-    refuseForbiddenExternalSecrets(args.externalSecrets, args.allowedNamespaces);
-    refuseDuplicateExternalSecrets(args.externalSecrets);
     const credentialsSecretName = `${args.storeName}-credentials`;
     const storeManifest = awaitingReady(
       clusterSecretStoreManifest({

@@ -7,7 +7,6 @@ import {
   imageFileName,
   importableImageUrl,
   planImages,
-  proxmoxNodesIssues,
   type TalosArchitecture,
   VM_IGNORE_CHANGES,
   vmSpec,
@@ -84,10 +83,13 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
   public readonly nodes: PlacedNode[];
 
   constructor(name: string, args: ProxmoxNodesArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before registering anything: the component does not trust its caller (config/ checks too).
-    const issues = proxmoxNodesIssues(args);
-    if (issues.length > 0) {
-      throw new Error(`ProxmoxNodes ${name}: invalid arguments:\n  - ${issues.join("\n  - ")}`);
+    // The stack's rules live in config/; here only what the component cannot work without: child names
+    // are keyed by hostname and VM IDs are Proxmox's keys, so neither may repeat.
+    if (
+      new Set(args.nodes.map((n) => n.hostname)).size !== args.nodes.length ||
+      new Set(args.nodes.map((n) => n.vmId)).size !== args.nodes.length
+    ) {
+      throw new Error(`ProxmoxNodes ${name}: each node needs its own hostname and VM ID`);
     }
     super("castle:index:ProxmoxNodes", name, {}, opts);
 

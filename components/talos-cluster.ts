@@ -1,6 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as ipaddr from "ipaddr.js";
-import { DNS_LABEL, isIPv4 } from "../lib/net";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
 
@@ -80,103 +78,6 @@ export interface TalosClusterArgs {
 export const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
 
 /**
- * Everything wrong with the arguments, each naming the field (and the node), or an empty list.
- * Pure: the component throws with this list before creating anything.
- */
-export function talosClusterArgsProblems(args: TalosClusterArgs): string[] {
-  const problems: string[] = [];
-  if (!DNS_LABEL.test(args.clusterName)) {
-    problems.push(`clusterName "${args.clusterName}" must be a DNS label (lower-case letters, digits, '-')`);
-  }
-  let endpoint: URL | undefined;
-  try {
-    endpoint = new URL(args.clusterEndpoint);
-  } catch {
-    problems.push(`clusterEndpoint "${args.clusterEndpoint}" must be a URL such as https://<vip>:6443`);
-  }
-  if (endpoint && (endpoint.protocol !== "https:" || endpoint.port === "" || endpoint.pathname !== "/")) {
-    problems.push(
-      `clusterEndpoint "${args.clusterEndpoint}" must be https://<vip or name>:<port>, e.g. https://<vip>:6443`,
-    );
-  }
-  const version = /^v(\d+)\.(\d+)\.(\d+)$/.exec(args.talosVersion);
-  if (!version) problems.push(`talosVersion "${args.talosVersion}" must be a Talos release such as v1.13.9`);
-  const contract = /^v(\d+)\.(\d+)$/.exec(args.contract);
-  if (!contract) problems.push(`contract "${args.contract}" must be a Talos minor version such as v1.13`);
-  if (version && contract) {
-    const newer =
-      Number(contract[1]) > Number(version[1]) ||
-      (Number(contract[1]) === Number(version[1]) && Number(contract[2]) > Number(version[2]));
-    if (newer) problems.push(`contract ${args.contract} is newer than talosVersion ${args.talosVersion}`);
-  }
-  if (!/^\d+\.\d+\.\d+$/.test(args.kubernetesVersion)) {
-    problems.push(`kubernetesVersion "${args.kubernetesVersion}" must be a version such as 1.36.3 (no leading v)`);
-  }
-  if (!/^\/dev\/\S+$/.test(args.installDisk)) {
-    problems.push(`installDisk "${args.installDisk}" must be a device path such as /dev/sda`);
-  }
-  if (typeof args.installerImage === "string" && !args.installerImage.endsWith(`:${args.talosVersion}`)) {
-    problems.push(`installerImage "${args.installerImage}" must be tagged with talosVersion ${args.talosVersion}`);
-  }
-
-  const { network } = args;
-  let subnet: [ipaddr.IPv4, number] | undefined;
-  try {
-    subnet = ipaddr.IPv4.parseCIDR(network.cidr);
-  } catch {
-    problems.push(`network.cidr "${network.cidr}" must be an IPv4 CIDR such as <network>/24`);
-  }
-  const inSubnet = (ip: string) => !subnet || ipaddr.IPv4.parse(ip).match(subnet);
-  const address = (field: string, ip: string) => {
-    if (!isIPv4(ip)) {
-      problems.push(`${field} "${ip}" must be an IPv4 address`);
-      return false;
-    }
-    return true;
-  };
-  if (address("network.gateway", network.gateway) && !inSubnet(network.gateway)) {
-    problems.push(`network.gateway ${network.gateway} is outside network.cidr ${network.cidr}`);
-  }
-  if (address("network.vip", network.vip) && !inSubnet(network.vip)) {
-    problems.push(`network.vip ${network.vip} is outside network.cidr ${network.cidr}`);
-  }
-  if (network.vip === network.gateway) problems.push(`network.vip ${network.vip} is the gateway`);
-  if (network.dns.length === 0) problems.push("network.dns must list at least one resolver");
-  for (const [i, ip] of network.dns.entries()) address(`network.dns[${i}]`, ip);
-
-  if (!Number.isInteger(args.healthTimeoutSeconds) || args.healthTimeoutSeconds <= 0) {
-    problems.push(`healthTimeoutSeconds ${args.healthTimeoutSeconds} must be a whole number of seconds greater than 0`);
-  }
-  if (args.nodes.length === 0) problems.push("nodes is empty: a cluster needs at least one control plane");
-  else if (!args.nodes.some((n) => n.role === "controlPlane")) {
-    problems.push("nodes has no control plane: at least one node must have role controlPlane");
-  }
-  const hostnames = new Map<string, number>();
-  const ips = new Map<string, string>();
-  for (const node of args.nodes) {
-    const where = `node ${node.hostname}`;
-    if (!DNS_LABEL.test(node.hostname)) problems.push(`node hostname "${node.hostname}" must be a DNS label`);
-    hostnames.set(node.hostname, (hostnames.get(node.hostname) ?? 0) + 1);
-    if (node.role !== "controlPlane" && node.role !== "worker") {
-      problems.push(`${where}: role "${String(node.role)}" must be controlPlane or worker`);
-    }
-    if (!node.vm) problems.push(`${where}: vm is missing (the node's VM resource)`);
-    if (!address(`${where}: ip`, node.ip)) continue;
-    if (!inSubnet(node.ip)) problems.push(`${where}: ip ${node.ip} is outside network.cidr ${network.cidr}`);
-    if (node.ip === network.vip)
-      problems.push(`${where}: ip ${node.ip} is the VIP; the VIP must not be a node address`);
-    if (node.ip === network.gateway) problems.push(`${where}: ip ${node.ip} is the gateway`);
-    const other = ips.get(node.ip);
-    if (other !== undefined) problems.push(`${where}: ip ${node.ip} is also the ip of node ${other}`);
-    else ips.set(node.ip, node.hostname);
-  }
-  for (const [hostname, count] of hostnames) {
-    if (count > 1) problems.push(`hostname ${hostname} is used by ${count} nodes`);
-  }
-  return problems;
-}
-
-/**
  * A Talos Kubernetes cluster on nodes that already exist (their VMs): the machine secrets, one
  * machine configuration per node, applied to each node in parallel, the etcd bootstrap of the first
  * control plane, the admin kubeconfig and, in a real update only, a health check of every node.
@@ -216,10 +117,11 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly healthy: pulumi.Output<boolean>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before super(): bad arguments register nothing, not even the component.
-    const problems = talosClusterArgsProblems(args);
-    if (problems.length > 0) {
-      throw new Error(`TalosCluster "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
+    // The stack's rules live in config/ (castle check and the program apply them before anything is
+    // registered); here only what this component cannot work without.
+    const hostnames = new Set(args.nodes.map((n) => n.hostname));
+    if (!args.nodes.some((n) => n.role === "controlPlane") || hostnames.size !== args.nodes.length) {
+      throw new Error(`TalosCluster "${name}": needs at least one control plane and one hostname per node`);
     }
     super("castle:index:TalosCluster", name, {}, opts);
 

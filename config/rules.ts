@@ -91,6 +91,16 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
     });
   }
 
+  config.proxmoxNodes?.forEach((name, i) => {
+    const first = config.proxmoxNodes?.indexOf(name) ?? i;
+    if (first !== i) {
+      issues.push({
+        path: ["proxmox", "nodes", i],
+        message: `${name} is listed twice (also castle:proxmox.nodes[${first}])`,
+      });
+    }
+  });
+
   const seen = { ip: new Map<string, string>(), hostname: new Map<string, string>(), vmId: new Map<number, string>() };
   for (const { node, path } of nodesWithPaths(config)) {
     const where = `${path[0]}[${path[1]}]`;

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { DNS_LABEL, isLoopbackHost } from "../lib/net";
+import { contractOf, TALOS_CONTRACT, TALOS_RELEASE } from "../lib/talos-version";
 
 /** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
 export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
@@ -39,11 +40,15 @@ const folderPath = (example: string) =>
     message: `must be an absolute folder path such as / or ${example}, without a trailing slash`,
   });
 
+/** A Proxmox identifier (storage, bridge, CPU type): one word, no spaces. */
+const proxmoxName = (example: string) =>
+  z.string().regex(/^\S+$/, { message: `must be a Proxmox name without spaces, such as ${example}` });
+
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.0.10" });
 
 /** A Talos release, `v1.13.x`: the castle's bindings and patches are written for Talos v1.13. */
-const talosVersion = z.string().regex(/^v1\.13\.(0|[1-9]\d*)$/, {
-  message: "must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')",
+const talosVersion = z.string().regex(TALOS_RELEASE, {
+  message: `must be a Talos ${TALOS_CONTRACT} release such as ${TALOS_CONTRACT}.9 (with the leading 'v')`,
 });
 
 /** An https URL, or http on a loopback address. */
@@ -100,7 +105,9 @@ export const TalosSchema = z
      */
     contract: z
       .string()
-      .regex(/^v1\.13$/, { message: "must be the Talos minor version contract v1.13" })
+      .refine((contract) => contract === TALOS_CONTRACT, {
+        message: `must be the Talos minor version contract ${TALOS_CONTRACT}`,
+      })
       .optional(),
     /** Install disk as the VM presents it (virtio-scsi). Default `/dev/sda`. */
     installDisk: z
@@ -127,7 +134,7 @@ export const TalosSchema = z
       .max(3600, { message: "must be a whole number of seconds, from 60 to 3600" })
       .default(DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS),
   })
-  .transform((talos) => ({ ...talos, contract: talos.contract ?? talos.version.replace(/\.\d+$/, "") }));
+  .transform((talos) => ({ ...talos, contract: talos.contract ?? contractOf(talos.version) }));
 
 export const ProxmoxSchema = z.strictObject({
   /** Proxmox VE API endpoint, e.g. `https://pve.example.internal:8006/` (without `/api2/json`). */
@@ -142,17 +149,17 @@ export const ProxmoxSchema = z.strictObject({
   /** The Proxmox nodes the castle may place VMs on. Every node's `proxmoxNode` must be one of these. */
   nodes: z.array(dnsLabel("Proxmox node name")).min(1),
   /** Datastore that receives the Talos disk image; it must allow the `import` content type. Default `local`. */
-  imageDatastore: z.string().min(1).default("local"),
+  imageDatastore: proxmoxName("local").default("local"),
   /** Whether `imageDatastore` is shared by all Proxmox nodes (then the image is downloaded once). Default false. */
   imageDatastoreShared: z.boolean().default(false),
   /** Datastore for the VM disks (system disk, EFI vars, cloud-init drive). Default `local-lvm`. */
-  vmDatastore: z.string().min(1).default("local-lvm"),
+  vmDatastore: proxmoxName("local-lvm").default("local-lvm"),
   /** Linux bridge the VMs attach to. Default `vmbr0`. */
-  bridge: z.string().min(1).default("vmbr0"),
+  bridge: proxmoxName("vmbr0").default("vmbr0"),
   /** VLAN tag on the VM network interface. Default: none (untagged). */
   vlanId: z.int().min(1).max(4094).optional(),
   /** Proxmox CPU type; Talos needs x86-64-v2 or better. Default `host`. */
-  cpuType: z.string().min(1).default("host"),
+  cpuType: proxmoxName("host").default("host"),
 });
 
 export const NetworkSchema = z.strictObject({

@@ -260,52 +260,6 @@ export function namespacesToCreate(
   return [...new Set([...allowedNamespaces, ...externalSecretNamespaces])].filter((ns) => !skip.has(ns)).sort();
 }
 
-/**
- * Refuses ExternalSecrets whose namespace may not use the store. ESO would accept them and leave
- * them failing at sync time; the castle says so before creating anything.
- * Entries are named by their stack key, `castle:eso.externalSecrets[i]`.
- */
-export function refuseForbiddenExternalSecrets(
-  specs: readonly Pick<ExternalSecretSpec, "name" | "namespace">[],
-  allowedNamespaces: readonly string[],
-): void {
-  const allowed = new Set(allowedNamespaces);
-  const forbidden = specs
-    .map((spec, index) => ({ spec, index }))
-    .filter(({ spec }) => !allowed.has(spec.namespace))
-    .map(
-      ({ spec, index }) => `castle:eso.externalSecrets[${index}] "${spec.name}" is in namespace "${spec.namespace}"`,
-    );
-  if (forbidden.length === 0) return;
-  const count = forbidden.length === 1 ? "1 ExternalSecret is" : `${forbidden.length} ExternalSecrets are`;
-  throw new Error(
-    `${count} in a namespace that may not use the ClusterSecretStore:\n${forbidden.map((line) => `  - ${line}`).join("\n")}\n` +
-      `Allowed namespaces (castle:eso.allowedNamespaces): ${allowedNamespaces.join(", ") || "none"}. ` +
-      "Add the namespace to castle:eso.allowedNamespaces or move the ExternalSecret.",
-  );
-}
-
-/**
- * Refuses two ExternalSecrets with the same namespace and name (they would be one Kubernetes object).
- * Entries are named by their stack key, `castle:eso.externalSecrets[i]`.
- */
-export function refuseDuplicateExternalSecrets(specs: readonly Pick<ExternalSecretSpec, "name" | "namespace">[]): void {
-  const firstIndex = new Map<string, number>();
-  const duplicates: string[] = [];
-  specs.forEach((spec, index) => {
-    const key = `${spec.namespace}/${spec.name}`;
-    const first = firstIndex.get(key);
-    if (first === undefined) firstIndex.set(key, index);
-    else
-      duplicates.push(`castle:eso.externalSecrets[${index}] repeats castle:eso.externalSecrets[${first}] ("${key}")`);
-  });
-  if (duplicates.length > 0) {
-    throw new Error(
-      `ExternalSecrets must have distinct namespace/name pairs:\n${duplicates.map((line) => `  - ${line}`).join("\n")}`,
-    );
-  }
-}
-
 /** Helm values of the `external-secrets` chart as the castle installs it. */
 export interface EsoHelmValues {
   installCRDs: boolean;

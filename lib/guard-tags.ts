@@ -8,20 +8,21 @@
  * lower-case in practice). A fingerprint is `sha256:<16 hex>`: its `:` becomes `-`.
  */
 
+import { TALOS_CONTRACT_FORM } from "./talos-version";
+
 /** PVE's tag format. */
 export const PVE_TAG = /^[a-z0-9_][a-z0-9_+.-]*$/;
 
 const KEY_PREFIX = "castle-key-";
 const CONTRACT_PREFIX = "castle-contract-";
 const FINGERPRINT = /^sha256:[0-9a-f]{16}$/;
-const CONTRACT = /^v\d+\.\d+$/;
 
 /** The marks a control-plane VM carries, sorted. Throws when a value cannot be a tag. */
 export function guardTags(values: { fingerprint: string; contract: string }): string[] {
   if (!FINGERPRINT.test(values.fingerprint)) {
     throw new Error(`key fingerprint ${JSON.stringify(values.fingerprint)} is not sha256:<16 hex digits>`);
   }
-  if (!CONTRACT.test(values.contract)) {
+  if (!TALOS_CONTRACT_FORM.test(values.contract)) {
     throw new Error(`Talos contract ${JSON.stringify(values.contract)} is not v<major>.<minor>`);
   }
   const tags = [`${KEY_PREFIX}${values.fingerprint.replace(":", "-")}`, `${CONTRACT_PREFIX}${values.contract}`];
@@ -39,7 +40,7 @@ export function readGuardTags(tags: readonly string[]): { fingerprint?: string; 
       if (FINGERPRINT.test(fingerprint)) found.fingerprint = fingerprint;
     } else if (tag.startsWith(CONTRACT_PREFIX)) {
       const contract = tag.slice(CONTRACT_PREFIX.length);
-      if (CONTRACT.test(contract)) found.contract = contract;
+      if (TALOS_CONTRACT_FORM.test(contract)) found.contract = contract;
     }
   }
   return found;

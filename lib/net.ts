@@ -12,12 +12,6 @@ export function isIPv4(value: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(value);
 }
 
-/** An IPv4 CIDR such as `10.20.0.0/24`. */
-export function isIPv4Cidr(value: string): boolean {
-  const [address, prefix, extra] = value.split("/");
-  return extra === undefined && isIPv4(address ?? "") && /^(\d|[12]\d|3[0-2])$/.test(prefix ?? "");
-}
-
 /** The subnet of a CIDR: its network and broadcast addresses and a membership test. */
 export interface Subnet {
   network: string;

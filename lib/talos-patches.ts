@@ -10,6 +10,7 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { stringify } from "yaml";
+import { TALOS_CONTRACT, TALOS_RELEASE } from "./talos-version";
 
 /**
  * Name the castle gives the node's NIC, through a `LinkAliasConfig`. The link, the VIP and the
@@ -100,8 +101,10 @@ export function factoryInstallerImage(args: FactoryInstallerArgs): string {
   if (!/^[0-9a-f]{64}$/.test(args.schematicId)) {
     throw new Error(`schematic ID "${args.schematicId}" must be 64 lower-case hex characters`);
   }
-  if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.talosVersion)) {
-    throw new Error(`Talos version "${args.talosVersion}" must look like v1.13.9 (with the leading 'v')`);
+  if (!TALOS_RELEASE.test(args.talosVersion)) {
+    throw new Error(
+      `Talos version "${args.talosVersion}" must be a Talos ${TALOS_CONTRACT} release such as ${TALOS_CONTRACT}.9 (with the leading 'v')`,
+    );
   }
   if (!/^[a-z0-9-]+$/.test(platform)) {
     throw new Error(`Talos platform "${platform}" must be a platform name such as nocloud or metal`);

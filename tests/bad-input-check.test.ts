@@ -485,7 +485,19 @@ const rows: Row[] = [
     name: "empty image datastore",
     edit: (r) => (r.proxmox.imageDatastore = ""),
     code: 1,
-    problems: ['castle:proxmox.imageDatastore: "": must not be empty'],
+    problems: ['castle:proxmox.imageDatastore: "": must be a Proxmox name without spaces, such as local'],
+  },
+  {
+    name: "bridge of blanks",
+    edit: (r) => (r.proxmox.bridge = "  "),
+    code: 1,
+    problems: ['castle:proxmox.bridge: "  ": must be a Proxmox name without spaces, such as vmbr0'],
+  },
+  {
+    name: "a Proxmox node listed twice",
+    edit: (r) => r.proxmox.nodes.push("pve2"),
+    code: 1,
+    problems: ["castle:proxmox.nodes[3]: pve2 is listed twice (also castle:proxmox.nodes[1])"],
   },
 
   // --- castle:network ---------------------------------------------------------------------------

@@ -215,6 +215,7 @@ describe("castle check: where and what", () => {
       "lib/eso-manifests.ts",
       "lib/flux-manifests.ts",
       "lib/net.ts",
+      "lib/talos-version.ts",
     ]);
   });
 });

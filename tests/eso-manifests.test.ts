@@ -11,8 +11,6 @@ import {
   mergeHelmValues,
   namespacesToCreate,
   readyAwaitAnnotations,
-  refuseDuplicateExternalSecrets,
-  refuseForbiddenExternalSecrets,
 } from "../lib/eso-manifests";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
 
@@ -165,44 +163,6 @@ describe("externalSecretManifest", () => {
     assert.throws(
       () => externalSecretManifest(esSpec({ keys: ["A", "B", "A"] }), "infisical"),
       /ExternalSecret "db" \(namespace "apps"\) lists the key\(s\) A more than once/,
-    );
-  });
-});
-
-describe("refuseForbiddenExternalSecrets", () => {
-  it("accepts ExternalSecrets in allowed namespaces, and none at all", () => {
-    assert.doesNotThrow(() =>
-      refuseForbiddenExternalSecrets([esSpec(), esSpec({ namespace: "monitoring" })], ["apps", "monitoring"]),
-    );
-    assert.doesNotThrow(() => refuseForbiddenExternalSecrets([], ["apps"]));
-  });
-
-  it("lists every forbidden ExternalSecret by stack key, name and namespace", () => {
-    const specs = [
-      esSpec(),
-      esSpec({ name: "grab", namespace: "kube-system" }),
-      esSpec({ name: "x", namespace: "default" }),
-    ];
-    assert.throws(
-      () => refuseForbiddenExternalSecrets(specs, ["apps"]),
-      (error: Error) => {
-        assert.match(error.message, /^2 ExternalSecrets are in a namespace that may not use the ClusterSecretStore/);
-        assert.match(error.message, /castle:eso\.externalSecrets\[1\] "grab" is in namespace "kube-system"/);
-        assert.match(error.message, /castle:eso\.externalSecrets\[2\] "x" is in namespace "default"/);
-        assert.doesNotMatch(error.message, /externalSecrets\[0\]/);
-        assert.match(error.message, /Allowed namespaces \(castle:eso\.allowedNamespaces\): apps\./);
-        return true;
-      },
-    );
-  });
-});
-
-describe("refuseDuplicateExternalSecrets", () => {
-  it("refuses the same namespace/name twice and accepts the same name in two namespaces", () => {
-    assert.doesNotThrow(() => refuseDuplicateExternalSecrets([esSpec(), esSpec({ namespace: "web" })]));
-    assert.throws(
-      () => refuseDuplicateExternalSecrets([esSpec(), esSpec({ name: "other" }), esSpec()]),
-      /castle:eso\.externalSecrets\[2\] repeats castle:eso\.externalSecrets\[0\] \("apps\/db"\)/,
     );
   });
 });

@@ -238,33 +238,6 @@ describe("InfisicalStore", () => {
     assert.equal(component.storeName, "infisical");
   });
 
-  it("refuses an ExternalSecret in a forbidden namespace before registering anything", async () => {
-    const before = harness.resources.length;
-    const args = baseArgs();
-    args.externalSecrets.push({ name: "steal", namespace: "kube-system", keys: ["X"], refreshInterval: "1h" });
-    assert.throws(
-      () =>
-        new InfisicalStore("bad", { ...args, operator: release, operatorNamespace: namespace, deletedWith: lifetime }),
-      /castle:eso\.externalSecrets\[2\] "steal" is in namespace "kube-system"/,
-    );
-    await settle();
-    assert.equal(harness.resources.length, before);
-    assert.deepEqual(
-      harness.resources.filter((r) => r.name.startsWith("bad")),
-      [],
-    );
-  });
-
-  it("refuses two ExternalSecrets with the same namespace and name", () => {
-    const args = baseArgs();
-    args.externalSecrets.push({ name: "db", namespace: "apps", keys: ["X"], refreshInterval: "1h" });
-    assert.throws(
-      () =>
-        new InfisicalStore("dup", { ...args, operator: release, operatorNamespace: namespace, deletedWith: lifetime }),
-      /castle:eso\.externalSecrets\[2\] repeats castle:eso\.externalSecrets\[0\]/,
-    );
-  });
-
   it("keeps the client secret out of the refusal message", () => {
     const args = baseArgs();
     args.allowedNamespaces = [];

@@ -86,7 +86,7 @@ const CP_IPS = ["10.10.20.11", "10.10.20.12", "10.10.20.13"];
 const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
 const IMAGE = `factory.talos.dev/nocloud-installer/${SCHEMATIC}:v1.13.9`;
 
-function baseArgs(): Parameters<Module["talosClusterArgsProblems"]>[0] {
+function baseArgs(): ConstructorParameters<Module["TalosCluster"]>[1] {
   return {
     clusterName: "castle",
     clusterEndpoint: "https://10.10.20.5:6443",
@@ -288,98 +288,22 @@ describe("TalosCluster", () => {
   });
 });
 
-describe("talosClusterArgsProblems", () => {
-  it("accepts the reference arguments", () => {
-    assert.deepEqual(mod.talosClusterArgsProblems(baseArgs()), []);
-  });
-
-  const cases: { name: string; change: (a: ReturnType<typeof baseArgs>) => void; problem: string }[] = [
-    {
-      name: "no nodes",
-      change: (a) => (a.nodes = []),
-      problem: "nodes is empty: a cluster needs at least one control plane",
-    },
-    {
-      name: "no control plane",
-      change: (a) => (a.nodes = a.nodes.filter((n) => n.role === "worker")),
-      problem: "nodes has no control plane: at least one node must have role controlPlane",
-    },
-    {
-      name: "duplicate ip",
-      change: (a) => ((a.nodes[1] as { ip: string }).ip = "10.10.20.11"),
-      problem: "node cp-2: ip 10.10.20.11 is also the ip of node cp-1",
-    },
-    {
-      name: "duplicate hostname",
-      change: (a) => ((a.nodes[1] as { hostname: string }).hostname = "cp-1"),
-      problem: "hostname cp-1 is used by 2 nodes",
-    },
-    {
-      name: "node on the VIP",
-      change: (a) => ((a.nodes[3] as { ip: string }).ip = "10.10.20.5"),
-      problem: "node wk-1: ip 10.10.20.5 is the VIP; the VIP must not be a node address",
-    },
-    {
-      name: "node outside the subnet",
-      change: (a) => ((a.nodes[0] as { ip: string }).ip = "10.10.21.11"),
-      problem: "node cp-1: ip 10.10.21.11 is outside network.cidr 10.10.20.0/24",
-    },
-    {
-      name: "VIP outside the subnet",
-      change: (a) => (a.network.vip = "10.9.0.5"),
-      problem: "network.vip 10.9.0.5 is outside network.cidr 10.10.20.0/24",
-    },
-    {
-      name: "no resolver",
-      change: (a) => (a.network.dns = []),
-      problem: "network.dns must list at least one resolver",
-    },
-    {
-      name: "plain http endpoint",
-      change: (a) => (a.clusterEndpoint = "http://10.10.20.5:6443"),
-      problem: 'clusterEndpoint "http://10.10.20.5:6443" must be https://<vip or name>:<port>, e.g. https://<vip>:6443',
-    },
-    {
-      name: "installer of another release",
-      change: (a) => (a.installerImage = `factory.talos.dev/nocloud-installer/${SCHEMATIC}:v1.13.8`),
-      problem: `installerImage "factory.talos.dev/nocloud-installer/${SCHEMATIC}:v1.13.8" must be tagged with talosVersion v1.13.9`,
-    },
-    {
-      name: "contract ahead of the release",
-      change: (a) => (a.contract = "v1.14"),
-      problem: "contract v1.14 is newer than talosVersion v1.13.9",
-    },
-    {
-      name: "a health timeout that is not whole seconds",
-      change: (a) => (a.healthTimeoutSeconds = 0.5),
-      problem: "healthTimeoutSeconds 0.5 must be a whole number of seconds greater than 0",
-    },
-    {
-      name: "kubernetes with a v",
-      change: (a) => (a.kubernetesVersion = "v1.36.3"),
-      problem: 'kubernetesVersion "v1.36.3" must be a version such as 1.36.3 (no leading v)',
-    },
-  ];
-  for (const c of cases) {
-    it(`reports ${c.name}`, () => {
-      const args = baseArgs();
-      c.change(args);
-      assert.deepEqual(mod.talosClusterArgsProblems(args), [c.problem]);
-    });
-  }
-
-  it("the component refuses bad arguments before registering anything, naming every problem", async () => {
+describe("TalosCluster's own invariants (the stack's rules are config/'s)", () => {
+  it("refuses a cluster without a control plane before registering anything", async () => {
     const before = harness.resources.length;
     const args = baseArgs();
     args.nodes = args.nodes.filter((n) => n.role === "worker");
-    args.network.dns = [];
     assert.throws(
       () => new mod.TalosCluster("bad", args),
-      (err: Error) =>
-        err.message ===
-        'TalosCluster "bad": invalid arguments:\n  - network.dns must list at least one resolver\n  - nodes has no control plane: at least one node must have role controlPlane',
+      /TalosCluster "bad": needs at least one control plane and one hostname per node/,
     );
     await settle();
     assert.equal(harness.resources.length, before);
+  });
+
+  it("refuses two nodes with one hostname (their children would share names)", () => {
+    const args = baseArgs();
+    args.nodes[1] = { ...args.nodes[1], hostname: args.nodes[0].hostname };
+    assert.throws(() => new mod.TalosCluster("twice", args), /one hostname per node/);
   });
 });

@@ -69,7 +69,7 @@ describe("factoryInstallerImage", () => {
     {
       name: "version without v",
       args: { factory: "factory.talos.dev", schematicId: SCHEMATIC, talosVersion: "1.13.9" },
-      message: /Talos version "1.13.9" must look like v1.13.9/,
+      message: /Talos version "1.13.9" must be a Talos v1.13 release such as v1.13.9/,
     },
     {
       name: "path in host",
