@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { isMap, isScalar, parseDocument } from "yaml";
 import type { core, z } from "zod";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
 import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
@@ -89,6 +89,10 @@ const EXPECTED: Record<string, string> = {
 /** A zod issue in plain words, without the value (the caller adds it). */
 function plainMessage(issue: core.$ZodIssue, key: string, input: unknown): string {
   // A message the schema wrote itself is kept: only zod's generic English is rephrased.
+  // Pulumi hands a top-level value over as text, so `kubernetesVersion: 1.36` arrives as "1.36": say why.
+  if (issue.code === "invalid_format" && typeof input === "string" && /^-?\d+(\.\d+)?$/.test(input) && EXAMPLES[key]) {
+    return `${issue.message}; unquoted, YAML reads ${input} as a number and drops what follows: write it in full, quoted, as "${EXAMPLES[key]}"`;
+  }
   const yamlTypo = issue.code === "invalid_type" && issue.expected === "string" && typeof input !== "string";
   if (!yamlTypo && !/^(Invalid input|Too small|Too big|Invalid option)/.test(issue.message)) return issue.message;
   switch (issue.code) {
@@ -249,6 +253,51 @@ export interface StackFileKeys {
   problems: ConfigProblem[];
 }
 
+/**
+ * A config value as the castle reads what Pulumi hands a program: Pulumi gives every top-level value as
+ * text (a map or list as JSON text, a scalar as it is written in the stack file, quotes or not), so a map
+ * or list is parsed back and anything else stays text. The program and `castle check` both read values
+ * through here, so they see the same values: `"123"` and `123` are the same text to both.
+ */
+export function fromPulumiConfigText(text: string): unknown {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/**
+ * The `config:` map of a stack file as the Pulumi CLI hands it over: each top-level value through the text
+ * Pulumi gives the program (a scalar's source text, a map or list as JSON), read back by `fromPulumiConfigText`.
+ */
+export function configAsPulumiGivesIt(source: string): { config: Record<string, unknown> } {
+  const texts = pulumiConfigTexts(source);
+  return { config: Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, fromPulumiConfigText(text)])) };
+}
+
+/** Each top-level key of a stack file's `config:` and the text the Pulumi CLI hands the program for it. */
+export function pulumiConfigTexts(source: string): Record<string, string> {
+  const document = parseDocument(source);
+  if (document.errors.length > 0) throw document.errors[0];
+  const config = document.get("config", true);
+  const texts: Record<string, string> = {};
+  if (isMap(config)) {
+    for (const pair of config.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const node = pair.value;
+      texts[key] = isScalar(node)
+        ? (node.source ?? String(node.value ?? ""))
+        : JSON.stringify((node as { toJS(doc: unknown): unknown } | null)?.toJS(document) ?? null);
+    }
+  }
+  return texts;
+}
+
 export function stackFileKeys(document: unknown): StackFileKeys {
   const found = (document as { config?: unknown } | null)?.config;
   const config = found && typeof found === "object" && !Array.isArray(found) ? (found as Record<string, unknown>) : {};
@@ -297,7 +346,7 @@ export function readStackFileKeys(projectDir: string, stack: string): StackFileK
     ]);
   }
   try {
-    return stackFileKeys(parseYaml(readFileSync(file, "utf8")));
+    return stackFileKeys(configAsPulumiGivesIt(readFileSync(file, "utf8")));
   } catch (error) {
     // The YAML library's message carries a code frame over several lines: keep the first.
     const [firstLine] = (error as Error).message.split("\n");

@@ -3,23 +3,8 @@
  * validated with the same schema and cross-stack rules as `castle check`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CASTLE_NAMESPACE, validateStack } from "./load";
+import { CASTLE_NAMESPACE, fromPulumiConfigText, validateStack } from "./load";
 import type { CastleConfig } from "./schema";
-
-/** Pulumi hands structured config over as JSON text and plain values as text. */
-function decode(value: string): unknown {
-  const trimmed = value.trimStart();
-  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  }
-  if (value === "true" || value === "false") return value === "true";
-  if (/^-?\d+(\.\d+)?$/.test(value) && !/^\d+\.\d+\.\d+$/.test(value)) return Number(value);
-  return value;
-}
 
 /**
  * Reads and validates the running stack's `castle:` keys. `projectDir` (default: the working directory,
@@ -36,11 +21,11 @@ export function loadCastleConfig(projectDir = process.cwd()): CastleConfig {
     if (key.startsWith(`${CASTLE_NAMESPACE}:`)) {
       const name = key.slice(CASTLE_NAMESPACE.length + 1);
       if (isSecret?.(key)) secureKeys.add(name);
-      else raw[name] = decode(value);
+      else raw[name] = fromPulumiConfigText(value);
     } else if (isSecret?.(key)) {
       foreign[key] = { secure: "" };
     } else {
-      foreign[key] = decode(value);
+      foreign[key] = fromPulumiConfigText(value);
     }
   }
   return validateStack(stack, `stack config of "${stack}"`, raw, projectDir, { foreign, secureKeys });

@@ -96,7 +96,9 @@ const rows: Row[] = [
     name: "Kubernetes version written 1.36, which YAML reads as a number",
     text: (y) => y.replace("castle:kubernetesVersion: 1.36.3", "castle:kubernetesVersion: 1.36"),
     code: 1,
-    problems: [`castle:kubernetesVersion: 1.36: YAML read a number, not text; quote it as "1.36.3"`],
+    problems: [
+      `castle:kubernetesVersion: "1.36": must be a Kubernetes version such as 1.36.3 (no leading v); unquoted, YAML reads 1.36 as a number and drops what follows: write it in full, quoted, as "1.36.3"`,
+    ],
   },
   {
     name: "misspelt top-level key",
@@ -114,7 +116,7 @@ const rows: Row[] = [
     name: "a section that is null",
     edit: (r) => (r.network = null),
     code: 1,
-    problems: ["castle:network: null: is null (an empty value); expected a map of keys"],
+    problems: ['castle:network: "null": is a string; expected a map of keys'],
   },
   {
     name: "empty stack file: every required key named",
