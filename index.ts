@@ -12,47 +12,39 @@ import { InfisicalStore } from "./components/infisical-store";
 import { ProxmoxNodes } from "./components/proxmox-nodes";
 import { SecretboxEncryption } from "./components/secretbox-encryption";
 import { TalosCluster } from "./components/talos-cluster";
+import { TalosImage } from "./components/talos-image";
 import { resolveGitOps } from "./config/gitops";
 import { type CastleInputs, loadCastle } from "./config/index";
 import { castleProxmoxProvider } from "./config/running-castle";
+import { castleNodes, clusterEndpoint } from "./config/topology";
 import { FLUX_NAMESPACE } from "./lib/flux-manifests";
 import { guardTags } from "./lib/guard-tags";
-import { schematicYaml } from "./lib/proxmox-plan";
 import { STACK_OUTPUTS } from "./lib/stack-outputs";
-import * as talos from "./lib/talos";
 
 async function castle(inputs?: CastleInputs) {
   const loaded = inputs ?? (await loadCastle());
   const { config, secrets, guarded } = loaded;
   const { network } = config;
-  const nodes = [
-    ...config.controlPlanes.map((node) => ({ ...node, role: "controlPlane" as const })),
-    ...config.workers.map((node) => ({ ...node, role: "worker" as const })),
-  ];
+  const nodes = castleNodes(config);
 
   // Providers
   const proxmoxProvider = loaded.proxmoxProvider ?? castleProxmoxProvider(config, secrets);
 
-  // The Talos image: an Image Factory schematic with the guest agent, and its nocloud disk image
-  const schematic = new talos.imageFactory.Schematic("talos-image", {
-    schematic: schematicYaml(config.talos.extensions),
-  });
-  const images = talos.imageFactory.getUrlsOutput({
+  // Components
+  const image = new TalosImage("talos-image", {
     talosVersion: config.talos.version,
-    schematicId: schematic.id,
-    platform: "nocloud",
     architecture: config.talos.architecture,
+    extensions: config.talos.extensions,
   });
 
-  // Components
   const vms = new ProxmoxNodes(
     "proxmox",
     {
       clusterName: config.clusterName,
       talosVersion: config.talos.version,
       architecture: config.talos.architecture,
-      schematicId: schematic.id,
-      diskImageUrl: images.urls.diskImage,
+      schematicId: image.schematicId,
+      diskImageUrl: image.diskImageUrl,
       proxmoxNodes: config.proxmox.nodes,
       imageDatastore: config.proxmox.imageDatastore,
       imageDatastoreShared: config.proxmox.imageDatastoreShared,
@@ -74,12 +66,12 @@ async function castle(inputs?: CastleInputs) {
 
   const cluster = new TalosCluster("talos", {
     clusterName: config.clusterName,
-    clusterEndpoint: `https://${network.vip}:6443`,
+    clusterEndpoint: clusterEndpoint(network),
     talosVersion: config.talos.version,
     contract: config.talos.contract,
     kubernetesVersion: config.kubernetesVersion,
     installDisk: config.talos.installDisk,
-    installerImage: images.urls.installer,
+    installerImage: image.installerImage,
     network: { cidr: network.cidr, gateway: network.gateway, dns: network.dns, vip: network.vip },
     nodes: nodes.map((node) => ({ hostname: node.hostname, ip: node.ip, role: node.role, vm: vms.vms[node.hostname] })),
     controlPlanePatches: [secretbox.configPatch],

@@ -4,6 +4,7 @@
 import { CastleConfigError, listStacks, loadStackFile, stackFileName } from "../config/load";
 import { nodesWithPaths } from "../config/rules";
 import type { CastleConfig } from "../config/schema";
+import { clusterEndpoint } from "../config/topology";
 
 /** A one-screen summary of a valid stack. */
 export function summarize(stack: string, config: CastleConfig): string {
@@ -26,7 +27,7 @@ export function summarize(stack: string, config: CastleConfig): string {
   return [
     `stack ${stack} (${stackFileName(stack)}): ok`,
     `cluster ${config.clusterName}: Talos ${talos.version} (contract ${talos.contract}), Kubernetes ${config.kubernetesVersion}`,
-    `endpoint https://${network.vip}:6443 (VIP), network ${network.cidr}, gateway ${network.gateway}`,
+    `endpoint ${clusterEndpoint(network)} (VIP), network ${network.cidr}, gateway ${network.gateway}`,
     `proxmox ${proxmox.endpoint} (TLS verification ${proxmox.insecureSkipTlsVerify ? "OFF" : "on"}), nodes ${proxmox.nodes.join(", ")}`,
     "",
     line(header),

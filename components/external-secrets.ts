@@ -44,8 +44,6 @@ const RELEASE_TIMEOUT_SECONDS = 600;
  * reaches a working admission webhook (`failurePolicy: Fail`) instead of "connection refused".
  */
 export class ExternalSecrets extends pulumi.ComponentResource {
-  /** Name of the operator's namespace. */
-  public readonly namespace: pulumi.Output<string>;
   /** The Helm release; depend on it to create ESO objects after the webhook is ready. */
   public readonly release: k8s.helm.v3.Release;
   /** The operator's namespace object; depend on it for what needs only the namespace (e.g. credentials). */
@@ -80,7 +78,6 @@ export class ExternalSecrets extends pulumi.ComponentResource {
     );
 
     this.namespaceResource = namespace;
-    this.namespace = namespace.metadata.name;
-    this.registerOutputs({ namespace: this.namespace, release: this.release });
+    this.registerOutputs({ release: this.release });
   }
 }

@@ -75,8 +75,6 @@ export interface InfisicalStoreArgs {
 export class InfisicalStore extends pulumi.ComponentResource {
   /** Name of the ClusterSecretStore. */
   public readonly storeName: string;
-  /** The namespaces this component created, in name order (others may wait for them). */
-  public readonly namespaces: k8s.core.v1.Namespace[];
   /** The ClusterSecretStore object: depend on it to create ExternalSecrets elsewhere (e.g. GitOps). */
   public readonly store: k8s.apiextensions.CustomResource;
 
@@ -166,7 +164,6 @@ export class InfisicalStore extends pulumi.ComponentResource {
     }
 
     this.storeName = args.storeName;
-    this.namespaces = [...namespaces.values()];
     this.store = store;
     this.registerOutputs({ storeName: this.storeName, namespaces: namespaceNames });
   }

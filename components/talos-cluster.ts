@@ -28,16 +28,6 @@ export interface TalosClusterNetwork {
   vip: string;
 }
 
-/** What the cluster's outputs say about a node: no resources, no secrets. */
-export interface TalosNodeInfo {
-  /** Hostname. */
-  hostname: string;
-  /** IPv4 address. */
-  ip: string;
-  /** `controlPlane` or `worker`. */
-  role: TalosNodeRole;
-}
-
 export interface TalosClusterArgs {
   /** Cluster name (a DNS label): the Kubernetes cluster name and the talosconfig context. */
   clusterName: string;
@@ -102,14 +92,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly lifetime: pulumi.Resource;
   /** talosconfig for talosctl: endpoints are the control-plane addresses (secret). */
   public readonly talosconfig: pulumi.Output<string>;
-  /** The machine secrets bundle (secret). */
-  public readonly machineSecrets: pulumi.Output<talos.types.MachineSecrets>;
-  /** The Talos API client configuration (secret). */
-  public readonly clientConfiguration: pulumi.Output<talos.types.ClientConfiguration>;
   /** The Kubernetes API endpoint (not secret). */
   public readonly endpoint: pulumi.Output<string>;
-  /** Hostname, address and role of every node (not secret). */
-  public readonly nodes: pulumi.Output<TalosNodeInfo[]>;
   /**
    * `true` once the health check passed (not secret); never resolves when it fails. Unknown in a preview,
    * where no check runs.
@@ -228,10 +212,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
     this.lifetime = secrets;
     this.talosconfig = pulumi.secret(talosconfig.talosConfig);
-    this.machineSecrets = pulumi.secret(secrets.machineSecrets);
-    this.clientConfiguration = pulumi.secret(clientConfiguration);
     this.endpoint = pulumi.output(args.clusterEndpoint);
-    this.nodes = pulumi.output(args.nodes.map(({ hostname, ip, role }) => ({ hostname, ip, role })));
     // The health result is secret only because its inputs carry the client key; `true` reveals nothing.
     this.healthy = health
       ? pulumi.unsecret(health.id.apply(() => true))
@@ -240,10 +221,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
       talosconfig: this.talosconfig,
-      machineSecrets: this.machineSecrets,
-      clientConfiguration: this.clientConfiguration,
       endpoint: this.endpoint,
-      nodes: this.nodes,
       healthy: this.healthy,
     });
   }

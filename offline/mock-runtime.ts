@@ -24,6 +24,8 @@ export interface RecordedResource {
   provider?: string;
   /** URN of the `deletedWith` target, if any: the engine skips this resource's delete when that target is deleted too. */
   deletedWith?: string;
+  /** How many of its aliases say "no parent before" (a resource moved under a component). */
+  noParentAliases?: number;
   /** Inputs as the engine would receive them; a secret value stays wrapped (see `isSecretMarked`). */
   inputs: Record<string, unknown>;
 }
@@ -117,6 +119,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getProvider(): string;
   getDeletedwith(): string;
+  getAliasesList(): { getSpec(): { getNoparent(): boolean } | undefined }[];
 }
 
 export function startMocks(options: MockOptions = {}): Harness {
@@ -128,7 +131,14 @@ export function startMocks(options: MockOptions = {}): Harness {
   let seq = 0;
   const pending = new Map<
     string,
-    { parent?: string; dependencies: string[]; custom: boolean; provider?: string; deletedWith?: string }
+    {
+      parent?: string;
+      dependencies: string[];
+      custom: boolean;
+      provider?: string;
+      deletedWith?: string;
+      noParentAliases?: number;
+    }
   >();
   const canonicalUrn = (urn: string) => {
     const { type, name } = typeAndName(urn);
@@ -153,6 +163,7 @@ export function startMocks(options: MockOptions = {}): Harness {
           dependencies: meta?.dependencies ?? [],
           provider: meta?.provider,
           deletedWith: meta?.deletedWith,
+          noParentAliases: meta?.noParentAliases,
           inputs: args.inputs,
         });
         await options.delay?.("resource", args.type);
@@ -192,6 +203,8 @@ export function startMocks(options: MockOptions = {}): Harness {
       custom: req.getCustom(),
       provider: req.getProvider() || undefined,
       deletedWith: req.getDeletedwith() ? canonicalUrn(req.getDeletedwith()) : undefined,
+      noParentAliases:
+        req.getAliasesList().filter((alias) => alias.getSpec()?.getNoparent() === true).length || undefined,
     });
     return register(req, callback);
   };

@@ -212,6 +212,7 @@ describe("castle check: where and what", () => {
       "config/pasted-secrets.ts",
       "config/rules.ts",
       "config/schema.ts",
+      "config/topology.ts",
       "lib/eso-manifests.ts",
       "lib/flux-manifests.ts",
       "lib/net.ts",

@@ -119,8 +119,8 @@ describe("ExternalSecrets", () => {
     });
   });
 
-  it("outputs the namespace name and the release", async () => {
-    assert.equal(await resolved(component.namespace), "external-secrets");
+  it("hands over the namespace object and the release, the two things the store waits for", async () => {
+    assert.equal(await resolved(component.namespaceResource.metadata.name), "external-secrets");
     assert.match(
       await resolved(component.release.urn),
       /::castle:index:ExternalSecrets\$kubernetes:helm\.sh\/v3:Release::eso-release$/,

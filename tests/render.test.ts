@@ -55,8 +55,8 @@ for (const stack of ["blue", "green"]) {
     // The namespaces the castle creates for its ESO objects (the operator's own is always there).
     // (Flux's namespace is the GitOps component's own.)
     const appNamespaces = namespacesToCreate(raw.eso.allowedNamespaces, [], ["external-secrets", "flux-system"]);
-    // 29 for the castle without GitOps, 5 for GitOps (component, namespace, operator, pull secret, instance).
-    const resourceCount = 29 + appNamespaces.length + 5;
+    // 30 for the castle without GitOps, 5 for GitOps (component, namespace, operator, pull secret, instance).
+    const resourceCount = 30 + appNamespaces.length + 5;
     const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
     const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
     const second = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));

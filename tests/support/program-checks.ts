@@ -19,6 +19,7 @@ const T = {
   stackRef: "pulumi:pulumi:StackReference",
   proxmoxProvider: "pulumi:providers:proxmoxve",
   k8sProvider: "pulumi:providers:kubernetes",
+  talosImage: "castle:index:TalosImage",
   schematic: "talos:imageFactory/schematic:Schematic",
   proxmoxNodes: "castle:index:ProxmoxNodes",
   image: "proxmoxve:download/file:File",
@@ -85,6 +86,7 @@ export function wholeProgramTests(stack: string): void {
       [T.stackRef]: 1,
       [T.proxmoxProvider]: 1,
       [T.k8sProvider]: 1,
+      [T.talosImage]: 1,
       [T.schematic]: 1,
       [T.proxmoxNodes]: 1,
       [T.image]: hosting,
@@ -111,6 +113,10 @@ export function wholeProgramTests(stack: string): void {
     );
     assert.deepEqual(byName(T.vm), nodes.map((n) => `proxmox-${n.hostname}`).sort());
     assert.deepEqual(byName(T.apply), nodes.map((n) => `talos-${n.hostname}`).sort());
+    // The schematic moved under TalosImage: its alias keeps an existing stack's schematic in place.
+    const schematic = run.harness.ofType(T.schematic)[0];
+    assert.equal(schematic.parent, `${T.talosImage}::talos-image`);
+    assert.equal(schematic.noParentAliases, 1, "the schematic is aliased to its old place at the top level");
     for (const type of [T.vm, T.image]) {
       for (const r of run.harness.ofType(type)) assert.equal(r.parent, `${T.proxmoxNodes}::proxmox`, r.name);
     }
