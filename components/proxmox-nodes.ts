@@ -1,16 +1,9 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  type CastleRole,
-  type CastleVm,
-  IMAGE_CONTENT_TYPE,
-  imageFileName,
-  importableImageUrl,
-  planImages,
-  type TalosArchitecture,
-  VM_IGNORE_CHANGES,
-  vmSpec,
-} from "../lib/proxmox-plan";
+import type { CastleNode } from "../lib/nodes";
+import { planImages } from "../lib/placement";
+import { IMAGE_CONTENT_TYPE, imageFileName, importableImageUrl, type TalosArchitecture } from "../lib/talos-image";
+import { VM_IGNORE_CHANGES, vmSpec } from "../lib/vm-spec";
 
 export interface ProxmoxNodesArgs {
   /** Cluster name (a DNS label): in the image file name, the VM tags and descriptions. */
@@ -51,19 +44,14 @@ export interface ProxmoxNodesArgs {
   /** DNS resolvers given through cloud-init. */
   dnsServers: string[];
   /** The castle's nodes, control planes and workers; one VM each. */
-  nodes: CastleVm[];
+  nodes: CastleNode[];
   /** Extra tags of the control-plane VMs: the running castle's marks the re-keying guard reads back. */
   controlPlaneTags?: string[];
 }
 
 /** A castle node as placed on Proxmox: what later components and stack outputs need. */
-export interface PlacedNode {
-  hostname: string;
-  ip: string;
-  role: CastleRole;
-  vmId: number;
-  proxmoxNode: string;
-}
+/** A castle node as placed: where its VM is. */
+export type PlacedNode = Pick<CastleNode, "hostname" | "ip" | "role" | "vmId" | "proxmoxNode">;
 
 /**
  * The castle's Proxmox side: the Talos nocloud image, downloaded onto the Proxmox nodes that host castle

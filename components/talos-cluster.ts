@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { NodeRole } from "../lib/nodes";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
-
-export type TalosNodeRole = "controlPlane" | "worker";
 
 /** One node of the cluster, as TalosCluster configures it. */
 export interface TalosClusterNode {
@@ -11,7 +10,7 @@ export interface TalosClusterNode {
   /** Static IPv4 address inside `network.cidr`: the Talos API endpoint of the node. */
   ip: string;
   /** `controlPlane` or `worker`. The first control plane in `nodes` is the one bootstrapped. */
-  role: TalosNodeRole;
+  role: NodeRole;
   /** The node's VM: its configuration is applied only once this resource exists. */
   vm: pulumi.Resource;
 }

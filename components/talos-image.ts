@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { schematicYaml } from "../lib/proxmox-plan";
 import * as talos from "../lib/talos";
+import { schematicYaml } from "../lib/talos-image";
 
 export interface TalosImageArgs {
   /** Talos release of the image, e.g. `v1.13.9`. */

@@ -4,6 +4,7 @@
  */
 import { FLUX_NAMESPACE } from "../lib/flux-manifests";
 import { subnetOf } from "../lib/net";
+import type { NodeRole } from "../lib/nodes";
 import { urlCarriesCredentials } from "./pasted-secrets";
 
 export interface RuleIssue {
@@ -35,8 +36,8 @@ export interface TopologyLike {
 export function nodesWithPaths<N extends NodeLike>(config: {
   controlPlanes: (N | undefined)[];
   workers: (N | undefined)[];
-}): { node: N; role: "controlPlane" | "worker"; path: [string, number] }[] {
-  const entries = (nodes: (N | undefined)[], role: "controlPlane" | "worker", key: string) =>
+}): { node: N; role: NodeRole; path: [string, number] }[] {
+  const entries = (nodes: (N | undefined)[], role: NodeRole, key: string) =>
     nodes.flatMap((node, i) => (node ? [{ node, role, path: [key, i] as [string, number] }] : []));
   return [
     ...entries(config.controlPlanes, "controlPlane", "controlPlanes"),

@@ -12,7 +12,8 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { readGuardTags } from "../lib/guard-tags";
-import { CASTLE_TAG } from "../lib/proxmox-plan";
+import type { NodeRole } from "../lib/nodes";
+import { CASTLE_TAG } from "../lib/vm-spec";
 import type { GuardedValues } from "./guards";
 import { nodesWithPaths } from "./rules";
 import type { CastleConfig } from "./schema";
@@ -31,7 +32,7 @@ export function castleProxmoxProvider(config: CastleConfig, secrets: CastleSecre
 export interface ObservedVm {
   /** The stack's node this VM ID belongs to. */
   hostname: string;
-  role: "controlPlane" | "worker";
+  role: NodeRole;
   vmId: number;
   proxmoxNode: string;
   /** `castle:controlPlanes[0].vmId` */

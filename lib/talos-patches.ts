@@ -10,6 +10,7 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { stringify } from "yaml";
+import type { NodeRole } from "./nodes";
 import { TALOS_CONTRACT, TALOS_RELEASE } from "./talos-version";
 
 /**
@@ -31,8 +32,6 @@ export const NODE_LINK_SELECTOR = 'link.driver == "virtio_net"';
 
 /** The Talos platform of the castle's VMs: Proxmox boots the `nocloud` image. */
 export const TALOS_PLATFORM = "nocloud";
-
-export type NodeRole = "controlPlane" | "worker";
 
 /** One node, as its patches need it. */
 export interface NodePatchInput {

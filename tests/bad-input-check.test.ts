@@ -15,7 +15,7 @@ import { main } from "../cli/castle";
 import { check } from "../cli/check";
 import { readStackFile } from "../config/load";
 import { nodesWithPaths } from "../config/rules";
-import { planImages } from "../lib/proxmox-plan";
+import { planImages } from "../lib/placement";
 
 // biome-ignore lint/suspicious/noExplicitAny: rows edit the raw stack freely to build bad cases.
 type RawStack = Record<string, any>;

@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  type CastleVm,
-  IMAGE_CONTENT_TYPE,
-  imageFileName,
-  importableImageUrl,
-  planImages,
-  schematicYaml,
-  VM_IGNORE_CHANGES,
-  type VmEnvironment,
-  vmSpec,
-  vmTags,
-} from "../lib/proxmox-plan";
+import type { CastleNode } from "../lib/nodes";
+import { planImages } from "../lib/placement";
+import { IMAGE_CONTENT_TYPE, imageFileName, importableImageUrl, schematicYaml } from "../lib/talos-image";
+import { VM_IGNORE_CHANGES, type VmEnvironment, vmSpec, vmTags } from "../lib/vm-spec";
 
 const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
 
@@ -210,7 +202,7 @@ const env: VmEnvironment = {
   gateway: "10.10.20.1",
   dnsServers: ["10.10.20.2", "1.1.1.1"],
 };
-const cp1: CastleVm = {
+const cp1: CastleNode = {
   hostname: "blue-cp-1",
   ip: "10.10.20.11",
   vmId: 4101,

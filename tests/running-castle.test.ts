@@ -8,8 +8,8 @@ import { describe, it } from "node:test";
 import { DIY_ORGANIZATION, GUARDED_OUTPUTS, selfReferenceName } from "../config/guards";
 import { isVmMissing } from "../config/running-castle";
 import { guardTags, PVE_TAG, readGuardTags } from "../lib/guard-tags";
-import { vmTags } from "../lib/proxmox-plan";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
+import { vmTags } from "../lib/vm-spec";
 import {
   engineError,
   GET_VM,
