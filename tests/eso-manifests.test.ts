@@ -168,14 +168,29 @@ describe("externalSecretManifest", () => {
 });
 
 describe("esoHelmValues", () => {
-  it("installs the CRDs with the chart and keeps the webhook with its own cert controller", () => {
-    assert.deepEqual(esoHelmValues(), {
-      installCRDs: true,
-      crds: { createClusterSecretStore: true, conversion: { enabled: false } },
-      processClusterStore: true,
-      webhook: { create: true, failurePolicy: "Fail", certManager: { enabled: false } },
-      certController: { create: true },
-    });
+  const values = esoHelmValues() as {
+    installCRDs: boolean;
+    crds: { createClusterSecretStore: boolean; conversion: { enabled: boolean } };
+    processClusterStore: boolean;
+    webhook: { create: boolean; failurePolicy: string; certManager: { enabled: boolean } };
+    certController: { create: boolean };
+  };
+
+  it("installs the CRDs with the chart, the ClusterSecretStore's included, and lets the controller serve cluster stores", () => {
+    assert.equal(values.installCRDs, true);
+    assert.equal(values.crds.createClusterSecretStore, true);
+    assert.equal(values.processClusterStore, true);
+  });
+
+  it("keeps the admission webhook failing closed, with the chart's own cert controller (no cert-manager needed)", () => {
+    assert.equal(values.webhook.create, true);
+    assert.equal(values.webhook.failurePolicy, "Fail");
+    assert.equal(values.webhook.certManager.enabled, false);
+    assert.equal(values.certController.create, true);
+  });
+
+  it("turns the CRD conversion webhook off (v1 is the only served version)", () => {
+    assert.equal(values.crds.conversion.enabled, false);
   });
 
   it("merges overrides key by key and replaces arrays and scalars", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import type { CastleNode } from "../lib/nodes";
 import { planImages } from "../lib/placement";
 import { IMAGE_CONTENT_TYPE, imageFileName, importableImageUrl, schematicYaml } from "../lib/talos-image";
@@ -23,14 +24,8 @@ describe("schematicYaml", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const expected = [
-        "customization:",
-        "  systemExtensions:",
-        "    officialExtensions:",
-        ...c.expected.map((e) => `      - ${e}`),
-        "",
-      ].join("\n");
-      assert.equal(schematicYaml(c.extensions), expected);
+      const schematic = parse(schematicYaml(c.extensions));
+      assert.deepEqual(schematic, { customization: { systemExtensions: { officialExtensions: c.expected } } });
     });
   }
 
@@ -214,47 +209,62 @@ const cp1: CastleNode = {
 };
 
 describe("vmSpec", () => {
-  it("builds the whole VmLegacy argument set of a control plane", () => {
-    assert.deepEqual(vmSpec(cp1, env, "local:import/talos.qcow2"), {
-      nodeName: "pve2",
-      vmId: 4101,
-      name: "blue-cp-1",
-      description:
-        "Talos control-plane node blue-cp-1 of castle cluster blue, 10.10.20.11. Managed by Pulumi: changes made in Proxmox are overwritten or lost when the cluster is recreated.",
-      tags: ["blue", "castle", "control-plane"],
-      machine: "q35",
-      bios: "ovmf",
-      efiDisk: { datastoreId: "fast-lvm", fileFormat: "raw", type: "4m", preEnrolledKeys: false },
-      scsiHardware: "virtio-scsi-single",
-      disks: [
-        {
-          interface: "scsi0",
-          datastoreId: "fast-lvm",
-          importFrom: "local:import/talos.qcow2",
-          fileFormat: "raw",
-          size: 40,
-          iothread: true,
-          discard: "on",
-          ssd: true,
-        },
-      ],
-      bootOrders: ["scsi0"],
-      agent: { enabled: true, timeout: "1m", waitForIp: { disabled: true } },
-      cpu: { cores: 4, sockets: 1, type: "x86-64-v2-AES" },
-      memory: { dedicated: 8192, floating: 0 },
-      operatingSystem: { type: "l26" },
-      networkDevices: [{ bridge: "vmbr1", model: "virtio", vlanId: 20 }],
-      initialization: {
-        datastoreId: "fast-lvm",
-        interface: "ide2",
-        ipConfigs: [{ ipv4: { address: "10.10.20.11/24", gateway: "10.10.20.1" } }],
-        dns: { servers: ["10.10.20.2", "1.1.1.1"] },
-      },
-      onBoot: true,
-      started: true,
-      stopOnDestroy: true,
-      rebootAfterUpdate: false,
-    });
+  const spec = vmSpec(cp1, env, "local:import/talos.qcow2");
+
+  it("places the VM on its Proxmox node under its own ID, named by hostname", () => {
+    assert.equal(spec.nodeName, "pve2");
+    assert.equal(spec.vmId, 4101);
+    assert.equal(spec.name, "blue-cp-1");
+  });
+
+  it("boots UEFI on q35 with a 4m EFI disk from day one and no pre-enrolled keys (changing either replaces the VM)", () => {
+    assert.equal(spec.machine, "q35");
+    assert.equal(spec.bios, "ovmf");
+    assert.equal(spec.efiDisk.type, "4m");
+    assert.equal(spec.efiDisk.preEnrolledKeys, false);
+  });
+
+  it("imports the system disk from the downloaded image (no SSH, not ForceNew), on virtio-scsi-single with iothread, discard and SSD", () => {
+    const [disk] = spec.disks;
+    assert.equal(spec.disks.length, 1);
+    assert.equal(disk?.importFrom, "local:import/talos.qcow2");
+    assert.equal(disk?.interface, "scsi0");
+    assert.deepEqual(spec.bootOrders, ["scsi0"]);
+    assert.equal(spec.scsiHardware, "virtio-scsi-single");
+    assert.equal(disk?.iothread, true);
+    assert.equal(disk?.discard, "on");
+    assert.equal(disk?.ssd, true);
+    assert.equal(disk?.size, 40);
+    assert.equal(disk?.datastoreId, "fast-lvm");
+  });
+
+  it("runs the guest agent but never waits on it for an IP (the address is static)", () => {
+    assert.equal(spec.agent.enabled, true);
+    assert.equal(spec.agent.waitForIp.disabled, true);
+  });
+
+  it("gives dedicated memory without ballooning (Talos has no memory hotplug), and the node's cores", () => {
+    assert.deepEqual(spec.memory, { dedicated: 8192, floating: 0 });
+    assert.equal(spec.cpu.cores, 4);
+    assert.equal(spec.cpu.type, "x86-64-v2-AES");
+  });
+
+  it("sets the static address through cloud-init ipConfigs and dns only (both update in place)", () => {
+    assert.deepEqual(spec.initialization.ipConfigs, [{ ipv4: { address: "10.10.20.11/24", gateway: "10.10.20.1" } }]);
+    assert.deepEqual(spec.initialization.dns, { servers: ["10.10.20.2", "1.1.1.1"] });
+    assert.deepEqual(Object.keys(spec.initialization).sort(), ["datastoreId", "dns", "interface", "ipConfigs"]);
+  });
+
+  it("stops instead of waiting for a guest shutdown on destroy, and never reboots itself on an update", () => {
+    assert.equal(spec.stopOnDestroy, true);
+    assert.equal(spec.rebootAfterUpdate, false);
+    assert.equal(spec.started, true);
+    assert.equal(spec.onBoot, true);
+  });
+
+  it("tags the VM as the castle's, with its cluster and role", () => {
+    assert.deepEqual(spec.tags, ["blue", "castle", "control-plane"]);
+    assert.deepEqual(spec.networkDevices, [{ bridge: "vmbr1", model: "virtio", vlanId: 20 }]);
   });
 
   it("leaves the VLAN out when there is none (untagged)", () => {
