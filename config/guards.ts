@@ -61,14 +61,6 @@ export function guardProblems(stack: string, previous: Partial<GuardedValues>, c
   return problems;
 }
 
-/** Throws a CastleGuardError when `guardProblems` finds anything. */
-export function enforceGuards(stack: string, previous: Partial<GuardedValues>, current: GuardedValues): void {
-  const problems = guardProblems(stack, previous, current);
-  if (problems.length > 0) {
-    throw new CastleGuardError(`refusing to touch stack "${stack}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  }
-}
-
 /** The organization every stack of a DIY backend (local directory, S3...) reports. */
 export const DIY_ORGANIZATION = "organization";
 

@@ -320,11 +320,6 @@ export function stackFileKeys(document: unknown): StackFileKeys {
   return keys;
 }
 
-/** The `castle:` keys of a stack file, prefix removed; unprefixed keys belong to the project namespace. */
-export function castleKeysOf(document: unknown): Record<string, unknown> {
-  return stackFileKeys(document).castle;
-}
-
 export function stackFileName(stack: string): string {
   return `Pulumi.${stack}.yaml`;
 }

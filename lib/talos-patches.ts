@@ -184,8 +184,3 @@ export function renderNodePatches(node: NodePatchInput, cluster: ClusterPatchInp
   if (node.role === "controlPlane") patches.push(renderVipPatch(cluster.network.vip));
   return patches;
 }
-
-/** Patches joined into one multi-document YAML stream (what `castle render` writes per node). */
-export function joinPatches(patches: string[]): string {
-  return patches.map((patch) => (patch.endsWith("\n") ? patch : `${patch}\n`)).join("---\n");
-}

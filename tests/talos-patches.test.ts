@@ -3,7 +3,6 @@ import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import {
   factoryInstallerImage,
-  joinPatches,
   NODE_LINK_ALIAS,
   NODE_LINK_SELECTOR,
   renderHostnamePatch,
@@ -196,13 +195,6 @@ describe("renderNodePatches", () => {
       assert.deepEqual(link?.addresses, [{ address: "10.10.20.11/24" }]);
     });
   }
-
-  it("joinPatches gives one multi-document stream with the same documents", () => {
-    const patches = renderNodePatches({ hostname: "n-1", ip: "10.10.20.11", role: "controlPlane" }, CLUSTER);
-    const joined = joinPatches(patches);
-    assert.deepEqual(documents(joined), patches.flatMap(documents));
-    assert.equal(documents(joined).length, 6);
-  });
 });
 
 describe("the v1.13 facts catch what Talos v1.13 dropped or never had", () => {
