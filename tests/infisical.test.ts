@@ -191,6 +191,29 @@ describe("fetchCastleSecrets against the stand-in", () => {
     assert.equal(server.requests.length, 1);
   });
 
+  it("a reply that repeats the client secret twice: every copy is redacted", async () => {
+    const server = await standIn({
+      faults: {
+        login: {
+          kind: "status",
+          status: 401,
+          body: {
+            statusCode: 401,
+            error: "Unauthorized",
+            message: `client secret ${CLIENT_SECRET} refused; got ${CLIENT_SECRET}`,
+          },
+        },
+      },
+    });
+    const error = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials),
+      "credentials",
+      server.siteUrl,
+    );
+    assert.ok(!error.message.includes(CLIENT_SECRET), "no copy of the client secret is left in the message");
+    assert.equal(error.message.split("[redacted]").length - 1, 2, "both copies are replaced");
+  });
+
   it("403: the identity may not read that folder", async () => {
     const server = await standIn();
     server.identities = [{ ...IDENTITY, grants: [{ projectId: PROJECT, environment: ENV, paths: ["/castle/green"] }] }];
