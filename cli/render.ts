@@ -63,15 +63,16 @@ function redactText(text: string): string {
 
 /**
  * Secret-marked values become `[secret]`, and so does any string holding a placeholder secret.
- * Keys are sorted (stable output) unless `keepOrder` (Talos documents read best in their own order).
+ * Keys are sorted (stable output) unless `keepKeyOrder` (Talos documents read best in their own order).
  */
-export function redact(value: unknown, keepOrder = false): unknown {
+export function redact(value: unknown, options: { keepKeyOrder?: boolean } = {}): unknown {
+  const keepOrder = options.keepKeyOrder === true;
   if (isSecretMarked(value)) return SECRET;
   if (typeof value === "string") return value === redactText(value) ? value : SECRET;
-  if (Array.isArray(value)) return value.map((v) => redact(v, keepOrder));
+  if (Array.isArray(value)) return value.map((v) => redact(v, options));
   if (value && typeof value === "object") {
     const keys = keepOrder ? Object.keys(value) : Object.keys(value).sort();
-    return Object.fromEntries(keys.map((key) => [key, redact((value as Record<string, unknown>)[key], keepOrder)]));
+    return Object.fromEntries(keys.map((key) => [key, redact((value as Record<string, unknown>)[key], options)]));
   }
   return value;
 }
@@ -85,7 +86,9 @@ function talosPatches(invokes: RecordedInvoke[]): Record<string, string> {
   for (const invoke of invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration")) {
     const patches = (invoke.inputs.configPatches as string[] | undefined) ?? [];
     // Invoke arguments reach the provider unmarked, so secrets are found by value, document by document.
-    const documents = patches.flatMap((patch) => parseAllDocuments(patch).map((d) => redact(d.toJS(), true)));
+    const documents = patches.flatMap((patch) =>
+      parseAllDocuments(patch).map((d) => redact(d.toJS(), { keepKeyOrder: true })),
+    );
     const hostname = (documents as { kind?: string; hostname?: string }[]).find(
       (doc) => doc?.kind === "HostnameConfig",
     )?.hostname;
