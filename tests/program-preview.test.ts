@@ -4,7 +4,7 @@
  * Kubernetes objects of a running cluster instead of showing them all as replaced.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { placeholder } from "../offline/offline-provider";
 import { type ProgramRun, runProgram } from "./support/program-run";
@@ -19,13 +19,16 @@ const KUBECONFIG = placeholder("admin kubeconfig");
 describe("the whole castle program as a preview", () => {
   let run: ProgramRun;
 
-  it("runs the blue program in dry-run mode, one config apply without an ID yet (a node being added)", async () => {
+  before(async () => {
     run = await runProgram("blue", {
       preview: true,
       // The engine gives a resource that is being created no ID in a preview. Before, an invoke depending on
       // it (the health check) was skipped and its result unknown, and so was the kubeconfig gated on it.
       ids: { [APPLY]: (args) => (args.name === "talos-blue-wk-2" ? "" : `${args.name}-id`) },
     });
+  });
+
+  it("runs the blue program in dry-run mode, one config apply without an ID yet (a node being added)", () => {
     assert.equal(run.error, undefined);
     assert.equal(pulumi.runtime.isDryRun(), true);
     assert.deepEqual(run.harness.unexpectedInvokes, []);
@@ -70,8 +73,11 @@ describe("the whole castle program as a preview", () => {
 describe("the whole castle program as a preview of an unchanged cluster", () => {
   let run: ProgramRun;
 
-  it("runs the green program in dry-run mode, every resource with its ID", async () => {
+  before(async () => {
     run = await runProgram("green", { preview: true });
+  });
+
+  it("runs the green program in dry-run mode, every resource with its ID", () => {
     assert.equal(run.error, undefined);
     assert.deepEqual(run.harness.unexpectedInvokes, []);
   });

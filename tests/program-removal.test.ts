@@ -8,7 +8,7 @@
  * Kubernetes API; only destroying the cluster (which deletes the machine secrets) skips those deletes.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { type ProgramRun, runProgram } from "./support/program-run";
 
 const ES = "kubernetes:external-secrets.io/v1:ExternalSecret";
@@ -16,20 +16,23 @@ const NS = "kubernetes:core/v1:Namespace";
 const SECRETS = "talos:machine/secrets:Secrets";
 
 describe("removing an ExternalSecret and its namespace from a stack", () => {
-  let before: ProgramRun;
-  let after: ProgramRun;
+  let earlier: ProgramRun;
+  let later: ProgramRun;
 
-  it("runs the blue program as it is, then without its ExternalSecret and the monitoring namespace", async () => {
-    before = await runProgram("blue");
-    after = await runProgram("blue", {
+  before(async () => {
+    earlier = await runProgram("blue");
+    later = await runProgram("blue", {
       edit: (raw) => {
         const eso = raw.eso as { allowedNamespaces: string[]; externalSecrets: unknown[] };
         eso.externalSecrets = [];
         eso.allowedNamespaces = eso.allowedNamespaces.filter((ns) => ns !== "monitoring");
       },
     });
-    assert.equal(before.error, undefined);
-    assert.equal(after.error, undefined);
+  });
+
+  it("runs the blue program as it is, then without its ExternalSecret and the monitoring namespace", () => {
+    assert.equal(earlier.error, undefined);
+    assert.equal(later.error, undefined);
   });
 
   it("drops exactly those objects from the program", () => {
@@ -38,21 +41,21 @@ describe("removing an ExternalSecret and its namespace from a stack", () => {
         (r) => (r.type === ES && r.name.startsWith("infisical-")) || r.name.endsWith("-namespace-monitoring"),
       );
     assert.deepEqual(
-      removed(before).map((r) => `${r.type}::${r.name}`),
+      removed(earlier).map((r) => `${r.type}::${r.name}`),
       [`${NS}::infisical-namespace-monitoring`, `${ES}::infisical-monitoring/grafana-admin`],
     );
-    assert.deepEqual(removed(after), []);
+    assert.deepEqual(removed(later), []);
   });
 
   it("keeps their deletedWith target in the program, so the engine deletes them through the API", () => {
-    const removed = before.harness.resources.filter(
+    const removed = earlier.harness.resources.filter(
       (r) => (r.type === ES && r.name.startsWith("infisical-")) || r.name === "infisical-namespace-monitoring",
     );
-    const target = before.harness.ofType(SECRETS)[0];
+    const target = earlier.harness.ofType(SECRETS)[0];
     for (const r of removed) assert.equal(r.deletedWith, target.urn, r.name);
     // The target is still declared after the change (same URN): it is not deleted, so neither delete is skipped.
     assert.deepEqual(
-      after.harness.ofType(SECRETS).map((r) => r.urn),
+      later.harness.ofType(SECRETS).map((r) => r.urn),
       [target.urn],
     );
   });

@@ -3,7 +3,7 @@
  * that matters, and that every value from Infisical reaches resources and outputs only as a secret.
  */
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { before, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { GUARDED_OUTPUTS } from "../../config/guards";
 import { readStackFile } from "../../config/load";
@@ -73,8 +73,11 @@ export function wholeProgramTests(stack: string): void {
       .map((r) => r.name)
       .sort();
 
-  it(`runs the ${stack} program against the Infisical stand-in`, async () => {
+  before(async () => {
     run = await runProgram(stack);
+  });
+
+  it(`runs the ${stack} program against the Infisical stand-in`, () => {
     assert.equal(run.error, undefined);
     assert.deepEqual(run.harness.unexpectedInvokes, []);
   });
