@@ -10,10 +10,10 @@
  * and each secret's value. Errors name the secret names, the folder, the environment, the project
  * and the site, and what to do next. They never contain a secret value or the client secret.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
 import { InfisicalSDK } from "@infisical/sdk";
 import { proxmoxTokenIdProblem, secretboxKeyProblem } from "../lib/secret-formats";
+import { type FetchScope, runInScope } from "./infisical-scope";
 import type { CastleConfig } from "./schema";
 import { siteUrl as siteUrlSchema } from "./schema";
 import type { CastleSecretValues } from "./secrets";
@@ -225,83 +225,6 @@ export function secretValueProblem(role: keyof CastleSecretValues, value: string
   if (role === "secretboxKey") return secretboxKeyProblem(value);
   if (role === "proxmoxTokenId") return proxmoxTokenIdProblem(value);
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scoped fetch: counts requests and cuts every request of one fetch off at its deadline.
-
-interface FetchScope {
-  /** Real HTTP requests sent. */
-  requests: number;
-  /** Aborted when the deadline passes. */
-  readonly controller: AbortController;
-  /** Last HTTP status seen, and the last connection error code: what the deadline message reports. */
-  lastStatus?: number;
-  lastNetworkError?: string;
-  /** Timers the SDK started (per-attempt timeouts, retry backoff) while this fetch runs. */
-  readonly timers: Set<NodeJS.Timeout>;
-}
-
-const scopes = new AsyncLocalStorage<FetchScope>();
-let installed = 0;
-let realFetch: typeof globalThis.fetch | undefined;
-let realSetTimeout: typeof globalThis.setTimeout | undefined;
-
-function scopedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
-  const original = realFetch ?? fetch;
-  const scope = scopes.getStore();
-  if (scope === undefined) return original(input, init);
-  // Past the deadline: answer with a network-error response so the SDK gives up at once instead of
-  // retrying (the caller has already been told).
-  if (scope.controller.signal.aborted) return Promise.resolve(Response.error());
-  scope.requests++;
-  // What the deadline message reports is about the request in flight; a 429 stays relevant while retried.
-  if (scope.lastStatus !== 429) scope.lastStatus = undefined;
-  const signals = [scope.controller.signal, ...(init?.signal ? [init.signal] : [])];
-  return original(input, { ...init, signal: AbortSignal.any(signals) }).then(
-    (response) => {
-      scope.lastStatus = response.status;
-      scope.lastNetworkError = undefined;
-      return response;
-    },
-    (error: unknown) => {
-      if (scope.controller.signal.aborted) return Response.error();
-      const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-      scope.lastNetworkError =
-        typeof cause?.code === "string" ? cause.code : ((error as Error | undefined)?.name ?? "error");
-      throw error;
-    },
-  );
-}
-
-/** Lets `timers` record the SDK's timers, so none of them keeps the process alive after a deadline. */
-function scopedSetTimeout(this: unknown, ...args: Parameters<typeof setTimeout>): NodeJS.Timeout {
-  const original = realSetTimeout ?? startTimer;
-  const timer = original.apply(this, args) as NodeJS.Timeout;
-  const scope = scopes.getStore();
-  if (scope !== undefined) {
-    if (scope.controller.signal.aborted) timer.unref();
-    else scope.timers.add(timer);
-  }
-  return timer;
-}
-
-function install(): void {
-  if (installed++ > 0) return;
-  realFetch = globalThis.fetch;
-  realSetTimeout = globalThis.setTimeout;
-  globalThis.fetch = scopedFetch as typeof globalThis.fetch;
-  globalThis.setTimeout = Object.assign(scopedSetTimeout, {
-    __promisify__: realSetTimeout.__promisify__,
-  }) as typeof globalThis.setTimeout;
-}
-
-function uninstall(): void {
-  if (--installed > 0) return;
-  if (realFetch !== undefined) globalThis.fetch = realFetch;
-  if (realSetTimeout !== undefined) globalThis.setTimeout = realSetTimeout;
-  realFetch = undefined;
-  realSetTimeout = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,8 +522,7 @@ async function session<T>(
   let stage: Stage = credentials.accessToken !== undefined ? "list" : "login";
   let accessToken: string | undefined;
 
-  install();
-  const work = scopes.run(scope, async () => {
+  const work = runInScope(scope, async () => {
     const sdk = new InfisicalSDK({ siteUrl: ctx.siteUrl });
     if (credentials.accessToken !== undefined) {
       // No request: the SDK only sets the bearer (an empty one is refused by credentialsFromEnv).
@@ -624,9 +546,6 @@ async function session<T>(
     stage = "list";
     return steps(sdk);
   });
-  // The SDK may keep retrying after the deadline: its requests then fail at once (scopedFetch) and
-  // the globals are restored when it settles.
-  work.then(uninstall, uninstall);
 
   let deadline: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
