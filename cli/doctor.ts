@@ -14,13 +14,12 @@ import { sharedIdentityProblem } from "../config/guards";
 import {
   type CastleSecretsDiagnosis,
   type ClusterIdentityProbe,
-  credentialsFromEnv,
   diagnoseCastleSecrets,
   type FetchOptions,
-  INFISICAL_ENV,
-  InfisicalError,
   probeClusterIdentity,
 } from "../config/infisical";
+import { credentialsFromEnv, INFISICAL_ENV } from "../config/infisical-credentials";
+import { InfisicalError } from "../config/infisical-errors";
 import { CastleConfigError } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";

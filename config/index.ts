@@ -14,7 +14,8 @@ import {
   previousGuardedValues,
   sharedIdentityProblem,
 } from "./guards";
-import { credentialsFromEnv, fetchCastleSecrets, tokenIdentityId } from "./infisical";
+import { fetchCastleSecrets } from "./infisical";
+import { credentialsFromEnv, tokenIdentityId } from "./infisical-credentials";
 import { withHostOverrides } from "./overrides";
 import { loadCastleConfig } from "./pulumi-config";
 import { castleProxmoxProvider, readCastleVms, runningCastleProblems } from "./running-castle";

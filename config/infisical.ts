@@ -13,44 +13,14 @@
 import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
 import { InfisicalSDK } from "@infisical/sdk";
 import { proxmoxTokenIdProblem, secretboxKeyProblem } from "../lib/secret-formats";
+import { INFISICAL_ENV, type InfisicalCredentials, tokenIdentityId } from "./infisical-credentials";
+import { InfisicalError, type InfisicalFailure, type SecretProblem } from "./infisical-errors";
 import { type FetchScope, runInScope } from "./infisical-scope";
 import type { CastleConfig } from "./schema";
-import { siteUrl as siteUrlSchema } from "./schema";
 import type { CastleSecretValues } from "./secrets";
 
 /** The `castle:infisical` settings of a stack. */
 export type InfisicalSettings = CastleConfig["infisical"];
-
-/**
- * How the program reaches Infisical, from the environment: a machine identity's Universal Auth
- * client id and secret (one login request, then the list), or an access token (the list only).
- */
-export type InfisicalCredentials =
-  | {
-      /** Universal Auth client id (`INFISICAL_CLIENT_ID`). */
-      clientId: string;
-      /** Universal Auth client secret (`INFISICAL_CLIENT_SECRET`). Never printed. */
-      clientSecret: string;
-      accessToken?: undefined;
-      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
-      siteUrl?: string;
-    }
-  | {
-      /** An Infisical access token (`INFISICAL_TOKEN`): sent as the bearer, no login. Never printed. */
-      accessToken: string;
-      clientId?: undefined;
-      clientSecret?: undefined;
-      /** `INFISICAL_SITE_URL` when set: overrides `castle:infisical.siteUrl`. */
-      siteUrl?: string;
-    };
-
-/** Environment variables read by `credentialsFromEnv`. */
-export const INFISICAL_ENV = {
-  clientId: "INFISICAL_CLIENT_ID",
-  clientSecret: "INFISICAL_CLIENT_SECRET",
-  accessToken: "INFISICAL_TOKEN",
-  siteUrl: "INFISICAL_SITE_URL",
-} as const;
 
 /** The five secrets, in the order they are reported. */
 export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
@@ -60,45 +30,6 @@ export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
   "esoClientId",
   "esoClientSecret",
 ];
-
-/** What kind of failure an InfisicalError reports. */
-export type InfisicalFailure =
-  | "credentials" // missing environment variables, or Infisical rejected the identity (401)
-  | "access" // the identity may not read that project/environment/folder (403)
-  | "not-found" // project, environment or folder does not exist (404)
-  | "bad-request" // 400 / 422
-  | "rate-limited" // 429
-  | "server" // 5xx
-  | "unreachable" // no connection, connection dropped
-  | "timeout" // the deadline passed
-  | "bad-reply" // a 2xx reply that is not what the API returns
-  | "secrets" // missing or invalid secrets
-  | "config"; // a bad setting (site URL)
-
-/** One secret that is missing or unusable. */
-export interface SecretProblem {
-  /** The secret's name in Infisical. */
-  name: string;
-  /** Which of the castle's secrets it is. */
-  role: keyof CastleSecretValues;
-  /** What is wrong with it (never its value). */
-  problem: string;
-}
-
-/** Fetching the castle's secrets failed. The message never contains a secret value or the client secret. */
-export class InfisicalError extends Error {
-  constructor(
-    message: string,
-    readonly failure: InfisicalFailure,
-    /** For `failure === "secrets"`: every secret that is missing or invalid. */
-    readonly secretProblems: readonly SecretProblem[] = [],
-    /** The HTTP status Infisical answered with, when the failure is an HTTP error. */
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "InfisicalError";
-  }
-}
 
 export interface FetchOptions {
   /** Overall deadline in milliseconds; overrides `settings.timeoutSeconds` (tests use short ones). */
@@ -129,90 +60,6 @@ export interface CastleSecretsDiagnosis {
   error?: InfisicalError;
   /** HTTP requests sent to Infisical (retries included). */
   httpRequests: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Credentials
-
-/**
- * Reads how to reach Infisical from the environment: `INFISICAL_TOKEN` (an access token), or
- * `INFISICAL_CLIENT_ID` and `INFISICAL_CLIENT_SECRET` (Universal Auth), not both; and
- * `INFISICAL_SITE_URL` (optional; https, or http on a loopback address only).
- */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): InfisicalCredentials {
-  const clientId = env[INFISICAL_ENV.clientId]?.trim() ?? "";
-  const clientSecret = env[INFISICAL_ENV.clientSecret]?.trim() ?? "";
-  const accessToken = env[INFISICAL_ENV.accessToken]?.trim() ?? "";
-  const siteUrl = siteUrlFromEnv(env);
-  const site = siteUrl === undefined ? {} : { siteUrl };
-
-  if (accessToken !== "") {
-    if (clientId !== "" || clientSecret !== "") {
-      const both = [
-        clientId !== "" ? INFISICAL_ENV.clientId : "",
-        clientSecret !== "" ? INFISICAL_ENV.clientSecret : "",
-      ]
-        .filter(Boolean)
-        .join(" and ");
-      throw new InfisicalError(
-        `Infisical credentials ambiguous: ${INFISICAL_ENV.accessToken} and ${both} are all set. ` +
-          `Give either an access token (${INFISICAL_ENV.accessToken}) or a machine identity's Universal Auth credentials, and unset the other.`,
-        "credentials",
-      );
-    }
-    if (/\s/.test(accessToken)) {
-      throw new InfisicalError(
-        `${INFISICAL_ENV.accessToken} contains whitespace or a line break inside it: it must be the access token alone, as \`infisical login ... --plain\` prints it.`,
-        "credentials",
-      );
-    }
-    return { accessToken, ...site };
-  }
-
-  const missing = [
-    ...(clientId === "" ? [INFISICAL_ENV.clientId] : []),
-    ...(clientSecret === "" ? [INFISICAL_ENV.clientSecret] : []),
-  ];
-  if (missing.length > 0) {
-    throw new InfisicalError(
-      `Infisical credentials missing: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set (or empty). ` +
-        `Export the Universal Auth client id and client secret of the castle's machine identity as ` +
-        `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} (Infisical: Organization > Access Control > Identities), ` +
-        `or a short-lived access token of that identity as ${INFISICAL_ENV.accessToken}.`,
-      "credentials",
-    );
-  }
-  return { clientId, clientSecret, ...site };
-}
-
-/** `INFISICAL_SITE_URL`, validated like `castle:infisical.siteUrl`; undefined when unset. */
-export function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const override = env[INFISICAL_ENV.siteUrl]?.trim();
-  if (override === undefined || override === "") return undefined;
-  const parsed = siteUrlSchema.safeParse(override);
-  if (!parsed.success) {
-    throw new InfisicalError(
-      `${INFISICAL_ENV.siteUrl}=${JSON.stringify(override)}: ${parsed.error.issues.map((i) => i.message).join("; ")}. ` +
-        "Give the instance root, e.g. https://eu.infisical.com, or unset it to use castle:infisical.siteUrl.",
-      "config",
-    );
-  }
-  return override;
-}
-
-/**
- * The Infisical identity id inside an identity access token (a JWT whose payload carries `identityId`),
- * or undefined when the token is not one. Not verified: only used to tell two identities apart.
- */
-export function tokenIdentityId(token: string): string | undefined {
-  const payload = token.split(".")[1];
-  if (token.split(".").length !== 3 || payload === undefined) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { identityId?: unknown };
-    return typeof claims.identityId === "string" && claims.identityId !== "" ? claims.identityId : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import {
-  credentialsFromEnv,
   diagnoseCastleSecrets,
   fetchCastleSecrets,
-  InfisicalError,
-  type InfisicalFailure,
   type InfisicalSettings,
   secretValueProblem,
 } from "../config/infisical";
+import { credentialsFromEnv } from "../config/infisical-credentials";
+import { InfisicalError, type InfisicalFailure } from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
 import { secretboxKeyProblem } from "../lib/secret-formats";
 import {
