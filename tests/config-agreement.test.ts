@@ -5,37 +5,14 @@
  * configuration, or both refuse it with the same problems.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CASTLE_NAMESPACE, CastleConfigError, loadStackFile, pulumiConfigTexts } from "../config/load";
-import { loadCastleConfig } from "../config/pulumi-config";
-import { startMocks } from "../offline/mock-runtime";
+import { readBothWays } from "./support/both-ways";
 
 const ROOT = path.resolve(__dirname, "..");
 const BLUE = readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8");
-
-/** What Pulumi gives the program for a stack file: `namespace:key` -> text. */
-function programConfig(source: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(pulumiConfigTexts(source)).map(([key, text]) => [
-      key.includes(":") ? key : `${CASTLE_NAMESPACE}:${key}`,
-      text,
-    ]),
-  );
-}
-
-type Outcome = { config: unknown } | { problems: { key: string; message: string }[] };
-
-function outcome(read: () => unknown): Outcome {
-  try {
-    return { config: read() };
-  } catch (error) {
-    if (error instanceof CastleConfigError) return { problems: error.problems };
-    throw error;
-  }
-}
 
 describe("castle check and the program read a stack file alike", () => {
   let dir: string;
@@ -45,13 +22,7 @@ describe("castle check and the program read a stack file alike", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const both = (source: string) => {
-    writeFileSync(path.join(dir, "Pulumi.blue.yaml"), source);
-    const byCheck = outcome(() => loadStackFile(dir, "blue"));
-    startMocks({ stack: "blue", config: programConfig(source) });
-    const byProgram = outcome(() => loadCastleConfig(dir));
-    return { byCheck, byProgram };
-  };
+  const both = (source: string) => readBothWays(dir, "blue", source);
 
   const cases: { name: string; source: string; accepted: boolean }[] = [
     { name: "the blue stack as it is", source: BLUE, accepted: true },

@@ -4,15 +4,14 @@
  * same problems. Each stack is written as a stack file and read both ways (see config-agreement.test.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { CASTLE_NAMESPACE, CastleConfigError, loadStackFile, pulumiConfigTexts } from "../config/load";
-import { loadCastleConfig } from "../config/pulumi-config";
-import { startMocks } from "../offline/mock-runtime";
+import { CASTLE_NAMESPACE } from "../config/load";
+import { readBothWays } from "./support/both-ways";
 
 interface Node {
   hostname: string;
@@ -146,17 +145,6 @@ function stackFile(s: Stack): string {
   });
 }
 
-type Outcome = { config: unknown } | { problems: { key: string; message: string }[] };
-
-function outcome(read: () => unknown): Outcome {
-  try {
-    return { config: read() };
-  } catch (error) {
-    if (error instanceof CastleConfigError) return { problems: error.problems };
-    throw error;
-  }
-}
-
 describe("the stack rules, on random stacks", () => {
   let dir: string;
   before(() => {
@@ -164,20 +152,7 @@ describe("the stack rules, on random stacks", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const bothWays = (s: Stack) => {
-    const source = stackFile(s);
-    writeFileSync(path.join(dir, "Pulumi.prop.yaml"), source);
-    const byCheck = outcome(() => loadStackFile(dir, "prop"));
-    const config = Object.fromEntries(
-      Object.entries(pulumiConfigTexts(source)).map(([key, text]) => [
-        key.includes(":") ? key : `${CASTLE_NAMESPACE}:${key}`,
-        text,
-      ]),
-    );
-    startMocks({ stack: "prop", config });
-    const byProgram = outcome(() => loadCastleConfig(dir));
-    return { byCheck, byProgram };
-  };
+  const bothWays = (s: Stack) => readBothWays(dir, "prop", stackFile(s));
 
   it("accepts every valid stack, by check and by the program alike", () => {
     fc.assert(
