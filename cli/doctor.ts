@@ -118,12 +118,12 @@ async function clusterWall(
   const eso = report.esoCredentials;
   if (eso === undefined) return 0; // not reached: every secret was ok
   const { esoClientId, esoClientSecret } = settings.secretNames;
-  const shared = sharedIdentityProblem(
-    stack,
-    { clientId: credentials.clientId, identityId: report.programIdentityId },
-    { clientId: eso.clientId },
-    config.guards.allowSharedInfisicalIdentity,
-  );
+  const shared = sharedIdentityProblem({
+    stack: stack,
+    program: { clientId: credentials.clientId, identityId: report.programIdentityId },
+    eso: { clientId: eso.clientId },
+    allowShared: config.guards.allowSharedInfisicalIdentity,
+  });
   if (shared) {
     io.err(`castle doctor: ${shared}`);
     return 1;
@@ -138,12 +138,12 @@ async function clusterWall(
     siteUrl: credentials.siteUrl ?? settings.siteUrl,
   });
   const identity = probe.identityId ? `identity ${probe.identityId}` : "the identity";
-  const sharedById = sharedIdentityProblem(
-    stack,
-    { identityId: report.programIdentityId },
-    { clientId: eso.clientId, identityId: probe.identityId },
-    config.guards.allowSharedInfisicalIdentity,
-  );
+  const sharedById = sharedIdentityProblem({
+    stack: stack,
+    program: { identityId: report.programIdentityId },
+    eso: { clientId: eso.clientId, identityId: probe.identityId },
+    allowShared: config.guards.allowSharedInfisicalIdentity,
+  });
   for (const line of probeLines(probe)) io.out(line);
   io.out(`${probe.httpRequests} HTTP request${probe.httpRequests === 1 ? "" : "s"}`);
   if (probe.error) {

@@ -99,12 +99,18 @@ export interface IdentityRef {
  * this program uses (which can read the Proxmox token and the secretbox key). Two identities are the
  * same when their client ids are, or the identity ids their access tokens carry.
  */
-export function sharedIdentityProblem(
-  stack: string,
-  program: IdentityRef,
-  eso: IdentityRef,
-  allowShared: boolean,
-): string | undefined {
+export function sharedIdentityProblem({
+  stack,
+  program,
+  eso,
+  allowShared,
+}: {
+  stack: string;
+  program: IdentityRef;
+  eso: IdentityRef;
+  /** `castle:guards.allowSharedInfisicalIdentity`: the stack accepts the risk. */
+  allowShared: boolean;
+}): string | undefined {
   const sameClient = program.clientId !== undefined && program.clientId === eso.clientId;
   const sameIdentity = program.identityId !== undefined && program.identityId === eso.identityId;
   if (allowShared || !(sameClient || sameIdentity)) return undefined;

@@ -50,12 +50,15 @@ export async function loadCastle(options: LoadOptions = {}): Promise<CastleInput
 
   // With an access token the program's client id is unknown: `castle doctor` then compares the
   // identity ids of both identities' tokens (it logs in as ESO's identity; `up` does not).
-  const shared = sharedIdentityProblem(
-    stack,
-    { clientId: credentials.clientId, identityId: credentials.accessToken && tokenIdentityId(credentials.accessToken) },
-    { clientId: values.esoClientId },
-    config.guards.allowSharedInfisicalIdentity,
-  );
+  const shared = sharedIdentityProblem({
+    stack: stack,
+    program: {
+      clientId: credentials.clientId,
+      identityId: credentials.accessToken && tokenIdentityId(credentials.accessToken),
+    },
+    eso: { clientId: values.esoClientId },
+    allowShared: config.guards.allowSharedInfisicalIdentity,
+  });
   if (shared) throw new CastleGuardError(shared);
 
   const guarded: GuardedValues = {

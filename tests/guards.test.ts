@@ -39,36 +39,67 @@ describe("re-keying guard", () => {
 
 describe("least privilege: ESO's identity", () => {
   it("refuses the program's own identity for ESO", () => {
-    const problem = sharedIdentityProblem("blue", { clientId: "id-program" }, { clientId: "id-program" }, false);
+    const problem = sharedIdentityProblem({
+      stack: "blue",
+      program: { clientId: "id-program" },
+      eso: { clientId: "id-program" },
+      allowShared: false,
+    });
     assert.match(problem ?? "", /ESO machine identity .* is the same identity this program logs in with/);
     assert.match(problem ?? "", /castle:guards\.allowSharedInfisicalIdentity: true/);
     assert.ok(!(problem ?? "").includes("id-program"), "the client id is not echoed");
   });
 
   it("accepts a separate identity, or a shared one the stack explicitly accepts", () => {
-    assert.equal(sharedIdentityProblem("blue", { clientId: "id-program" }, { clientId: "id-eso" }, false), undefined);
     assert.equal(
-      sharedIdentityProblem("blue", { clientId: "id-program" }, { clientId: "id-program" }, true),
+      sharedIdentityProblem({
+        stack: "blue",
+        program: { clientId: "id-program" },
+        eso: { clientId: "id-eso" },
+        allowShared: false,
+      }),
+      undefined,
+    );
+    assert.equal(
+      sharedIdentityProblem({
+        stack: "blue",
+        program: { clientId: "id-program" },
+        eso: { clientId: "id-program" },
+        allowShared: true,
+      }),
       undefined,
     );
   });
 
   it("tells identities apart by the identity id in their access tokens when a token replaces the client id", () => {
-    const same = sharedIdentityProblem(
-      "blue",
-      { identityId: "7d0c1a52-identity" },
-      { clientId: "id-eso", identityId: "7d0c1a52-identity" },
-      false,
-    );
+    const same = sharedIdentityProblem({
+      stack: "blue",
+      program: { identityId: "7d0c1a52-identity" },
+      eso: { clientId: "id-eso", identityId: "7d0c1a52-identity" },
+      allowShared: false,
+    });
     assert.match(
       same ?? "",
       /is the same identity \(7d0c1a52-identity\) as the one whose access token this program uses \(INFISICAL_TOKEN\)/,
     );
     assert.equal(
-      sharedIdentityProblem("blue", { identityId: "a" }, { clientId: "id-eso", identityId: "b" }, false),
+      sharedIdentityProblem({
+        stack: "blue",
+        program: { identityId: "a" },
+        eso: { clientId: "id-eso", identityId: "b" },
+        allowShared: false,
+      }),
       undefined,
     );
     // Nothing known on one side: nothing to compare, no claim either way.
-    assert.equal(sharedIdentityProblem("blue", { identityId: "a" }, { clientId: "id-eso" }, false), undefined);
+    assert.equal(
+      sharedIdentityProblem({
+        stack: "blue",
+        program: { identityId: "a" },
+        eso: { clientId: "id-eso" },
+        allowShared: false,
+      }),
+      undefined,
+    );
   });
 });
