@@ -117,6 +117,99 @@ function serverText(text: string, ctx: Context): string {
 
 type Stage = "login" | "list";
 
+/** An HTTP error answer, as the classifier's rules see it. */
+interface HttpAnswer {
+  status: number;
+  stage: Stage;
+  /** What the server said, made safe to show (`serverText`); empty when nothing usable. */
+  said: string;
+  /** What the castle was doing, e.g. "logging in (Universal Auth)". */
+  doing: string;
+  /** `HTTP <status>` with what the server said. */
+  reply: string;
+  ctx: Context;
+}
+
+interface HttpFailureRule {
+  when(answer: HttpAnswer): boolean;
+  failure: InfisicalFailure;
+  what(answer: HttpAnswer): string;
+  next(answer: HttpAnswer): string;
+}
+
+const tokenRefused = (a: HttpAnswer) => a.status === 401 || (a.status === 403 && /token/i.test(a.said));
+
+/** How each HTTP error is reported: the first rule that matches wins (the last matches anything). */
+const HTTP_FAILURES: readonly HttpFailureRule[] = [
+  {
+    when: (a) => a.status === 401 && a.stage === "login",
+    failure: "credentials",
+    what: (a) => `the machine identity was rejected while ${a.doing} (${a.reply})`,
+    next: (a) =>
+      `check ${a.ctx.credentialNames}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
+  },
+  {
+    when: (a) => a.ctx.tokenSource !== undefined && tokenRefused(a),
+    failure: "credentials",
+    what: (a) => `Infisical did not accept the access token in ${a.ctx.tokenSource} while ${a.doing} (${a.reply})`,
+    next: () =>
+      `the token may have expired (its identity's access token TTL), been revoked, or come from another Infisical instance or region: get a fresh one (infisical login --method=universal-auth --plain, or the OIDC exchange in CI), or use ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} instead`,
+  },
+  {
+    when: tokenRefused,
+    failure: "credentials",
+    what: (a) => `Infisical did not accept the access token from the login while ${a.doing} (${a.reply})`,
+    next: () => "run again; if it persists, check the identity's access token TTL and trusted IPs in Infisical",
+  },
+  {
+    when: (a) => a.status === 403,
+    failure: "access",
+    what: (a) => `the machine identity is not allowed to read these secrets (${a.reply})`,
+    next: () => "add the identity to the project with a role that may read secret values in that environment and path",
+  },
+  {
+    when: (a) => a.status === 404 && a.stage === "login",
+    failure: "not-found",
+    what: (a) => `Infisical has no login route at ${a.ctx.siteUrl} (${a.reply})`,
+    next: () =>
+      "the site URL (castle:infisical.siteUrl or INFISICAL_SITE_URL) must be the instance root, e.g. https://eu.infisical.com, without /api",
+  },
+  {
+    when: (a) => a.status === 404,
+    failure: "not-found",
+    what: (a) => `Infisical found no such project, environment or folder while ${a.doing} (${a.reply})`,
+    next: () =>
+      "check castle:infisical.projectId (the project id, not its slug), environment (the slug) and secretPath; the site URL must be the region that hosts the project",
+  },
+  {
+    when: (a) => a.status === 400 || a.status === 422,
+    failure: "bad-request",
+    what: (a) => `Infisical refused the request while ${a.doing} (${a.reply})`,
+    next: () => "check castle:infisical.projectId, environment and secretPath",
+  },
+  {
+    when: (a) => a.status === 429,
+    failure: "rate-limited",
+    what: (a) => `Infisical is rate limiting this client (${a.reply}), still after retries`,
+    next: () =>
+      "wait a minute and run again (Infisical Cloud allows about 120 secret reads per minute per IP on the free plan)",
+  },
+  {
+    when: (a) => a.status >= 500,
+    failure: "server",
+    what: (a) =>
+      `Infisical answered with a server error while ${a.doing} (${a.reply}${a.said ? "" : ", not an Infisical JSON reply"})`,
+    next: () =>
+      "run again later; check the Infisical status page, or the logs of a self-hosted instance or of a proxy in front of it",
+  },
+  {
+    when: () => true,
+    failure: "bad-reply",
+    what: (a) => `unexpected answer while ${a.doing} (${a.reply})`,
+    next: () => "check the site URL: it must be the root of an Infisical instance, without /api",
+  },
+];
+
 /** Turns whatever the SDK threw into an InfisicalError (SDK errors carry only `name` and `message`). */
 function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
   const name = (error as Error | undefined)?.name ?? "";
@@ -135,97 +228,11 @@ function classify(error: unknown, stage: Stage, ctx: Context): InfisicalError {
     const match = /^Request failed with status (\d+)$/.exec(message);
     if (match) status = Number(match[1]);
   }
-  const reply = (s: number) => `HTTP ${s}${said ? `: "${said}"` : ""}`;
-
   if (status !== undefined) {
-    if (status === 401 && stage === "login") {
-      return failure(
-        ctx,
-        "credentials",
-        `the machine identity was rejected while ${doing} (${reply(status)})`,
-        `check ${ctx.credentialNames}: the client secret may be wrong, revoked, expired or used up, Universal Auth must be enabled for the identity, and the site URL must be the region where the identity lives (EU and US are separate)`,
-        status,
-      );
-    }
-    if (ctx.tokenSource !== undefined && (status === 401 || (status === 403 && /token/i.test(said)))) {
-      return failure(
-        ctx,
-        "credentials",
-        `Infisical did not accept the access token in ${ctx.tokenSource} while ${doing} (${reply(status)})`,
-        `the token may have expired (its identity's access token TTL), been revoked, or come from another Infisical instance or region: get a fresh one (infisical login --method=universal-auth --plain, or the OIDC exchange in CI), or use ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret} instead`,
-        status,
-      );
-    }
-    if (status === 401 || (status === 403 && /token/i.test(said))) {
-      return failure(
-        ctx,
-        "credentials",
-        `Infisical did not accept the access token from the login while ${doing} (${reply(status)})`,
-        "run again; if it persists, check the identity's access token TTL and trusted IPs in Infisical",
-        status,
-      );
-    }
-    if (status === 403) {
-      return failure(
-        ctx,
-        "access",
-        `the machine identity is not allowed to read these secrets (${reply(status)})`,
-        "add the identity to the project with a role that may read secret values in that environment and path",
-        status,
-      );
-    }
-    if (status === 404 && stage === "login") {
-      return failure(
-        ctx,
-        "not-found",
-        `Infisical has no login route at ${ctx.siteUrl} (${reply(status)})`,
-        "the site URL (castle:infisical.siteUrl or INFISICAL_SITE_URL) must be the instance root, e.g. https://eu.infisical.com, without /api",
-        status,
-      );
-    }
-    if (status === 404) {
-      return failure(
-        ctx,
-        "not-found",
-        `Infisical found no such project, environment or folder while ${doing} (${reply(status)})`,
-        "check castle:infisical.projectId (the project id, not its slug), environment (the slug) and secretPath; the site URL must be the region that hosts the project",
-        status,
-      );
-    }
-    if (status === 400 || status === 422) {
-      return failure(
-        ctx,
-        "bad-request",
-        `Infisical refused the request while ${doing} (${reply(status)})`,
-        "check castle:infisical.projectId, environment and secretPath",
-        status,
-      );
-    }
-    if (status === 429) {
-      return failure(
-        ctx,
-        "rate-limited",
-        `Infisical is rate limiting this client (${reply(status)}), still after retries`,
-        "wait a minute and run again (Infisical Cloud allows about 120 secret reads per minute per IP on the free plan)",
-        status,
-      );
-    }
-    if (status >= 500) {
-      return failure(
-        ctx,
-        "server",
-        `Infisical answered with a server error while ${doing} (${reply(status)}${said ? "" : ", not an Infisical JSON reply"})`,
-        "run again later; check the Infisical status page, or the logs of a self-hosted instance or of a proxy in front of it",
-        status,
-      );
-    }
-    return failure(
-      ctx,
-      "bad-reply",
-      `unexpected answer while ${doing} (${reply(status)})`,
-      "check the site URL: it must be the root of an Infisical instance, without /api",
-      status,
-    );
+    const reply = `HTTP ${status}${said ? `: "${said}"` : ""}`;
+    const answer: HttpAnswer = { status, stage, said, doing, reply, ctx };
+    const rule = HTTP_FAILURES.find((r) => r.when(answer)) as HttpFailureRule;
+    return failure(ctx, rule.failure, rule.what(answer), rule.next(answer), status);
   }
   if (message === "fetch failed") {
     return failure(
