@@ -1,19 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeRole } from "../lib/nodes";
+import type { CastleNode } from "../lib/nodes";
 import * as talos from "../lib/talos";
 import { renderNodePatches } from "../lib/talos-patches";
 
-/** One node of the cluster, as TalosCluster configures it. */
-export interface TalosClusterNode {
-  /** Hostname, a DNS label unique in the cluster; also the stable key of the node's child names. */
-  hostname: string;
-  /** Static IPv4 address inside `network.cidr`: the Talos API endpoint of the node. */
-  ip: string;
-  /** `controlPlane` or `worker`. The first control plane in `nodes` is the one bootstrapped. */
-  role: NodeRole;
-  /** The node's VM: its configuration is applied only once this resource exists. */
-  vm: pulumi.Resource;
-}
+/**
+ * One node of the cluster, as TalosCluster configures it: the castle's node model (its hostname, the
+ * stable key of the node's child names; its address, the node's Talos API endpoint; its role, the first
+ * control plane being the one bootstrapped) and the node's VM, whose creation the config apply waits for.
+ */
+export type TalosClusterNode = Pick<CastleNode, "hostname" | "ip" | "role"> & { vm: pulumi.Resource };
 
 /** The node network, shared by all nodes. */
 export interface TalosClusterNetwork {
