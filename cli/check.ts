@@ -6,6 +6,17 @@ import { nodesWithPaths } from "../config/rules";
 import type { CastleConfig } from "../config/schema";
 import { clusterEndpoint } from "../config/topology";
 
+/** Rows of text cells as aligned columns, two spaces apart, header first. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
 /** A one-screen summary of a valid stack. */
 export function summarize(stack: string, config: CastleConfig): string {
   const rows = nodesWithPaths(config).map(({ node, role }) => [
@@ -17,12 +28,6 @@ export function summarize(stack: string, config: CastleConfig): string {
     `${node.cores} cores, ${node.memoryMiB} MiB, ${node.diskGiB} GiB`,
   ]);
   const header = ["hostname", "role", "ip", "vm id", "proxmox node", "size"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join("  ")
-      .trimEnd();
   const { network, proxmox, infisical, eso, talos } = config;
   return [
     `stack ${stack} (${stackFileName(stack)}): ok`,
@@ -30,8 +35,7 @@ export function summarize(stack: string, config: CastleConfig): string {
     `endpoint ${clusterEndpoint(network)} (VIP), network ${network.cidr}, gateway ${network.gateway}`,
     `proxmox ${proxmox.endpoint} (TLS verification ${proxmox.insecureSkipTlsVerify ? "OFF" : "on"}), nodes ${proxmox.nodes.join(", ")}`,
     "",
-    line(header),
-    ...rows.map(line),
+    ...formatTable(header, rows),
     "",
     `infisical ${infisical.siteUrl} project ${infisical.projectSlug} env ${infisical.environment} path ${infisical.secretPath}`,
     `eso chart ${eso.chartVersion} in ${eso.namespace}, store ${eso.storeName} reading ${eso.secretsPath} for namespaces ${eso.allowedNamespaces.join(", ")}`,

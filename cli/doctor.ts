@@ -23,7 +23,7 @@ import { InfisicalError } from "../config/infisical-errors";
 import { CastleConfigError } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";
-import { check } from "./check";
+import { check, formatTable } from "./check";
 import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
@@ -37,13 +37,7 @@ export interface CliIo {
 export function secretsTable(report: CastleSecretsDiagnosis): string[] {
   const header = ["secret", "used as", "status"];
   const rows = report.secrets.map((s) => [s.name, s.role, s.status]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
+  return formatTable(header, rows);
 }
 
 /** Exit code: 0 when the stack is valid and every secret is present and valid, 1 otherwise. */

@@ -6,6 +6,7 @@
  */
 import { listStacks } from "../config/load";
 import { STACK_OUTPUTS } from "../lib/stack-outputs";
+import { formatTable } from "./check";
 
 /** What the backend knows of one stack. */
 export interface StackState {
@@ -117,21 +118,18 @@ export async function stackState(reader: StatusReader, stack: BackendStack, stac
 }
 
 /** Every stack of the project: those with a stack file and those the backend has. */
+/** Every stack file's status as unknown, saying why: never read as "not deployed". */
+function unknownStates(stacks: string[], error: string): StackState[] {
+  return stacks.map((stack) => ({ stack, stackFile: true, inBackend: false, deployed: false, healthy: false, error }));
+}
+
 export async function projectStatus(projectDir: string, reader: StatusReader): Promise<StackState[]> {
   const files = listStacks(projectDir);
   let backend: BackendStack[];
   try {
     backend = await reader.list();
   } catch (error) {
-    const message = `cannot list the stacks: ${(error as Error).message}`;
-    return files.map((stack) => ({
-      stack,
-      stackFile: true,
-      inBackend: false,
-      deployed: false,
-      healthy: false,
-      error: message,
-    }));
+    return unknownStates(files, `cannot list the stacks: ${(error as Error).message}`);
   }
   // The backend names stacks `name` or `org/name` (Pulumi Cloud): the last part is the stack.
   const byName = new Map(backend.map((s) => [s.name.split("/").pop() ?? s.name, s]));
@@ -175,15 +173,8 @@ export function statusTable(states: StackState[]): string[] {
       s.fingerprint ?? "-",
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join("  ")
-      .trimEnd();
   return [
-    line(header),
-    ...rows.map(line),
+    ...formatTable(header, rows),
     ...states.filter((s) => s.error).map((s) => `${s.stack}: status unknown: ${s.error}`),
   ];
 }
@@ -207,14 +198,7 @@ export async function status(
   } catch (error) {
     // No CLI at all: every stack's status is unknown.
     const message = (error as Error).message;
-    states = listStacks(projectDir).map((stack) => ({
-      stack,
-      stackFile: true,
-      inBackend: false,
-      deployed: false,
-      healthy: false,
-      error: message,
-    }));
+    states = unknownStates(listStacks(projectDir), message);
     if (states.length === 0) {
       io.err(`castle status: ${message}`);
       return 1;

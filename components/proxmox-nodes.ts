@@ -3,11 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CastleNode } from "../lib/nodes";
 import { planImages } from "../lib/placement";
 import { IMAGE_CONTENT_TYPE, imageFileName, importableImageUrl, type TalosArchitecture } from "../lib/talos-image";
-import { VM_IGNORE_CHANGES, vmSpec } from "../lib/vm-spec";
+import { VM_IGNORE_CHANGES, type VmEnvironment, vmSpec } from "../lib/vm-spec";
 
-export interface ProxmoxNodesArgs {
-  /** Cluster name (a DNS label): in the image file name, the VM tags and descriptions. */
-  clusterName: string;
+/** The VMs' shared settings (cluster name, datastore, network...) are `VmEnvironment`'s, documented there. */
+export interface ProxmoxNodesArgs extends VmEnvironment {
   /** Talos release of the image, e.g. `v1.13.9`: in the image file name. */
   talosVersion: string;
   /** CPU architecture of the Talos image, `amd64` or `arm64`. */
@@ -29,28 +28,11 @@ export interface ProxmoxNodesArgs {
   imageDatastore: string;
   /** Whether `imageDatastore` is shared by all Proxmox nodes: then one download serves every node. */
   imageDatastoreShared: boolean;
-  /** Datastore of the VM disks: system disk, EFI vars, cloud-init drive. */
-  vmDatastore: string;
-  /** Linux bridge the VMs attach to, e.g. `vmbr0`. */
-  bridge: string;
-  /** VLAN tag of the VM network interface. Default: none (untagged). */
-  vlanId?: number;
-  /** Proxmox CPU type; Talos needs x86-64-v2 or better (e.g. `host`, `x86-64-v2-AES`). */
-  cpuType: string;
-  /** Node subnet in CIDR form, e.g. `<network>/24`; its prefix is given to each VM's static address. */
-  cidr: string;
-  /** Default gateway of the node subnet. */
-  gateway: string;
-  /** DNS resolvers given through cloud-init. */
-  dnsServers: string[];
   /** The castle's nodes, control planes and workers; one VM each. */
   nodes: CastleNode[];
-  /** Extra tags of the control-plane VMs: the running castle's marks the re-keying guard reads back. */
-  controlPlaneTags?: string[];
 }
 
 /** A castle node as placed on Proxmox: what later components and stack outputs need. */
-/** A castle node as placed: where its VM is. */
 export type PlacedNode = Pick<CastleNode, "hostname" | "ip" | "role" | "vmId" | "proxmoxNode">;
 
 /**
@@ -125,21 +107,10 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
       );
     }
 
-    const env = {
-      clusterName: args.clusterName,
-      vmDatastore: args.vmDatastore,
-      bridge: args.bridge,
-      vlanId: args.vlanId,
-      cpuType: args.cpuType,
-      cidr: args.cidr,
-      gateway: args.gateway,
-      dnsServers: args.dnsServers,
-      controlPlaneTags: args.controlPlaneTags,
-    };
     this.vms = {};
     for (const node of args.nodes) {
       const image = this.images[plan.sourceFor[node.proxmoxNode] as string] as proxmox.download.File;
-      this.vms[node.hostname] = new proxmox.VmLegacy(`${name}-${node.hostname}`, vmSpec(node, env, image.id), {
+      this.vms[node.hostname] = new proxmox.VmLegacy(`${name}-${node.hostname}`, vmSpec(node, args, image.id), {
         parent: this,
         dependsOn: [image],
         ignoreChanges: [...VM_IGNORE_CHANGES],

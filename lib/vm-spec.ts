@@ -21,15 +21,21 @@ export function vmTags(clusterName: string, role: NodeRole, extra: readonly stri
 
 /** What every VM of the stack shares. */
 export interface VmEnvironment {
+  /** Cluster name (a DNS label): in the image file name, the VM tags and descriptions. */
   clusterName: string;
   /** Datastore of the system disk, EFI vars and cloud-init drive. */
   vmDatastore: string;
+  /** Linux bridge the VMs attach to, e.g. `vmbr0`. */
   bridge: string;
+  /** VLAN tag of the VM network interface. Default: none (untagged). */
   vlanId?: number;
+  /** Proxmox CPU type; Talos needs x86-64-v2 or better (e.g. `host`, `x86-64-v2-AES`). */
   cpuType: string;
-  /** Node subnet, CIDR. */
+  /** Node subnet in CIDR form; its prefix is given to each VM's static address. */
   cidr: string;
+  /** Default gateway of the node subnet. */
   gateway: string;
+  /** DNS resolvers given through cloud-init. */
   dnsServers: string[];
   /**
    * Extra tags of the control-plane VMs: the running castle's marks (key fingerprint and Talos contract,
