@@ -76,8 +76,9 @@ function folder(overrides: Partial<Record<string, string | null>> = {}): StandIn
  */
 async function withRetrySleepsShortened<T>(work: () => Promise<T>): Promise<T> {
   const real = globalThis.setTimeout;
-  const shortened = (handler: () => void, ms?: number, ...args: unknown[]) =>
-    real(handler, ms !== undefined && ms >= 800 && ms <= 9600 ? 1 : ms, ...args);
+  const start = real as (handler: () => void, ms?: number) => NodeJS.Timeout;
+  const shortened = (handler: () => void, ms?: number) =>
+    start(handler, ms !== undefined && ms >= 800 && ms <= 9600 ? 1 : ms);
   globalThis.setTimeout = Object.assign(shortened, { __promisify__: real.__promisify__ }) as typeof setTimeout;
   try {
     return await work();
