@@ -76,9 +76,9 @@ function folder(overrides: Partial<Record<string, string | null>> = {}): StandIn
  */
 async function withRetrySleepsShortened<T>(work: () => Promise<T>): Promise<T> {
   const real = globalThis.setTimeout;
-  const start = real as (handler: () => void, ms?: number) => NodeJS.Timeout;
-  const shortened = (handler: () => void, ms?: number) =>
-    start(handler, ms !== undefined && ms >= 800 && ms <= 9600 ? 1 : ms);
+  const start = real as (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => NodeJS.Timeout;
+  const shortened = (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+    start(handler, ms !== undefined && ms >= 800 && ms <= 9600 ? 1 : ms, ...args);
   globalThis.setTimeout = Object.assign(shortened, { __promisify__: real.__promisify__ }) as typeof setTimeout;
   try {
     return await work();
