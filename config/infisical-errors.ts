@@ -1,8 +1,22 @@
 /**
- * What a failed Infisical fetch reports: the kind of failure and, for missing or invalid secrets, each
- * secret by name. Shared by the credentials, the fetch and `castle doctor`.
+ * What an Infisical fetch is about and what a failed one reports: the stack's settings, the five secrets
+ * in the order they are reported, the kind of failure and, for missing or invalid secrets, each secret
+ * by name. Shared by the credentials, the fetch, its messages and `castle doctor`.
  */
+import type { CastleConfig } from "./schema";
 import type { CastleSecretValues } from "./secrets";
+
+/** The `castle:infisical` settings of a stack. */
+export type InfisicalSettings = CastleConfig["infisical"];
+
+/** The five secrets, in the order they are reported. */
+export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
+  "secretboxKey",
+  "proxmoxTokenId",
+  "proxmoxTokenSecret",
+  "esoClientId",
+  "esoClientSecret",
+];
 
 /** What kind of failure an InfisicalError reports. */
 export type InfisicalFailure =

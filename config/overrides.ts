@@ -3,7 +3,7 @@
  * request can edit `Pulumi.<stack>.yaml`; it cannot edit the CI environment.
  *
  * - `INFISICAL_SITE_URL` replaces `castle:infisical.siteUrl` for the program's own fetch and for
- *   `castle doctor` (credentialsFromEnv in infisical.ts). The ClusterSecretStore keeps the stack's
+ *   `castle doctor` (credentialsFromEnv in infisical-credentials.ts). The ClusterSecretStore keeps the stack's
  *   value: the cluster reaches Infisical by its own path, and the override may be a local tunnel.
  * - `PROXMOX_VE_ENDPOINT` replaces `castle:proxmox.endpoint` for the Proxmox provider, the guard's
  *   reads included (here).

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { fetchCastleSecrets, type InfisicalSettings } from "../config/infisical";
+import { fetchCastleSecrets } from "../config/infisical";
 import { credentialsFromEnv, tokenIdentityId } from "../config/infisical-credentials";
-import type { InfisicalError } from "../config/infisical-errors";
+import type { InfisicalError, InfisicalSettings } from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
 

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import {
-  diagnoseCastleSecrets,
-  fetchCastleSecrets,
-  type InfisicalSettings,
-  secretValueProblem,
-} from "../config/infisical";
+import { diagnoseCastleSecrets, fetchCastleSecrets, secretValueProblem } from "../config/infisical";
 import { credentialsFromEnv } from "../config/infisical-credentials";
-import { InfisicalError, type InfisicalFailure } from "../config/infisical-errors";
+import { InfisicalError, type InfisicalFailure, type InfisicalSettings } from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
 import { secretboxKeyProblem } from "../lib/secret-formats";
 import {
