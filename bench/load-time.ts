@@ -37,7 +37,7 @@ export interface ProbeOutput {
 }
 
 /** Runs one probe child and returns what it printed. */
-export function runProbe(loader: Loader, target: string, tsNodeCache?: string): Promise<ProbeOutput> {
+function runProbe(loader: Loader, target: string, tsNodeCache?: string): Promise<ProbeOutput> {
   const probe = path.join("bench", target === "baseline" ? "load-baseline.ts" : "load-probe.ts");
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
@@ -79,7 +79,7 @@ export function runProbe(loader: Loader, target: string, tsNodeCache?: string): 
 }
 
 /** The time a probe reports: last registration (castle) or dependencies loaded (baseline). */
-export function readyMs(output: ProbeOutput): number {
+function readyMs(output: ProbeOutput): number {
   const value = output.target === "baseline" ? output.lazyLoaded : output.lastRegistered;
   if (value === undefined) throw new Error(`probe ${output.target} reported no time`);
   return value;

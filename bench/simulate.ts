@@ -90,7 +90,7 @@ function waitsOn(resource: RecordedResource): Set<string> | undefined {
 }
 
 /** Walks back from the last step to finish; see the module comment. */
-export function criticalChain(events: TimelineEvent[]): TimelineEvent[] {
+function criticalChain(events: TimelineEvent[]): TimelineEvent[] {
   const later = (a: TimelineEvent, b: TimelineEvent) =>
     b.finished > a.finished || (b.finished === a.finished && b.finishSeq > a.finishSeq) ? b : a;
   const chain: TimelineEvent[] = [];

@@ -15,16 +15,16 @@ import { STACK_OUTPUTS } from "../lib/stack-outputs";
 export type AccessKind = "kubeconfig" | "talosconfig";
 
 /** The stack output each command reads. */
-export const ACCESS_OUTPUT: Record<AccessKind, string> = {
+const ACCESS_OUTPUT: Record<AccessKind, string> = {
   kubeconfig: STACK_OUTPUTS.kubeconfig,
   talosconfig: STACK_OUTPUTS.talosconfig,
 };
 
 /** First line of every file written here (a YAML comment: kubectl and talosctl ignore it). */
-export const ACCESS_MARKER = "# written by castle";
+const ACCESS_MARKER = "# written by castle";
 
 /** Where the file goes without --out: beside the tools' own folders, never over their default file. */
-export function defaultAccessPath(kind: AccessKind, stack: string, home: string): string {
+function defaultAccessPath(kind: AccessKind, stack: string, home: string): string {
   return kind === "kubeconfig"
     ? path.join(home, ".kube", `castle-${stack}.yaml`)
     : path.join(home, ".talos", `castle-${stack}.yaml`);
@@ -52,7 +52,7 @@ function makeFolder(dir: string): void {
 }
 
 /** Writes `content` to `file` with mode 0600, through a temporary file in the same folder. */
-export function writePrivateFile(file: string, content: string): void {
+function writePrivateFile(file: string, content: string): void {
   makeFolder(path.dirname(file));
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, content, { mode: 0o600, flag: "wx" });

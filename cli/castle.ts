@@ -96,7 +96,7 @@ const FLAG_HELP: Record<Flag, string> = {
   json: "--json",
 };
 
-export const USAGE = `usage: castle <command> [<stack>] [flags]
+const USAGE = `usage: castle <command> [<stack>] [flags]
 
 commands:
 ${Object.entries(COMMANDS)
@@ -135,7 +135,7 @@ export function closestCommand(typed: string): string | undefined {
 }
 
 /** The folder holding Pulumi.yaml, walking up from `start` as `pulumi` does; `start` when there is none. */
-export function findProjectDir(start: string): string {
+function findProjectDir(start: string): string {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "Pulumi.yaml")) || existsSync(path.join(dir, "Pulumi.yml"))) return dir;
     if (path.dirname(dir) === dir) return path.resolve(start);
@@ -146,7 +146,7 @@ export function findProjectDir(start: string): string {
  * A stack argument: `blue`, `Pulumi.blue.yaml`, or a path to a stack file (whose folder is then the
  * project folder).
  */
-export function stackArgument(arg: string, cwd: string): { stack: string; dir?: string } {
+function stackArgument(arg: string, cwd: string): { stack: string; dir?: string } {
   const file = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(arg));
   if (!file) return { stack: arg };
   const folder = path.dirname(arg);

@@ -18,7 +18,7 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 /** A one-screen summary of a valid stack. */
-export function summarize(stack: string, config: CastleConfig): string {
+function summarize(stack: string, config: CastleConfig): string {
   const rows = nodesWithPaths(config).map(({ node, role }) => [
     node.hostname,
     role === "controlPlane" ? "control plane" : "worker",

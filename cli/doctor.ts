@@ -34,7 +34,7 @@ export interface CliIo {
 }
 
 /** The per-secret table: name, which castle secret it is, ok or the problem. */
-export function secretsTable(report: CastleSecretsDiagnosis): string[] {
+function secretsTable(report: CastleSecretsDiagnosis): string[] {
   const header = ["secret", "used as", "status"];
   const rows = report.secrets.map((s) => [s.name, s.role, s.status]);
   return formatTable(header, rows);
@@ -204,7 +204,7 @@ async function clusterWall(
 }
 
 /** One line per folder: what the cluster's identity met there. */
-export function probeLines(probe: ClusterIdentityProbe): string[] {
+function probeLines(probe: ClusterIdentityProbe): string[] {
   const lines: string[] = [];
   const describe = (access: NonNullable<ClusterIdentityProbe["own"]>) => {
     switch (access.outcome) {

@@ -19,7 +19,7 @@ export function automation(): Automation {
 }
 
 /** The backend has no such stack. */
-export class StackNotFound extends Error {
+class StackNotFound extends Error {
   constructor(readonly stackName: string) {
     super(`the backend has no stack "${stackName}" (pulumi stack init ${stackName} creates it)`);
     this.name = "StackNotFound";
@@ -27,7 +27,7 @@ export class StackNotFound extends Error {
 }
 
 /** The Pulumi CLI could not answer: not installed, not logged in, backend unreachable, ... */
-export class PulumiCliError extends Error {
+class PulumiCliError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "PulumiCliError";

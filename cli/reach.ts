@@ -6,7 +6,7 @@
 import { connect } from "node:net";
 
 /** Seconds `reachable` waits for a connection. */
-export const REACH_TIMEOUT_MS = 5000;
+const REACH_TIMEOUT_MS = 5000;
 
 /** Undefined when a connection to the URL's host and port opened, else why not. */
 export function reachable(siteUrl: string, timeoutMs = REACH_TIMEOUT_MS): Promise<string | undefined> {

@@ -65,7 +65,7 @@ function redactText(text: string): string {
  * Secret-marked values become `[secret]`, and so does any string holding a placeholder secret.
  * Keys are sorted (stable output) unless `keepKeyOrder` (Talos documents read best in their own order).
  */
-export function redact(value: unknown, options: { keepKeyOrder?: boolean } = {}): unknown {
+function redact(value: unknown, options: { keepKeyOrder?: boolean } = {}): unknown {
   const keepOrder = options.keepKeyOrder === true;
   if (isSecretMarked(value)) return SECRET;
   if (typeof value === "string") return value === redactText(value) ? value : SECRET;
@@ -119,7 +119,7 @@ function kubernetesFiles(resources: RecordedResource[]): Record<string, string> 
 }
 
 /** Runs the program for a validated stack under the mock runtime and collects what it would create. */
-export async function renderStack(stack: string, config: CastleConfig): Promise<Rendering> {
+async function renderStack(stack: string, config: CastleConfig): Promise<Rendering> {
   const harness = startMocks(offlineMocks({ stack }));
   // Loaded on demand (the other commands need none of Pulumi's SDKs), with `require` so that it loads
   // under the CLI's CommonJS loader as well as under the tests' `--import tsx`.
@@ -176,7 +176,7 @@ function pick(inputs: unknown, dotted: string): unknown {
 }
 
 /** The resource tree for the terminal: components with their children, and the inputs that matter. */
-export function resourceTree(stack: string, rendering: Rendering): string[] {
+function resourceTree(stack: string, rendering: Rendering): string[] {
   const { resources } = rendering;
   const label = (r: RenderedResource) => {
     const keys = (KEY_INPUTS[r.type] ?? [])
@@ -205,10 +205,10 @@ export function resourceTree(stack: string, rendering: Rendering): string[] {
 }
 
 /** The file that marks a folder as castle render's output; it lists the files the last rendering wrote. */
-export const RENDER_MARKER = ".castle-render.json";
+const RENDER_MARKER = ".castle-render.json";
 
 /** Why `outDir` may not receive a rendering, or undefined when it may (new, empty, or rendered before). */
-export function outDirRefusal(outDir: string): string | undefined {
+function outDirRefusal(outDir: string): string | undefined {
   if (!existsSync(outDir)) return undefined;
   if (!statSync(outDir).isDirectory()) return `${outDir} exists and is not a folder; give a new or empty folder`;
   const entries = readdirSync(outDir);
@@ -236,7 +236,7 @@ function previousFiles(outDir: string): string[] {
  * `outDirRefusal`. Of a previous rendering, only the files it wrote are removed (a file added by hand
  * stays), and folders it leaves empty.
  */
-export function writeRendering(outDir: string, stack: string, rendering: Rendering): string[] {
+function writeRendering(outDir: string, stack: string, rendering: Rendering): string[] {
   const refusal = outDirRefusal(outDir);
   if (refusal) throw new Error(refusal);
   const root = path.resolve(outDir);

@@ -123,7 +123,7 @@ function unknownStates(stacks: string[], error: string): StackState[] {
   return stacks.map((stack) => ({ stack, stackFile: true, inBackend: false, deployed: false, healthy: false, error }));
 }
 
-export async function projectStatus(projectDir: string, reader: StatusReader): Promise<StackState[]> {
+async function projectStatus(projectDir: string, reader: StatusReader): Promise<StackState[]> {
   const files = listStacks(projectDir);
   let backend: BackendStack[];
   try {
@@ -146,7 +146,7 @@ export async function projectStatus(projectDir: string, reader: StatusReader): P
 }
 
 /** The table for the terminal; errors below it, one line each. */
-export function statusTable(states: StackState[]): string[] {
+function statusTable(states: StackState[]): string[] {
   const header = [
     "stack",
     "deployed",

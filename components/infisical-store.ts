@@ -9,7 +9,7 @@ import {
 } from "../lib/eso-manifests";
 
 /** Keys of the credentials Secret (the names the ESO documentation uses). */
-export const INFISICAL_CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
+const INFISICAL_CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
 
 export interface InfisicalStoreArgs {
   /** Namespace of the operator, where the credentials Secret is created (`castle:eso.namespace`). */

@@ -59,7 +59,7 @@ export interface TalosClusterArgs {
  * provider warns and applies in `auto`, which installs Talos (provider v0.8.1 to v0.11.0,
  * `handleRebootPrevention` in pkg/talos/talos_machine_configuration_apply_resource.go).
  */
-export const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
+const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
 
 /**
  * A Talos Kubernetes cluster on nodes that already exist (their VMs): the machine secrets, one

@@ -89,7 +89,7 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Infisi
 }
 
 /** `INFISICAL_SITE_URL`, validated like `castle:infisical.siteUrl`; undefined when unset. */
-export function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const override = env[INFISICAL_ENV.siteUrl]?.trim();
   if (override === undefined || override === "") return undefined;
   const parsed = siteUrlSchema.safeParse(override);

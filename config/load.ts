@@ -275,7 +275,7 @@ export function fromPulumiConfigText(text: string): unknown {
  * The `config:` map of a stack file as the Pulumi CLI hands it over: each top-level value through the text
  * Pulumi gives the program (a scalar's source text, a map or list as JSON), read back by `fromPulumiConfigText`.
  */
-export function configAsPulumiGivesIt(source: string): { config: Record<string, unknown> } {
+function configAsPulumiGivesIt(source: string): { config: Record<string, unknown> } {
   const texts = pulumiConfigTexts(source);
   return { config: Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, fromPulumiConfigText(text)])) };
 }
@@ -298,7 +298,7 @@ export function pulumiConfigTexts(source: string): Record<string, string> {
   return texts;
 }
 
-export function stackFileKeys(document: unknown): StackFileKeys {
+function stackFileKeys(document: unknown): StackFileKeys {
   const found = (document as { config?: unknown } | null)?.config;
   const config = found && typeof found === "object" && !Array.isArray(found) ? (found as Record<string, unknown>) : {};
   const keys: StackFileKeys = { castle: {}, foreign: {}, problems: [] };
@@ -330,7 +330,7 @@ export function readStackFile(projectDir: string, stack: string): Record<string,
 }
 
 /** Reads `Pulumi.<stack>.yaml` in `projectDir`, split by namespace. */
-export function readStackFileKeys(projectDir: string, stack: string): StackFileKeys {
+function readStackFileKeys(projectDir: string, stack: string): StackFileKeys {
   const file = path.join(projectDir, stackFileName(stack));
   if (!existsSync(file)) {
     throw new CastleConfigError(stack, stackFileName(stack), [
@@ -407,7 +407,7 @@ export function crossStackProblems(
 }
 
 /** Raw keys of every other stack file of the project. */
-export function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
+function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
   return listStacks(projectDir)
     .filter((other) => other !== stack)
     .flatMap((other) => {

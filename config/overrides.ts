@@ -12,14 +12,14 @@ import { CastleConfigError } from "./load";
 import { type CastleConfig, ProxmoxSchema } from "./schema";
 
 /** Environment variables that override a stack's hosts. */
-export const HOST_ENV = {
+const HOST_ENV = {
   infisicalSiteUrl: "INFISICAL_SITE_URL",
   /** The name the Proxmox provider itself reads; here it overrides the stack file's endpoint. */
   proxmoxEndpoint: "PROXMOX_VE_ENDPOINT",
 } as const;
 
 /** `PROXMOX_VE_ENDPOINT`, validated like `castle:proxmox.endpoint`; undefined when unset. */
-export function proxmoxEndpointFromEnv(stack: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function proxmoxEndpointFromEnv(stack: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const value = env[HOST_ENV.proxmoxEndpoint]?.trim();
   if (value === undefined || value === "") return undefined;
   const parsed = ProxmoxSchema.shape.endpoint.safeParse(value);

@@ -21,7 +21,7 @@ export interface PastedSecret {
 /** A key name that says it holds a secret: token, secret, password or key, in any case or position. */
 const SECRET_NAME = /token|secret|passw(or)?d|passphrase|key/i;
 
-export function soundsSecret(name: string): boolean {
+function soundsSecret(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
@@ -53,7 +53,7 @@ export function urlCarriesCredentials(value: string): boolean {
 }
 
 /** `proxmoxTokenSecret` -> `PROXMOX_TOKEN_SECRET`, `api-key` -> `API_KEY`. */
-export function secretNameFor(key: string): string {
+function secretNameFor(key: string): string {
   return key
     .replace(/^.*:/, "")
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")

@@ -143,7 +143,7 @@ export function topologyIssues(config: TopologyLike): RuleIssue[] {
 }
 
 /** Storage every Proxmox node has for itself: never shared between nodes, whatever the stack says. */
-export const NODE_LOCAL_DATASTORES = ["local", "local-lvm", "local-zfs", "local-btrfs"];
+const NODE_LOCAL_DATASTORES = ["local", "local-lvm", "local-zfs", "local-btrfs"];
 
 /** The parts of the stack the settings rules look at; `undefined` when invalid on their own. */
 export interface SettingsLike {
@@ -159,7 +159,7 @@ export interface SettingsLike {
 }
 
 /** Whether Infisical folder `outer` is `inner` or one of its ancestors (both absolute, no trailing slash). */
-export function folderContains(outer: string, inner: string): boolean {
+function folderContains(outer: string, inner: string): boolean {
   return outer === inner || outer === "/" || inner.startsWith(`${outer}/`);
 }
 
@@ -228,7 +228,7 @@ export interface GitOpsLike {
  * Flux distributions the operator carries in its image (it builds Flux from these, with no
  * `distribution.artifact`), per operator chart version: operator v0.58.1 has v2.2.3 ... v2.9.4.
  */
-export const FLUX_VERSIONS_OF_OPERATOR: Readonly<Record<string, { min: string; max: string }>> = {
+const FLUX_VERSIONS_OF_OPERATOR: Readonly<Record<string, { min: string; max: string }>> = {
   "0.58.1": { min: "2.2.3", max: "2.9.4" },
 };
 
@@ -247,7 +247,7 @@ function compareVersions(a: string, b: string): number {
  * hands `sync.ref` to the GitRepository's `ref.name`, which must be a full Git reference
  * (git-check-ref-format): `refs/heads/<branch>`, `refs/tags/<tag>`, `refs/pull/<n>/head`...
  */
-export function gitRefProblem(ref: string): string | undefined {
+function gitRefProblem(ref: string): string | undefined {
   if (/^[0-9a-f]{40}$/.test(ref) || /^[0-9a-f]{64}$/.test(ref)) {
     return "is a commit: FluxInstance checks out a reference (ref.name), not a commit; tag the commit and use refs/tags/<tag>";
   }
@@ -271,7 +271,7 @@ export function gitRefProblem(ref: string): string | undefined {
 }
 
 /** Why `path` is not a directory Flux can apply, or undefined when it is fine. */
-export function gitPathProblem(path: string): string | undefined {
+function gitPathProblem(path: string): string | undefined {
   if (path.startsWith("/")) return "must be relative to the repository root, such as clusters/blue (no leading '/')";
   if (path.includes("\\")) return "must use '/' between directories";
   if (path.split("/").includes("..")) return "must stay inside the repository: no '..'";

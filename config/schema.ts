@@ -11,9 +11,9 @@ import { DNS_LABEL, isLoopbackHost } from "../lib/net";
 import { contractOf, TALOS_CONTRACT, TALOS_RELEASE } from "../lib/talos-version";
 
 /** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
-export const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
+const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
 /** Default External Secrets Operator chart version (the release that supports Kubernetes 1.36). */
-export const DEFAULT_ESO_CHART_VERSION = "2.9.0";
+const DEFAULT_ESO_CHART_VERSION = "2.9.0";
 /**
  * Default time, in seconds, `pulumi up` waits for the ClusterSecretStore and each ExternalSecret to report
  * `Ready=True` (ESO validates the store by logging in to Infisical and listing the folder; an ExternalSecret
@@ -94,7 +94,7 @@ export const NodeSchema = z.strictObject({
 });
 export type CastleNode = z.infer<typeof NodeSchema>;
 
-export const TalosSchema = z
+const TalosSchema = z
   .strictObject({
     /** Talos release installed on every node, e.g. `v1.13.9`. */
     version: talosVersion,
@@ -207,7 +207,7 @@ export const InfisicalSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(600).default(30),
 });
 
-export const ExternalSecretSchema = z.strictObject({
+const ExternalSecretSchema = z.strictObject({
   /** Name of the ExternalSecret object. */
   name: dnsLabel("name"),
   /** Namespace of the ExternalSecret; must be allowed to use the store. */
@@ -262,7 +262,7 @@ export const EsoSchema = z.strictObject({
     .default(DEFAULT_ESO_READY_TIMEOUT_SECONDS),
 });
 
-export const GuardsSchema = z.strictObject({
+const GuardsSchema = z.strictObject({
   /**
    * Accept ESO using the same Infisical identity as the program. Default false: the cluster's identity
    * must be its own read-only one, since the program's identity can read the Proxmox token and the
@@ -279,20 +279,20 @@ export const GuardsSchema = z.strictObject({
 // ---- GitOps (Flux) -------------------------------------------------------------------------------
 
 /** Default Flux Operator chart version (release v0.58.1 of controlplaneio-fluxcd/flux-operator). */
-export const DEFAULT_FLUX_OPERATOR_CHART_VERSION = "0.58.1";
+const DEFAULT_FLUX_OPERATOR_CHART_VERSION = "0.58.1";
 /** Default Flux distribution: 2.9.4, the newest Flux the 0.58.1 operator carries in its image. */
-export const DEFAULT_FLUX_VERSION = "2.9.4";
+const DEFAULT_FLUX_VERSION = "2.9.4";
 /** Default registry of the Flux controller images (the upstream images). */
-export const DEFAULT_FLUX_REGISTRY = "ghcr.io/fluxcd";
+const DEFAULT_FLUX_REGISTRY = "ghcr.io/fluxcd";
 /** Flux controllers the castle installs by default (the Flux defaults: sources, Kustomizations, Helm, alerts). */
-export const DEFAULT_FLUX_COMPONENTS = [
+const DEFAULT_FLUX_COMPONENTS = [
   "source-controller",
   "kustomize-controller",
   "helm-controller",
   "notification-controller",
 ] as const;
 /** Every controller a FluxInstance may name (`spec.components` of FluxInstance v1). */
-export const FLUX_COMPONENTS = [
+const FLUX_COMPONENTS = [
   "source-controller",
   "kustomize-controller",
   "helm-controller",
@@ -315,7 +315,7 @@ const infisicalKey = z.string().regex(INFISICAL_KEY, {
  * cluster's own identity; the program never reads them. Set either `token` (HTTPS) or `sshIdentity` and
  * `sshKnownHosts` (SSH). Absent: the repository is public (no pull secret).
  */
-export const GitCredentialsSchema = z.strictObject({
+const GitCredentialsSchema = z.strictObject({
   /** HTTPS: the secret holding an access token (read-only), sent as the password of user `git`. */
   token: infisicalKey.optional(),
   /** SSH: the secret holding the private key (PEM/OpenSSH), a read-only deploy key. */
@@ -401,5 +401,3 @@ export const CastleConfigSchema = z.strictObject({
 export type CastleConfig = z.infer<typeof CastleConfigSchema>;
 /** The configuration as written in the stack file, before defaults. */
 export type CastleConfigInput = z.input<typeof CastleConfigSchema>;
-/** Stack config keys: `castle:<key>`. */
-export const CONFIG_KEYS = Object.keys(CastleConfigSchema.shape) as (keyof CastleConfig)[];

@@ -5,7 +5,7 @@
 import type { CastleConfig } from "./schema";
 
 /** The port kube-apiserver listens on, behind the Layer 2 VIP. */
-export const KUBERNETES_API_PORT = 6443;
+const KUBERNETES_API_PORT = 6443;
 
 /** The Kubernetes API endpoint: the VIP, held by one control plane at a time. */
 export function clusterEndpoint(network: Pick<CastleConfig["network"], "vip">): string {

@@ -191,7 +191,7 @@ export function externalSecretManifest(spec: ExternalSecretSpec, storeName: stri
 }
 
 /** The pulumi-kubernetes annotations that make `pulumi up` wait for an object (provider 4.18 and later). */
-export const AWAIT_ANNOTATIONS = {
+const AWAIT_ANNOTATIONS = {
   waitFor: "pulumi.com/waitFor",
   timeoutSeconds: "pulumi.com/timeoutSeconds",
 } as const;

@@ -37,20 +37,20 @@ export interface FluxSettings {
   components: readonly string[];
 }
 /** The FluxInstance API: `v1` is the only version of the CRD. */
-export const FLUX_INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1";
+const FLUX_INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1";
 /** The operator accepts exactly one FluxInstance, named `flux` (a CEL rule of the CRD). */
-export const FLUX_INSTANCE_NAME = "flux";
+const FLUX_INSTANCE_NAME = "flux";
 /** Helm release name of the operator (its objects are named after it). */
 export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
 /**
  * The Secret the GitRepository reads (`sync.pullSecret`): `flux-system`, the name `flux bootstrap`
  * gives it, in the GitRepository's namespace.
  */
-export const FLUX_PULL_SECRET_NAME = "flux-system";
+const FLUX_PULL_SECRET_NAME = "flux-system";
 /** The ExternalSecret that writes the pull secret. */
-export const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
+const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
 /** HTTPS user sent with a token (what `flux bootstrap` writes for GitHub, GitLab and Gitea tokens). */
-export const GIT_TOKEN_USERNAME = "git";
+const GIT_TOKEN_USERNAME = "git";
 
 /**
  * How long Pulumi waits for the FluxInstance to turn Ready, seconds. Ready includes Flux's install and
@@ -64,7 +64,7 @@ export const PULL_SECRET_TIMEOUT_SECONDS = 300;
 export const FLUX_OPERATOR_RELEASE_TIMEOUT_SECONDS = 600;
 
 /** Annotations that make the Kubernetes provider wait for the object's Ready condition, bounded. */
-export function awaitReadyAnnotations(timeoutSeconds: number): Record<string, string> {
+function awaitReadyAnnotations(timeoutSeconds: number): Record<string, string> {
   return { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(timeoutSeconds) };
 }
 

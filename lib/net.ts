@@ -8,7 +8,7 @@ import ipaddr from "ipaddr.js";
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A dotted-quad IPv4 address (no leading zeros, each part 0-255). */
-export function isIPv4(value: string): boolean {
+function isIPv4(value: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(value);
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** The extension every castle image carries: Proxmox talks to the node through it (shutdown, fstrim). */
-export const QEMU_GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
+const QEMU_GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
 
 /** An official Image Factory system extension name, e.g. `siderolabs/iscsi-tools`. */
 const EXTENSION_NAME = /^siderolabs\/[a-z0-9-]+$/;

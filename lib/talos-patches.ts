@@ -31,7 +31,7 @@ export const NODE_LINK_ALIAS = "net0";
 export const NODE_LINK_SELECTOR = 'link.driver == "virtio_net"';
 
 /** The Talos platform of the castle's VMs: Proxmox boots the `nocloud` image. */
-export const TALOS_PLATFORM = "nocloud";
+const TALOS_PLATFORM = "nocloud";
 
 /** One node, as its patches need it. */
 export interface NodePatchInput {

@@ -9,7 +9,7 @@ import { subnetOf } from "./net";
 import type { CastleNode, NodeRole } from "./nodes";
 
 /** Proxmox tag of each role (PVE tags are lower-case: a mixed-case tag would come back changed). */
-export const ROLE_TAGS: Record<NodeRole, string> = { controlPlane: "control-plane", worker: "worker" };
+const ROLE_TAGS: Record<NodeRole, string> = { controlPlane: "control-plane", worker: "worker" };
 
 /** The tag every castle VM carries; with the cluster name, it tells the castle's VMs from any other. */
 export const CASTLE_TAG = "castle";
@@ -87,7 +87,7 @@ export interface VmSpec {
 }
 
 /** The interface of the system disk; Talos installs to it (`/dev/sda` on virtio-scsi). */
-export const SYSTEM_DISK_INTERFACE = "scsi0";
+const SYSTEM_DISK_INTERFACE = "scsi0";
 
 /**
  * The VM of one castle node. Choices, with the provider pitfalls they answer:
