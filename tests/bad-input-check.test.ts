@@ -19,6 +19,7 @@ import { check } from "../cli/check";
 import { readStackFile } from "../config/load";
 import { nodesWithPaths } from "../config/rules";
 import { planImages } from "../lib/placement";
+import { readBothWays } from "./support/both-ways";
 
 // biome-ignore lint/suspicious/noExplicitAny: rows edit the raw stack freely to build bad cases.
 type RawStack = Record<string, any>;
@@ -1075,7 +1076,15 @@ describe("castle check blue: the table of bad stack configs", () => {
         blue = stackText(raw);
       }
       if (row.text) blue = row.text(blue);
-      const { code, text } = await checkBlue(project({ blue, green: row.green }));
+      const dir = project({ blue, green: row.green });
+      const { code, text } = await checkBlue(dir);
+      // The program reads the same file as the Pulumi CLI hands it over, and must decide alike. A file
+      // that is not YAML never reaches it: the CLI refuses it first.
+      if (!text.includes("not valid YAML")) {
+        const { byCheck, byProgram } = readBothWays(dir, "blue", blue);
+        assert.deepEqual(byProgram, byCheck, "the program reads this stack otherwise than castle check");
+        assert.equal("problems" in byCheck, row.code === 1);
+      }
       for (const value of row.never ?? []) assert.ok(!text.includes(value), `the output holds ${value}`);
       if (row.code === 1) {
         if (row.wording) assert.equal(text, refusal(row.wording));
