@@ -202,32 +202,35 @@ describe("the v1.13 facts catch what Talos v1.13 dropped or never had", () => {
     {
       name: "legacy machine.network VIP",
       doc: { machine: { network: { interfaces: [{ interface: "eth0", vip: { ip: "10.10.20.5" } }] } } },
-      problem: "$.machine.network: not allowed by v1alpha1.MachineConfig",
+      problem:
+        "v1alpha1 config: machine.network: unknown field (known: type, token, ca, acceptedCAs, certSANs, " +
+        "controlPlane, kubelet, pods, install, files, sysctls, sysfs, features, udev, logging, kernel, " +
+        "seccompProfiles, baseRuntimeSpecOverrides, nodeLabels, nodeAnnotations, nodeTaints)",
     },
     {
       name: "Layer2VIPConfig without name",
       doc: { apiVersion: "v1alpha1", kind: "Layer2VIPConfig", link: "net0" },
-      problem: "$.name: required by network.Layer2VIPConfigV1Alpha1",
+      problem: "Layer2VIPConfig: name: required field missing",
     },
     {
       name: "address without prefix",
       doc: { apiVersion: "v1alpha1", kind: "LinkConfig", name: "net0", addresses: [{ address: "10.10.20.11" }] },
-      problem: "$.addresses[0].address: must match ^[0-9a-f.:]+/\\d{1,3}$",
+      problem: 'LinkConfig: addresses[0].address: "10.10.20.11" does not match /^[0-9a-f.:]+\\/\\d{1,3}$/',
     },
     {
       name: "unknown hostname field",
       doc: { apiVersion: "v1alpha1", kind: "HostnameConfig", name: "x" },
-      problem: "$.name: not allowed by network.HostnameConfigV1Alpha1",
+      problem: "HostnameConfig: name: unknown field (known: apiVersion, kind, auto, hostname)",
     },
     {
       name: "bad auto",
       doc: { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: false },
-      problem: "$.auto: must be one of stable, off",
+      problem: "HostnameConfig: auto: expected one of stable, off, got boolean",
     },
     {
       name: "install disk not a string",
       doc: { machine: { install: { disk: 1 } } },
-      problem: "$.machine.install.disk: must be a string",
+      problem: "v1alpha1 config: machine.install.disk: expected string, got integer",
     },
   ];
   for (const c of cases) {

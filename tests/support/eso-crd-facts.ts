@@ -2,7 +2,7 @@
  * Facts about the External Secrets Operator API, derived from the CRDs of ESO v2.9.0
  * (github.com/external-secrets/external-secrets at tag v2.9.0, config/crds/bases/
  * `external-secrets.io_clustersecretstores.yaml` and `external-secrets.io_externalsecrets.yaml`,
- * `spec.versions[name=v1].schema.openAPIV3Schema`), and a small structural validator built on them.
+ * `spec.versions[name=v1].schema.openAPIV3Schema`), checked by the engine of schema-check.ts.
  *
  * The table covers every path the castle's manifests use, with the CRD's property names, required
  * fields, types, enums, patterns and length limits. Subtrees the castle never writes (other providers,
@@ -12,30 +12,17 @@
  * `metadata` is plain `type: object` in the CRDs; its facts come from Kubernetes ObjectMeta.
  */
 
-export type Fact =
-  | {
-      type: "string";
-      enum?: readonly string[];
-      pattern?: RegExp;
-      minLength?: number;
-      maxLength?: number;
-    }
-  | { type: "integer" }
-  | { type: "boolean" }
-  /** `x-kubernetes-int-or-string`. */
-  | { type: "int-or-string" }
-  | { type: "array"; items: Fact; minItems?: number }
-  | {
-      type: "object";
-      properties: Readonly<Record<string, Fact>>;
-      required?: readonly string[];
-      minProperties?: number;
-      maxProperties?: number;
-    }
-  /** An object whose values all follow one fact (`additionalProperties: {...}`). */
-  | { type: "map"; values: Fact }
-  /** A subtree the castle does not write: its type is checked, its content is not. */
-  | { type: "unchecked"; of: "object" | "array" };
+import {
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  type Fact,
+  isRecord,
+  labelled,
+  manifestLabel,
+  typeOf,
+  unservedApiVersion,
+  walk,
+} from "./schema-check";
 
 /** What the API group serves, per kind (`spec.versions[]` of each CRD at v2.9.0). */
 export const ESO_CRD_VERSIONS = {
@@ -45,8 +32,6 @@ export const ESO_CRD_VERSIONS = {
 
 export const ESO_CRD_SOURCE = "ESO v2.9.0 CRDs (external-secrets.io_{clustersecretstores,externalsecrets}.yaml)";
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 const string: Fact = { type: "string" };
@@ -294,86 +279,6 @@ const FACTS_BY_KIND: Record<keyof typeof ESO_CRD_VERSIONS, Fact> = {
   ExternalSecret: EXTERNAL_SECRET_FACTS,
 };
 
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeOf(value) === "object";
-}
-
-/**
- * Appends to `problems` every way `value` departs from `fact` (unknown field, missing required field,
- * wrong type, enum, pattern, length, item and property counts), each prefixed with its `path`.
- */
-export function walk(value: unknown, fact: Fact, path: string, problems: string[]): void {
-  const actual = typeOf(value);
-  const wrongType = (expected: string) => problems.push(`${path}: expected ${expected}, got ${actual}`);
-  switch (fact.type) {
-    case "string": {
-      if (typeof value !== "string") return void wrongType("string");
-      if (fact.enum && !fact.enum.includes(value)) {
-        problems.push(`${path}: "${value}" is not one of ${fact.enum.join(", ")}`);
-      }
-      if (fact.minLength !== undefined && value.length < fact.minLength) {
-        problems.push(`${path}: shorter than ${fact.minLength} characters`);
-      }
-      if (fact.maxLength !== undefined && value.length > fact.maxLength) {
-        problems.push(`${path}: longer than ${fact.maxLength} characters`);
-      }
-      if (fact.pattern && !fact.pattern.test(value))
-        problems.push(`${path}: "${value}" does not match ${fact.pattern}`);
-      return;
-    }
-    case "integer":
-    case "boolean":
-      if (actual !== fact.type) wrongType(fact.type);
-      return;
-    case "int-or-string":
-      if (actual !== "integer" && actual !== "string") wrongType("integer or string");
-      return;
-    case "unchecked":
-      if (actual !== fact.of) wrongType(fact.of);
-      return;
-    case "map":
-      if (!isRecord(value)) return void wrongType("object");
-      for (const [key, item] of Object.entries(value)) walk(item, fact.values, `${path}.${key}`, problems);
-      return;
-    case "array":
-      if (!Array.isArray(value)) return void wrongType("array");
-      if (fact.minItems !== undefined && value.length < fact.minItems) {
-        problems.push(`${path}: fewer than ${fact.minItems} items`);
-      }
-      value.forEach((item, i) => {
-        walk(item, fact.items, `${path}[${i}]`, problems);
-      });
-      return;
-    case "object": {
-      if (!isRecord(value)) return void wrongType("object");
-      const allowed = Object.keys(fact.properties);
-      for (const [key, item] of Object.entries(value)) {
-        const child = fact.properties[key];
-        if (child) walk(item, child, `${path}.${key}`, problems);
-        else problems.push(`${path}.${key}: unknown field (known: ${allowed.join(", ")})`);
-      }
-      for (const key of fact.required ?? []) {
-        if (!(key in value)) problems.push(`${path}.${key}: required field missing`);
-      }
-      const count = Object.keys(value).length;
-      if (fact.minProperties !== undefined && count < fact.minProperties) {
-        problems.push(`${path}: needs at least ${fact.minProperties} field(s)`);
-      }
-      if (fact.maxProperties !== undefined && count > fact.maxProperties) {
-        problems.push(`${path}: allows at most ${fact.maxProperties} field(s), has ${count}`);
-      }
-      return;
-    }
-  }
-}
-
 /**
  * The problems of one `external-secrets.io` manifest (a ClusterSecretStore or an ExternalSecret)
  * against the ESO v2.9.0 CRDs: an apiVersion that is not served, an unknown kind, an unknown field,
@@ -383,23 +288,21 @@ export function walk(value: unknown, fact: Fact, path: string, problems: string[
 export function checkAgainstEsoCrd(manifest: unknown): string[] {
   if (!isRecord(manifest)) return [`manifest: expected object, got ${typeOf(manifest)}`];
   const kind = manifest.kind;
-  const name = isRecord(manifest.metadata) ? String(manifest.metadata.name ?? "(no name)") : "(no metadata)";
-  const label = `${typeof kind === "string" ? kind : "(no kind)"} ${name}`;
+  const label = manifestLabel(manifest);
   if (kind !== "ClusterSecretStore" && kind !== "ExternalSecret") {
     return [`${label}: kind must be ClusterSecretStore or ExternalSecret (${ESO_CRD_SOURCE})`];
   }
   const problems: string[] = [];
-  const versions = ESO_CRD_VERSIONS[kind];
-  const [group, version] = String(manifest.apiVersion).split("/");
-  if (group !== "external-secrets.io" || !(versions.served as readonly string[]).includes(version ?? "")) {
-    problems.push(
-      `apiVersion: "${String(manifest.apiVersion)}" is not served; ESO 2.9.0 serves external-secrets.io/${versions.served.join(", ")}`,
-    );
-  }
+  const apiVersion = unservedApiVersion(
+    manifest.apiVersion,
+    { group: "external-secrets.io", served: ESO_CRD_VERSIONS[kind].served },
+    "ESO 2.9.0",
+  );
+  if (apiVersion) problems.push(apiVersion);
   walk(manifest, FACTS_BY_KIND[kind], "", problems);
   if (kind === "ClusterSecretStore" && isRecord(manifest.metadata) && "namespace" in manifest.metadata) {
     // Reported as an unknown field by the walk already; say why.
     problems.push(".metadata.namespace: ClusterSecretStore is cluster-scoped");
   }
-  return problems.map((p) => `${label}: ${p.replace(/^\./, "")}`);
+  return labelled(label, problems);
 }

@@ -4,7 +4,7 @@
  * `fluxcd.controlplane.io_fluxinstances.yaml`, `spec.versions[name=v1].schema.openAPIV3Schema`), and from
  * the two objects the operator generates from `spec.sync`: the GitRepository of source-controller (the
  * CRD Flux 2.9.4 installs, `source.toolkit.fluxcd.io/v1`) and the Kustomization of kustomize-controller
- * v1.9.4 (`kustomize.toolkit.fluxcd.io/v1`). A structural validator (the ESO one) runs on them.
+ * v1.9.4 (`kustomize.toolkit.fluxcd.io/v1`), checked by the engine of schema-check.ts.
  *
  * The table covers every FluxInstance field with the CRD's names, required fields, types, enums and
  * patterns; subtrees the castle does not write (`kustomize`, `sharding`, `storage`, `commonMetadata`)
@@ -13,7 +13,16 @@
  * `sync.ref` its `spec.ref.name` (a full Git reference), `sync.interval` its `spec.interval`,
  * `sync.pullSecret` its `spec.secretRef.name`, and `sync.path` the Kustomization's `spec.path`.
  */
-import { type Fact, walk } from "./eso-crd-facts";
+import {
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  type Fact,
+  isRecord,
+  labelled,
+  manifestLabel,
+  unservedApiVersion,
+  walk,
+} from "./schema-check";
 
 export const FLUX_CRD_SOURCE = "flux-operator v0.58.1 CRD fluxcd.controlplane.io_fluxinstances.yaml";
 
@@ -24,8 +33,6 @@ export const FLUX_INSTANCE_CRD = { group: "fluxcd.controlplane.io", served: ["v1
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 /** `spec.url` of the GitRepository CRD. */
 const GIT_REPOSITORY_URL = /^(http|https|ssh):\/\/.*$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const string: Fact = { type: "string" };
 const boolean: Fact = { type: "boolean" };
@@ -117,10 +124,6 @@ export const FLUX_INSTANCE_FACTS: Fact = {
   },
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** git check-ref-format, as source-controller needs for `ref.name`: `refs/<kind>/<name>`. */
 function isFullGitRef(ref: string): boolean {
   const parts = ref.split("/");
@@ -144,16 +147,11 @@ function isFullGitRef(ref: string): boolean {
  */
 export function checkAgainstFluxCrd(manifest: unknown): string[] {
   if (!isRecord(manifest)) return ["manifest: expected object"];
-  const name = isRecord(manifest.metadata) ? String(manifest.metadata.name ?? "(no name)") : "(no metadata)";
-  const label = `${typeof manifest.kind === "string" ? manifest.kind : "(no kind)"} ${name}`;
+  const label = manifestLabel(manifest);
   if (manifest.kind !== "FluxInstance") return [`${label}: kind must be FluxInstance (${FLUX_CRD_SOURCE})`];
   const problems: string[] = [];
-  const [group, version] = String(manifest.apiVersion).split("/");
-  if (group !== FLUX_INSTANCE_CRD.group || !(FLUX_INSTANCE_CRD.served as readonly string[]).includes(version ?? "")) {
-    problems.push(
-      `apiVersion: "${String(manifest.apiVersion)}" is not served; the CRD serves ${FLUX_INSTANCE_CRD.group}/${FLUX_INSTANCE_CRD.served.join(", ")}`,
-    );
-  }
+  const apiVersion = unservedApiVersion(manifest.apiVersion, FLUX_INSTANCE_CRD, "the CRD");
+  if (apiVersion) problems.push(apiVersion);
   walk(manifest, FLUX_INSTANCE_FACTS, "", problems);
   // CEL on the object: the only accepted name.
   if (isRecord(manifest.metadata) && manifest.metadata.name !== "flux") {
@@ -190,5 +188,5 @@ export function checkAgainstFluxCrd(manifest: unknown): string[] {
   }
   const components = Array.isArray(spec.components) ? spec.components : [];
   if (new Set(components).size !== components.length) problems.push(".spec.components: lists a controller twice");
-  return problems.map((p) => `${label}: ${p.replace(/^\./, "")}`);
+  return labelled(label, problems);
 }

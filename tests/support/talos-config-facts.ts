@@ -4,267 +4,243 @@
  * pkg/machinery/config/schemas/config.schema.json, commit 3ebd10a7c1bd0f81742bdcd0c3fe56d727db7401).
  * Every property name of each listed definition is kept, so an unknown field (such as the legacy
  * `machine.network`, which the v1.13 schema no longer has) is reported. Fields of definitions the
- * castle does not write are `opaque`: present in the schema, not checked further.
+ * castle does not write are `any`: present in the schema, not checked further; a schema `type: object`
+ * without listed properties is an `unchecked` object. Each constant names its schema definition
+ * (`$defs/<name>`, all `additionalProperties: false`); the schema's enums are untyped, and every one
+ * lists strings only, so they are string enums here.
  *
- * `validateTalosDocument` checks one YAML document against these facts: the document's `kind` picks
- * the definition; a document without `kind` is a v1alpha1 config (strategic-merge) patch.
+ * `validateTalosDocument` checks one YAML document against these facts with the engine of
+ * schema-check.ts: the document's `kind` picks the definition; a document without `kind` is a v1alpha1
+ * config (strategic-merge) patch. Each problem starts with the document's kind (`LinkConfig:`) or
+ * `v1alpha1 config:`, then the field path from the document's root (`addresses[0].address: ...`).
  */
-
-export type PropertyFact =
-  | { type: "string"; pattern?: string }
-  | { type: "integer" | "boolean" | "object" | "opaque" }
-  | { type: "array"; items: PropertyFact }
-  | { enum: string[] }
-  | { ref: string };
-
-export interface DefinitionFact {
-  /** `additionalProperties: false` in the schema. */
-  closed: boolean;
-  required: string[];
-  properties: Record<string, PropertyFact>;
-}
+import { type Fact, isRecord, labelled, typeOf, walk } from "./schema-check";
 
 export const TALOS_SCHEMA_ID = "https://talos.dev/v1.13/schemas/config.schema.json";
 
-export const DEFINITIONS: Record<string, DefinitionFact> = {
-  "v1alpha1.Config": {
-    closed: true,
-    required: [],
-    properties: {
-      version: { enum: ["v1alpha1"] },
-      debug: { type: "boolean" },
-      machine: { ref: "v1alpha1.MachineConfig" },
-      cluster: { ref: "v1alpha1.ClusterConfig" },
-    },
-  },
-  "v1alpha1.MachineConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      type: { enum: ["controlplane", "worker"] },
-      token: { type: "string" },
-      ca: { type: "object" },
-      acceptedCAs: { type: "object" },
-      certSANs: { type: "array", items: { type: "string" } },
-      controlPlane: { type: "opaque" },
-      kubelet: { type: "opaque" },
-      pods: { type: "array", items: { type: "object" } },
-      install: { ref: "v1alpha1.InstallConfig" },
-      files: { type: "array", items: { type: "opaque" } },
-      sysctls: { type: "object" },
-      sysfs: { type: "object" },
-      features: { type: "opaque" },
-      udev: { type: "opaque" },
-      logging: { type: "opaque" },
-      kernel: { type: "opaque" },
-      seccompProfiles: { type: "array", items: { type: "opaque" } },
-      baseRuntimeSpecOverrides: { type: "object" },
-      nodeLabels: { type: "object" },
-      nodeAnnotations: { type: "object" },
-      nodeTaints: { type: "object" },
-    },
-  },
-  "v1alpha1.ClusterConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      id: { type: "string" },
-      secret: { type: "string" },
-      controlPlane: { type: "opaque" },
-      clusterName: { type: "string" },
-      network: { type: "opaque" },
-      token: { type: "string" },
-      aescbcEncryptionSecret: { type: "string" },
-      secretboxEncryptionSecret: { type: "string" },
-      ca: { type: "object" },
-      acceptedCAs: { type: "object" },
-      aggregatorCA: { type: "object" },
-      serviceAccount: { type: "object" },
-      apiServer: { type: "opaque" },
-      controllerManager: { type: "opaque" },
-      proxy: { type: "opaque" },
-      scheduler: { type: "opaque" },
-      discovery: { type: "opaque" },
-      etcd: { type: "opaque" },
-      coreDNS: { type: "opaque" },
-      externalCloudProvider: { type: "opaque" },
-      extraManifests: { type: "array", items: { type: "string" } },
-      extraManifestHeaders: { type: "object" },
-      inlineManifests: { type: "array", items: { type: "opaque" } },
-      adminKubeconfig: { type: "opaque" },
-      allowSchedulingOnControlPlanes: { type: "boolean" },
-    },
-  },
-  "v1alpha1.InstallConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      disk: { type: "string" },
-      diskSelector: { type: "opaque" },
-      image: { type: "string" },
-      wipe: { type: "boolean" },
-      legacyBIOSSupport: { type: "boolean" },
-      grubUseUKICmdline: { type: "boolean" },
-    },
-  },
-  "network.HostnameConfigV1Alpha1": {
-    closed: true,
-    required: ["apiVersion", "kind"],
-    properties: {
-      apiVersion: { enum: ["v1alpha1"] },
-      kind: { enum: ["HostnameConfig"] },
-      auto: { enum: ["stable", "off"] },
-      hostname: { type: "string" },
-    },
-  },
-  "network.LinkConfigV1Alpha1": {
-    closed: true,
-    required: ["apiVersion", "kind", "name"],
-    properties: {
-      apiVersion: { enum: ["v1alpha1"] },
-      kind: { enum: ["LinkConfig"] },
-      name: { type: "string" },
-      up: { type: "boolean" },
-      mtu: { type: "integer" },
-      addresses: { type: "array", items: { ref: "network.AddressConfig" } },
-      routes: { type: "array", items: { ref: "network.RouteConfig" } },
-      multicast: { type: "boolean" },
-    },
-  },
-  "network.AddressConfig": {
-    closed: true,
-    required: ["address"],
-    properties: {
-      address: { type: "string", pattern: "^[0-9a-f.:]+/\\d{1,3}$" },
-      routePriority: { type: "integer" },
-    },
-  },
-  "network.RouteConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      destination: { type: "string", pattern: "^[0-9a-f.:]+/\\d{1,3}$" },
-      gateway: { type: "string", pattern: "^[0-9a-f.:]+$" },
-      source: { type: "string", pattern: "^[0-9a-f.:]+$" },
-      metric: { type: "integer" },
-      mtu: { type: "integer" },
-      table: { type: "string" },
-    },
-  },
-  "network.LinkAliasConfigV1Alpha1": {
-    closed: true,
-    required: ["apiVersion", "kind", "name"],
-    properties: {
-      apiVersion: { enum: ["v1alpha1"] },
-      kind: { enum: ["LinkAliasConfig"] },
-      name: { type: "string" },
-      selector: { ref: "network.LinkSelector" },
-    },
-  },
-  "network.LinkSelector": {
-    closed: true,
-    required: [],
-    properties: {
-      match: { type: "string" },
-    },
-  },
-  "network.Layer2VIPConfigV1Alpha1": {
-    closed: true,
-    required: ["apiVersion", "kind", "name"],
-    properties: {
-      apiVersion: { enum: ["v1alpha1"] },
-      kind: { enum: ["Layer2VIPConfig"] },
-      name: { type: "string" },
-      link: { type: "string" },
-    },
-  },
-  "network.ResolverConfigV1Alpha1": {
-    closed: true,
-    required: ["apiVersion", "kind"],
-    properties: {
-      apiVersion: { enum: ["v1alpha1"] },
-      kind: { enum: ["ResolverConfig"] },
-      nameservers: { type: "array", items: { ref: "network.NameserverConfig" } },
-      searchDomains: { ref: "network.SearchDomainsConfig" },
-    },
-  },
-  "network.NameserverConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      address: { type: "string", pattern: "^[0-9a-f.:]+$" },
-    },
-  },
-  "network.SearchDomainsConfig": {
-    closed: true,
-    required: [],
-    properties: {
-      domains: { type: "array", items: { type: "string" } },
-      disableDefault: { type: "boolean" },
-    },
+/** A field of the schema whose content the castle does not write. */
+const any: Fact = { type: "any" };
+/** Schema `type: object` without listed properties. */
+const object: Fact = { type: "unchecked", of: "object" };
+const string: Fact = { type: "string" };
+const integer: Fact = { type: "integer" };
+const boolean: Fact = { type: "boolean" };
+const strings: Fact = { type: "array", items: string };
+const v1alpha1: Fact = { type: "string", enum: ["v1alpha1"] };
+/** `network.AddressConfig.address`, `network.RouteConfig.destination`: an address with its prefix length. */
+const PREFIX = /^[0-9a-f.:]+\/\d{1,3}$/;
+/** `network.RouteConfig.gateway`/`source`, `network.NameserverConfig.address`: a bare address. */
+const ADDRESS = /^[0-9a-f.:]+$/;
+
+/** `v1alpha1.InstallConfig`. */
+const INSTALL_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    disk: string,
+    diskSelector: any,
+    image: string,
+    wipe: boolean,
+    legacyBIOSSupport: boolean,
+    grubUseUKICmdline: boolean,
   },
 };
 
-/** Document kinds (with `apiVersion: v1alpha1`) and their schema definitions. */
-export const KINDS: Record<string, string> = {
-  HostnameConfig: "network.HostnameConfigV1Alpha1",
-  LinkConfig: "network.LinkConfigV1Alpha1",
-  LinkAliasConfig: "network.LinkAliasConfigV1Alpha1",
-  Layer2VIPConfig: "network.Layer2VIPConfigV1Alpha1",
-  ResolverConfig: "network.ResolverConfigV1Alpha1",
+/** `v1alpha1.MachineConfig`. */
+const MACHINE_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    type: { type: "string", enum: ["controlplane", "worker"] },
+    token: string,
+    ca: object,
+    acceptedCAs: object,
+    certSANs: strings,
+    controlPlane: any,
+    kubelet: any,
+    pods: { type: "array", items: object },
+    install: INSTALL_CONFIG,
+    files: { type: "array", items: any },
+    sysctls: object,
+    sysfs: object,
+    features: any,
+    udev: any,
+    logging: any,
+    kernel: any,
+    seccompProfiles: { type: "array", items: any },
+    baseRuntimeSpecOverrides: object,
+    nodeLabels: object,
+    nodeAnnotations: object,
+    nodeTaints: object,
+  },
 };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** `v1alpha1.ClusterConfig`. */
+const CLUSTER_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    id: string,
+    secret: string,
+    controlPlane: any,
+    clusterName: string,
+    network: any,
+    token: string,
+    aescbcEncryptionSecret: string,
+    secretboxEncryptionSecret: string,
+    ca: object,
+    acceptedCAs: object,
+    aggregatorCA: object,
+    serviceAccount: object,
+    apiServer: any,
+    controllerManager: any,
+    proxy: any,
+    scheduler: any,
+    discovery: any,
+    etcd: any,
+    coreDNS: any,
+    externalCloudProvider: any,
+    extraManifests: strings,
+    extraManifestHeaders: object,
+    inlineManifests: { type: "array", items: any },
+    adminKubeconfig: any,
+    allowSchedulingOnControlPlanes: boolean,
+  },
+};
 
-function checkValue(fact: PropertyFact, value: unknown, path: string): string[] {
-  if ("ref" in fact) return checkObject(fact.ref, value, path);
-  if ("enum" in fact)
-    return fact.enum.includes(value as string) ? [] : [`${path}: must be one of ${fact.enum.join(", ")}`];
-  switch (fact.type) {
-    case "opaque":
-      return [];
-    case "string":
-      if (typeof value !== "string") return [`${path}: must be a string`];
-      if (fact.pattern && !new RegExp(fact.pattern).test(value)) return [`${path}: must match ${fact.pattern}`];
-      return [];
-    case "integer":
-      return Number.isInteger(value) ? [] : [`${path}: must be an integer`];
-    case "boolean":
-      return typeof value === "boolean" ? [] : [`${path}: must be a boolean`];
-    case "object":
-      return isPlainObject(value) ? [] : [`${path}: must be an object`];
-    case "array":
-      if (!Array.isArray(value)) return [`${path}: must be an array`];
-      return value.flatMap((item, i) => checkValue(fact.items, item, `${path}[${i}]`));
-  }
-}
+/** `v1alpha1.Config`: a document without `kind`, the v1alpha1 config patch. */
+export const V1ALPHA1_CONFIG_FACTS: Fact = {
+  type: "object",
+  properties: {
+    version: v1alpha1,
+    debug: boolean,
+    machine: MACHINE_CONFIG,
+    cluster: CLUSTER_CONFIG,
+  },
+};
 
-function checkObject(name: string, value: unknown, path: string): string[] {
-  const def = DEFINITIONS[name];
-  if (!def) throw new Error(`no facts for schema definition ${name}`);
-  if (!isPlainObject(value)) return [`${path}: must be an object (${name})`];
-  const problems: string[] = [];
-  for (const key of def.required) {
-    if (!(key in value)) problems.push(`${path}.${key}: required by ${name}`);
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const fact = def.properties[key];
-    if (!fact) {
-      if (def.closed) problems.push(`${path}.${key}: not allowed by ${name}`);
-      continue;
-    }
-    problems.push(...checkValue(fact, item, `${path}.${key}`));
-  }
-  return problems;
-}
+/** `network.AddressConfig`. */
+const ADDRESS_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    address: { type: "string", pattern: PREFIX },
+    routePriority: integer,
+  },
+  required: ["address"],
+};
 
-/** Problems of one parsed YAML document against the v1.13 facts; empty when it is valid. */
+/** `network.RouteConfig`. */
+const ROUTE_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    destination: { type: "string", pattern: PREFIX },
+    gateway: { type: "string", pattern: ADDRESS },
+    source: { type: "string", pattern: ADDRESS },
+    metric: integer,
+    mtu: integer,
+    table: string,
+  },
+};
+
+/** `network.LinkSelector`. */
+const LINK_SELECTOR: Fact = {
+  type: "object",
+  properties: {
+    match: string,
+  },
+};
+
+/** `network.NameserverConfig`. */
+const NAMESERVER_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    address: { type: "string", pattern: ADDRESS },
+  },
+};
+
+/** `network.SearchDomainsConfig`. */
+const SEARCH_DOMAINS_CONFIG: Fact = {
+  type: "object",
+  properties: {
+    domains: strings,
+    disableDefault: boolean,
+  },
+};
+
+/** The `apiVersion` and `kind` every kind document starts with (both required). */
+const kindFields = (kind: string) => ({ apiVersion: v1alpha1, kind: { type: "string", enum: [kind] } }) as const;
+
+/** Document kinds (with `apiVersion: v1alpha1`) and their facts. */
+export const TALOS_KIND_FACTS: Readonly<Record<string, Fact>> = {
+  /** `network.HostnameConfigV1Alpha1`. */
+  HostnameConfig: {
+    type: "object",
+    properties: {
+      ...kindFields("HostnameConfig"),
+      auto: { type: "string", enum: ["stable", "off"] },
+      hostname: string,
+    },
+    required: ["apiVersion", "kind"],
+  },
+  /** `network.LinkConfigV1Alpha1`. */
+  LinkConfig: {
+    type: "object",
+    properties: {
+      ...kindFields("LinkConfig"),
+      name: string,
+      up: boolean,
+      mtu: integer,
+      addresses: { type: "array", items: ADDRESS_CONFIG },
+      routes: { type: "array", items: ROUTE_CONFIG },
+      multicast: boolean,
+    },
+    required: ["apiVersion", "kind", "name"],
+  },
+  /** `network.LinkAliasConfigV1Alpha1`. */
+  LinkAliasConfig: {
+    type: "object",
+    properties: {
+      ...kindFields("LinkAliasConfig"),
+      name: string,
+      selector: LINK_SELECTOR,
+    },
+    required: ["apiVersion", "kind", "name"],
+  },
+  /** `network.Layer2VIPConfigV1Alpha1`. */
+  Layer2VIPConfig: {
+    type: "object",
+    properties: {
+      ...kindFields("Layer2VIPConfig"),
+      name: string,
+      link: string,
+    },
+    required: ["apiVersion", "kind", "name"],
+  },
+  /** `network.ResolverConfigV1Alpha1`. */
+  ResolverConfig: {
+    type: "object",
+    properties: {
+      ...kindFields("ResolverConfig"),
+      nameservers: { type: "array", items: NAMESERVER_CONFIG },
+      searchDomains: SEARCH_DOMAINS_CONFIG,
+    },
+    required: ["apiVersion", "kind"],
+  },
+};
+
+/**
+ * Problems of one parsed YAML document against the v1.13 facts; empty when it is valid. Each starts
+ * with the document's kind, or `v1alpha1 config` for a document without `kind`.
+ */
 export function validateTalosDocument(doc: unknown): string[] {
-  if (!isPlainObject(doc)) return ["$: a config document must be a mapping"];
-  if (!("kind" in doc)) return checkObject("v1alpha1.Config", doc, "$");
-  const definition = KINDS[String(doc.kind)];
-  if (!definition) return [`$.kind: ${String(doc.kind)} is not a kind the castle's facts know`];
-  return checkObject(definition, doc, "$");
+  if (!isRecord(doc)) return [`config document: expected object, got ${typeOf(doc)}`];
+  const problems: string[] = [];
+  if (!("kind" in doc)) {
+    walk(doc, V1ALPHA1_CONFIG_FACTS, "", problems);
+    return labelled("v1alpha1 config", problems);
+  }
+  const kind = String(doc.kind);
+  const facts = Object.hasOwn(TALOS_KIND_FACTS, kind) ? TALOS_KIND_FACTS[kind] : undefined;
+  if (!facts) {
+    return [`${kind}: not a kind the castle's facts know (known: ${Object.keys(TALOS_KIND_FACTS).join(", ")})`];
+  }
+  walk(doc, facts, "", problems);
+  return labelled(kind, problems);
 }
