@@ -10,7 +10,7 @@
  * castle's folder (`castle:infisical.secretPath`, which holds the secretbox key and the Proxmox token).
  */
 import { gitCredentialKeys } from "../config/gitops";
-import { sharedIdentityProblem } from "../config/guards";
+import { sharedIdentityProblem } from "../config/identity";
 import {
   type CastleSecretsDiagnosis,
   type ClusterIdentityProbe,

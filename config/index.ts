@@ -7,13 +7,8 @@
 import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
-import {
-  CastleGuardError,
-  type GuardedValues,
-  guardProblems,
-  previousGuardedValues,
-  sharedIdentityProblem,
-} from "./guards";
+import { CastleGuardError, type GuardedValues, guardProblems, previousGuardedValues } from "./guards";
+import { sharedIdentityProblem } from "./identity";
 import { fetchCastleSecrets } from "./infisical";
 import { credentialsFromEnv, tokenIdentityId } from "./infisical-credentials";
 import { withHostOverrides } from "./overrides";

@@ -219,6 +219,21 @@ describe("castle check: where and what", () => {
       "lib/talos-version.ts",
     ]);
   });
+
+  it("castle doctor loads the Infisical SDK, and neither the Pulumi SDK nor the providers", () => {
+    const script = `
+      require("tsx/cjs");
+      require("./cli/doctor.ts");
+      process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const modules: string[] = JSON.parse(
+      execFileSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" }),
+    );
+    const packages = new Set(modules.flatMap((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1] ?? []));
+    assert.ok(packages.has("@infisical/sdk"), "doctor reads Infisical");
+    for (const heavy of ["@pulumi/pulumi", "@pulumi/kubernetes", "@muhlba91/pulumi-proxmoxve"]) {
+      assert.ok(!packages.has(heavy), `castle doctor loaded ${heavy}`);
+    }
+  });
 });
 
 describe("secrets pasted into a stack file", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { guardProblems, sharedIdentityProblem } from "../config/guards";
+import { guardProblems } from "../config/guards";
+import { sharedIdentityProblem } from "../config/identity";
 
 const current = { fingerprint: "sha256:1111111111111111", contract: "v1.13" };
 
