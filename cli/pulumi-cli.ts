@@ -57,9 +57,30 @@ export async function cli<T>(stack: string | undefined, fn: () => Promise<T>): P
   }
 }
 
-/** A LocalWorkspace over the project folder (runs `pulumi version` to find the CLI). */
+/** The Pulumi CLI found on PATH, with its version, keyed by the PATH it was looked up on. */
+let found: { path: string | undefined; command: Promise<automationTypes.PulumiCommand> } | undefined;
+
+/**
+ * The Pulumi CLI on PATH. `PulumiCommand.get` runs `pulumi version` (and checks it against the SDK's
+ * minimum); a command that opens several workspaces, such as `castle status` over every stack, asks
+ * once. A failed look-up is not kept, so the next call tries again.
+ */
+function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
+  const path = process.env.PATH;
+  if (found !== undefined && found.path === path) return found.command;
+  const command = automation().PulumiCommand.get();
+  command.catch(() => {
+    if (found?.command === command) found = undefined;
+  });
+  found = { path, command };
+  return command;
+}
+
+/** A LocalWorkspace over the project folder. */
 export async function workspace(projectDir: string): Promise<automationTypes.LocalWorkspace> {
-  return cli(undefined, () => automation().LocalWorkspace.create({ workDir: projectDir }));
+  return cli(undefined, async () =>
+    automation().LocalWorkspace.create({ workDir: projectDir, pulumiCommand: await pulumiCommand() }),
+  );
 }
 
 /** A stack's outputs, secrets in clear (`pulumi stack output --json --show-secrets`). */
@@ -70,5 +91,10 @@ export async function stackOutputs(projectDir: string, stack: string): Promise<a
 
 /** The stack, selected (`pulumi stack select`), for destroy and up. */
 export async function selectStack(projectDir: string, stack: string): Promise<automationTypes.Stack> {
-  return cli(stack, () => automation().LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }));
+  return cli(stack, async () =>
+    automation().LocalWorkspace.selectStack(
+      { stackName: stack, workDir: projectDir },
+      { pulumiCommand: await pulumiCommand() },
+    ),
+  );
 }

@@ -162,6 +162,27 @@ describe("castle status", () => {
     assert.match(out.split("\n")[1], /^blue +yes +update failed \S+ +no /);
   });
 
+  it("asks the CLI for its version once, however many stacks it reads", async () => {
+    setState({ stacks: { blue: deployedBlue(), green: deployedBlue() } });
+    // A PATH not seen before, so that the look-up is not one an earlier test made.
+    process.env.PATH = `${STAND_IN_BIN}${path.delimiter}${STAND_IN_BIN}${path.delimiter}${ORIGINAL_PATH}`;
+    try {
+      const { code, err } = await castle(["status"]);
+      assert.equal(code, 0, err);
+    } finally {
+      process.env.PATH = `${STAND_IN_BIN}${path.delimiter}${ORIGINAL_PATH}`;
+    }
+    const asked = calls().map((c) => c[0]);
+    assert.equal(asked.filter((c) => c === "version").length, 1);
+    assert.deepEqual(
+      calls()
+        .filter((c) => c[0] === "stack" && c[1] === "select")
+        .map((c) => c[c.indexOf("--stack") + 1])
+        .sort(),
+      ["blue", "green"],
+    );
+  });
+
   it("states a backend error for every stack, never 'not deployed', and exits 1", async () => {
     setState({ stacks: {}, backendError: "failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout" });
     const { code, out } = await castle(["status"]);
