@@ -19,6 +19,7 @@ import {
   type RecordedResource,
   settle,
   startMocks,
+  withoutSourceMaps,
 } from "../offline/mock-runtime";
 import { offlineMocks } from "../offline/offline-provider";
 
@@ -124,16 +125,18 @@ async function renderStack(stack: string, config: CastleConfig): Promise<Renderi
   // Loaded on demand (the other commands need none of Pulumi's SDKs), with `require` so that it loads
   // under the CLI's CommonJS loader as well as under the tests' `--import tsx`.
   const castle: typeof import("../index") = require("../index");
-  await castle({
-    stack,
-    config,
-    secrets: asPulumiSecrets(PLACEHOLDER_SECRETS),
-    guarded: {
-      fingerprint: secretboxKeyFingerprint(PLACEHOLDER_SECRETS.secretboxKey),
-      contract: config.talos.contract,
-    },
+  await withoutSourceMaps(async () => {
+    await castle({
+      stack,
+      config,
+      secrets: asPulumiSecrets(PLACEHOLDER_SECRETS),
+      guarded: {
+        fingerprint: secretboxKeyFingerprint(PLACEHOLDER_SECRETS.secretboxKey),
+        contract: config.talos.contract,
+      },
+    });
+    await settle();
   });
-  await settle();
   if (harness.unexpectedInvokes.length > 0) {
     throw new Error(`render: the offline model has no answer for ${harness.unexpectedInvokes.join(", ")}`);
   }

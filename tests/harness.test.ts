@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretMarked, plaintextOccurrences, settle, startMocks, unwrapSecrets } from "./support/pulumi-mocks";
+import {
+  isSecretMarked,
+  plaintextOccurrences,
+  settle,
+  startMocks,
+  unwrapSecrets,
+  withoutSourceMaps,
+} from "./support/pulumi-mocks";
 
 const harness = startMocks({ invokes: { "test:index:echo": (inputs) => ({ out: inputs.in }) } });
 
@@ -48,5 +55,31 @@ describe("mock harness", () => {
     assert.deepEqual(harness.unexpectedInvokes, ["test:index:unknown"]);
     const echoed = await pulumi.runtime.invoke("test:index:echo", { in: 1 });
     assert.equal(echoed.out, 1);
+  });
+});
+
+describe("withoutSourceMaps", () => {
+  /** `file:line` of the first frame of a stack. */
+  const where = (error: Error) =>
+    /\((.+):(\d+):\d+\)/
+      .exec(error.stack?.split("\n")[1] ?? "")
+      ?.slice(1, 3)
+      .join(":");
+
+  it("turns source maps off for the run and back on after, even when the run fails", async () => {
+    assert.equal(process.sourceMapsEnabled, true, "the tests run with source maps on");
+    assert.equal(await withoutSourceMaps(async () => process.sourceMapsEnabled), false);
+    assert.equal(process.sourceMapsEnabled, true);
+    await assert.rejects(
+      withoutSourceMaps(async () => Promise.reject(new Error("the run failed"))),
+      /the run failed/,
+    );
+    assert.equal(process.sourceMapsEnabled, true);
+  });
+
+  it("an error made during the run is mapped to its TypeScript line when read after", async () => {
+    const [inside, outside] = [await withoutSourceMaps(async () => new Error("inside")), new Error("outside")];
+    assert.match(where(outside) ?? "", /harness\.test\.ts:\d+$/);
+    assert.equal(where(inside), where(outside));
   });
 });

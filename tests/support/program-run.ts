@@ -7,7 +7,7 @@ import path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
 import { InfisicalStandIn } from "../../offline/infisical-stand-in";
-import { type Harness, type MockOptions, settle, startMocks } from "../../offline/mock-runtime";
+import { type Harness, type MockOptions, settle, startMocks, withoutSourceMaps } from "../../offline/mock-runtime";
 import { offlineMocks } from "../../offline/offline-provider";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -161,12 +161,16 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const { default: castle } = await import("../../index");
   const sentinels = [...Object.values(values), PROGRAM_CLIENT_SECRET, ...Object.values(other?.secrets ?? {})];
   try {
-    const outputs = await castle();
-    await settle();
-    return { harness, outputs, standIn, sentinels, logs };
-  } catch (error) {
-    await settle();
-    return { harness, outputs: {}, standIn, sentinels, logs, error: error as Error };
+    return await withoutSourceMaps(async () => {
+      try {
+        const outputs = await castle();
+        await settle();
+        return { harness, outputs, standIn, sentinels, logs };
+      } catch (error) {
+        await settle();
+        return { harness, outputs: {}, standIn, sentinels, logs, error: error as Error };
+      }
+    });
   } finally {
     methods.forEach((m, i) => {
       console[m] = original[i];
