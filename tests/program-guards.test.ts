@@ -1,11 +1,43 @@
+/**
+ * The program's guard rails, run whole under the mock runtime: before any castle resource is
+ * registered, the program checks the stack, its secrets and the identity ESO will use, then compares
+ * the secretbox key and Talos contract with what runs. It reads what runs first (the control-plane VMs'
+ * tags, through the Proxmox provider's `getVmLegacy`, faked here), and the stack's outputs second.
+ */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GUARDED_OUTPUTS } from "../config/guards";
+import { DIY_ORGANIZATION, GUARDED_OUTPUTS, selfReferenceName } from "../config/guards";
+import { isVmMissing } from "../config/running-castle";
+import { guardTags, PVE_TAG, readGuardTags } from "../lib/guard-tags";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
-import { PROGRAM_CLIENT_ID, type ProgramRun, runProgram, sentinelSecrets } from "./support/program-run";
+import { vmTags } from "../lib/vm-spec";
+import {
+  engineError,
+  GET_VM,
+  PROGRAM_CLIENT_ID,
+  type ProgramRun,
+  runProgram,
+  sentinelSecrets,
+  vmDoesNotExist,
+} from "./support/program-run";
 
 const blueKey = sentinelSecrets("blue").TALOS_SECRETBOX_KEY;
 const otherKey = Buffer.alloc(32, 7).toString("base64");
+const BLUE_FP = secretboxKeyFingerprint(blueKey);
+const OTHER_FP = secretboxKeyFingerprint(otherKey);
+/** Pulumi.blue.yaml's control planes and workers: VM ID -> hostname. */
+const BLUE_CP = { 2011: "blue-cp-1", 2012: "blue-cp-2", 2013: "blue-cp-3" } as const;
+const BLUE_WK = { 2021: "blue-wk-1", 2022: "blue-wk-2" } as const;
+
+/** The blue castle's VMs as Proxmox would list them, control planes marked with `fingerprint`/`contract`. */
+function blueVms(marks: { fingerprint: string; contract: string } | undefined) {
+  const vms: Record<number, { name: string; tags: string[] }> = {};
+  for (const [id, name] of Object.entries(BLUE_CP)) {
+    vms[Number(id)] = { name, tags: vmTags("blue", "controlPlane", marks ? guardTags(marks) : []) };
+  }
+  for (const [id, name] of Object.entries(BLUE_WK)) vms[Number(id)] = { name, tags: vmTags("blue", "worker") };
+  return vms;
+}
 
 /**
  * Nothing but what the guard reads through was registered: the StackReference to the stack's outputs
@@ -17,6 +49,7 @@ function touchedNothing(run: ProgramRun): void {
       .map((r) => r.type)
       .filter((t) => t !== "pulumi:pulumi:StackReference" && t !== "pulumi:providers:proxmoxve"),
     [],
+    "a castle resource was registered",
   );
 }
 
@@ -127,5 +160,166 @@ describe("the program's guard rails", () => {
     );
     const provider = run.harness.ofType("pulumi:providers:proxmoxve")[0];
     assert.equal(provider.inputs.insecure, "true");
+  });
+});
+
+describe("the running castle's marks", () => {
+  it("are valid Proxmox tags and read back to the same values", () => {
+    const tags = guardTags({ fingerprint: BLUE_FP, contract: "v1.13" });
+    for (const tag of tags) assert.match(tag, PVE_TAG);
+    assert.deepEqual(tags, [...tags].sort());
+    assert.deepEqual(readGuardTags(["castle", "blue", ...tags]), { fingerprint: BLUE_FP, contract: "v1.13" });
+    assert.deepEqual(readGuardTags(["castle", "blue", "control-plane"]), {});
+  });
+
+  it("refuse values that would not survive as tags", () => {
+    assert.throws(() => guardTags({ fingerprint: "sha256:XYZ", contract: "v1.13" }), /not sha256:<16 hex digits>/);
+    assert.throws(() => guardTags({ fingerprint: BLUE_FP, contract: "1.13 beta" }), /not v<major>\.<minor>/);
+  });
+
+  it("are set on the control-plane VMs only", async () => {
+    const run = await runProgram("blue");
+    assert.equal(run.error, undefined, run.error?.message);
+    const vms = run.harness.ofType("proxmoxve:index/vmLegacy:VmLegacy");
+    const marks = guardTags({ fingerprint: BLUE_FP, contract: "v1.13" });
+    for (const vm of vms) {
+      const tags = vm.inputs.tags as string[];
+      const isControlPlane = tags.includes("control-plane");
+      for (const mark of marks) assert.equal(tags.includes(mark), isControlPlane, `${vm.name}: ${tags.join(";")}`);
+      assert.deepEqual(tags, [...tags].sort(), "sorted, as Proxmox stores them");
+    }
+  });
+});
+
+describe("the guard reads Proxmox before anything is registered", () => {
+  it("reads every VM ID of the stack on its node through the castle's Proxmox provider", async () => {
+    const run = await runProgram("blue");
+    const reads = run.harness.invokes.filter((i) => i.token === GET_VM);
+    assert.deepEqual(reads.map((r) => `${r.inputs.nodeName}/${r.inputs.vmId}`).sort(), [
+      "pve1/2011",
+      "pve1/2021",
+      "pve2/2012",
+      "pve2/2022",
+      "pve3/2013",
+    ]);
+    const firstCastleResource = run.harness.resources.find(
+      (r) => r.type !== "pulumi:pulumi:StackReference" && r.type !== "pulumi:providers:proxmoxve",
+    );
+    for (const read of reads) assert.ok(read.seq < (firstCastleResource?.seq ?? 0), "read after a registration");
+  });
+
+  it("no outputs, but running control planes built with another key: refused, pointing to recreate", async () => {
+    const run = await runProgram("blue", { proxmoxVms: blueVms({ fingerprint: OTHER_FP, contract: "v1.13" }) });
+    assert.equal(run.error?.name, "CastleGuardError", run.error?.message);
+    const message = run.error?.message ?? "";
+    assert.match(message, new RegExp(`the secretbox key in Infisical \\(fingerprint ${BLUE_FP}\\) is not the key`));
+    assert.match(
+      message,
+      new RegExp(
+        `blue-cp-1 \\(VM 2011 on pve1\\), blue-cp-2 \\(VM 2012 on pve2\\), blue-cp-3 \\(VM 2013 on pve3\\) carry fingerprint ${OTHER_FP}`,
+      ),
+    );
+    assert.match(message, /npx castle recreate blue/);
+    touchedNothing(run);
+    for (const sentinel of run.sentinels) assert.ok(!message.includes(sentinel), "a secret value was printed");
+  });
+
+  it("no outputs, running control planes on another Talos contract: refused", async () => {
+    const run = await runProgram("blue", { proxmoxVms: blueVms({ fingerprint: BLUE_FP, contract: "v1.12" }) });
+    assert.equal(run.error?.name, "CastleGuardError");
+    assert.match(
+      run.error?.message ?? "",
+      /Talos version contract changed from v1\.12 to v1\.13 \(castle:talos\.contract\)/,
+    );
+    touchedNothing(run);
+  });
+
+  it("the same key and contract on the running castle goes ahead", async () => {
+    const run = await runProgram("blue", { proxmoxVms: blueVms({ fingerprint: BLUE_FP, contract: "v1.13" }) });
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.harness.ofType("proxmoxve:index/vmLegacy:VmLegacy").length, 5);
+  });
+
+  it("a VM that is not this castle's on one of its VM IDs is refused, naming the key to change", async () => {
+    const run = await runProgram("blue", { proxmoxVms: { 2021: { name: "gitlab-runner", tags: ["ci"] } } });
+    assert.equal(run.error?.name, "CastleGuardError");
+    assert.match(
+      run.error?.message ?? "",
+      /VM 2021 on Proxmox node pve1 \(castle:workers\[0\]\.vmId\) exists and is not castle blue's: it is named "gitlab-runner" with tags \[ci\]/,
+    );
+    touchedNothing(run);
+  });
+
+  it("the other color's VM on one of its VM IDs is not this castle's either", async () => {
+    const run = await runProgram("blue", {
+      proxmoxVms: { 2011: { name: "green-cp-1", tags: vmTags("green", "controlPlane") } },
+    });
+    assert.equal(run.error?.name, "CastleGuardError");
+    assert.match(
+      run.error?.message ?? "",
+      /VM 2011 on Proxmox node pve1 \(castle:controlPlanes\[0\]\.vmId\) exists and is not castle blue's/,
+    );
+  });
+
+  it("unmarked control planes (built before the marks) with no outputs: refused, saying how to vouch", async () => {
+    const run = await runProgram("blue", { proxmoxVms: blueVms(undefined) });
+    assert.equal(run.error?.name, "CastleGuardError");
+    assert.match(
+      run.error?.message ?? "",
+      /without a key fingerprint tag, and stack "blue" has no recorded fingerprint/,
+    );
+    assert.match(run.error?.message ?? "", new RegExp(`add the tag castle-key-${BLUE_FP.replace(":", "-")}`));
+  });
+
+  it("unmarked control planes whose outputs vouch for the key go ahead (the up then marks them)", async () => {
+    const run = await runProgram("blue", {
+      proxmoxVms: blueVms(undefined),
+      previousOutputs: { [GUARDED_OUTPUTS.fingerprint]: BLUE_FP, [GUARDED_OUTPUTS.contract]: "v1.13" },
+    });
+    assert.equal(run.error, undefined, run.error?.message);
+  });
+
+  it("the outputs stay the second line: unmarked VMs, outputs with another key, refused", async () => {
+    const run = await runProgram("blue", {
+      proxmoxVms: blueVms(undefined),
+      previousOutputs: { [GUARDED_OUTPUTS.fingerprint]: OTHER_FP, [GUARDED_OUTPUTS.contract]: "v1.13" },
+    });
+    assert.equal(run.error?.name, "CastleGuardError");
+    assert.match(run.error?.message ?? "", /is not the key stack "blue"'s running cluster was created with/);
+    touchedNothing(run);
+  });
+
+  it("any other Proxmox error is fatal, before anything is registered", async () => {
+    const run = await runProgram("blue", {
+      proxmoxError: `invocation of ${GET_VM} returned an error: received an HTTP 401 response - Reason: authentication failure`,
+    });
+    assert.equal(run.error?.name, "ProxmoxReadError");
+    assert.match(
+      run.error?.message ?? "",
+      /could not read VM \d+ on Proxmox node pve\d \(castle:\w+\[\d\]\.vmId\) at https:\/\/pve\.home\.arpa:8006\//,
+    );
+    assert.match(run.error?.message ?? "", /HTTP 401 response - Reason: authentication failure/);
+    touchedNothing(run);
+    for (const sentinel of run.sentinels) assert.ok(!(run.error?.message ?? "").includes(sentinel));
+  });
+});
+
+describe("the guard's helpers", () => {
+  it("tell 'does not exist' from other failures", () => {
+    assert.ok(isVmMissing(vmDoesNotExist("pve1", 2011)));
+    assert.ok(
+      isVmMissing(
+        engineError(
+          "received an HTTP 500 response - Reason: Configuration file 'nodes/pve1/qemu-server/2011.conf' does not exist",
+        ),
+      ),
+    );
+    assert.ok(!isVmMissing(engineError("received an HTTP 595 response - Reason: no route to host")));
+    assert.ok(!isVmMissing(engineError("hostname lookup 'pve9' failed - failed to get address info for: pve9")));
+  });
+
+  it("name the stack bare on a DIY backend, fully on Pulumi Cloud", () => {
+    assert.equal(selfReferenceName(DIY_ORGANIZATION, "castle", "blue"), "blue");
+    assert.equal(selfReferenceName("acme", "castle", "blue"), "acme/castle/blue");
   });
 });

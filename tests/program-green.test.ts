@@ -1,4 +1,0 @@
-import { describe } from "node:test";
-import { wholeProgramTests } from "./support/program-checks";
-
-describe("the whole castle program, stack green", () => wholeProgramTests("green"));
