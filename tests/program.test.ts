@@ -1,14 +1,17 @@
 /**
  * The whole castle program, run under the mock runtime: each stack as `pulumi up` runs it, the blue
- * stack as `pulumi preview` runs it, and a change that removes objects from a stack.
+ * stack as `pulumi preview` runs it, a change that removes objects from a stack, hosts given by the CI
+ * environment, and the Git credentials the program must never touch.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { afterEach, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { loadStackFile, readStackFile } from "../config/load";
+import { withHostOverrides } from "../config/overrides";
 import { placeholder } from "../offline/offline-provider";
 import { wholeProgramTests } from "./support/program-checks";
-import { type ProgramRun, runProgram } from "./support/program-run";
-import { unwrapSecrets } from "./support/pulumi-mocks";
+import { GET_VM, PROJECT_DIR, type ProgramRun, runProgram, sentinelSecrets } from "./support/program-run";
+import { resolved, unwrapSecrets } from "./support/pulumi-mocks";
 
 for (const stack of ["blue", "green"]) {
   describe(`the whole castle program, stack ${stack}`, () => wholeProgramTests(stack));
@@ -158,3 +161,120 @@ describe("removing an ExternalSecret and its namespace from a stack", () => {
     );
   });
 });
+
+/*
+ * Hosts from CI: `PROXMOX_VE_ENDPOINT` replaces the stack file's Proxmox endpoint for the provider (the
+ * guard's reads included); `INFISICAL_SITE_URL` replaces the Infisical site for the program's fetch.
+ * A pull request edits the stack file, not the CI environment.
+ */
+const CI_ENDPOINT = "https://pve-ci.lab.internal:8006/";
+
+describe("hosts from the environment", () => {
+  afterEach(() => {
+    delete process.env.PROXMOX_VE_ENDPOINT;
+  });
+
+  it("PROXMOX_VE_ENDPOINT replaces castle:proxmox.endpoint for the provider the guard reads through", async () => {
+    process.env.PROXMOX_VE_ENDPOINT = CI_ENDPOINT;
+    const run = await runProgram("blue", {
+      edit: (raw) => {
+        (raw.proxmox as Record<string, unknown>).endpoint = "https://attacker.example:8006/";
+      },
+    });
+    assert.equal(run.error, undefined, run.error?.message);
+    const providers = run.harness.ofType("pulumi:providers:proxmoxve");
+    assert.equal(providers.length, 1);
+    assert.equal(providers[0].inputs.endpoint, CI_ENDPOINT);
+    const provider = `${providers[0].urn}::${providers[0].name}-id`;
+    for (const read of run.harness.invokes.filter((i) => i.token === GET_VM)) assert.ok(read.seq > providers[0].seq);
+    for (const vm of run.harness.ofType("proxmoxve:index/vmLegacy:VmLegacy")) assert.equal(vm.provider, provider);
+  });
+
+  it("INFISICAL_SITE_URL is where the program fetches, whatever the stack file says", async () => {
+    const run = await runProgram("blue", {
+      edit: (raw) => {
+        (raw.infisical as Record<string, unknown>).siteUrl = "https://attacker.example";
+      },
+    });
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.standIn.requests.length, 2, "the fetch went to the stand-in named by INFISICAL_SITE_URL");
+  });
+
+  it("an invalid PROXMOX_VE_ENDPOINT stops the run before anything, naming the variable", async () => {
+    process.env.PROXMOX_VE_ENDPOINT = "http://pve.lab.internal:8006/api2/json";
+    const run = await runProgram("blue");
+    assert.equal(run.error?.name, "CastleConfigError");
+    assert.match(
+      run.error?.message ?? "",
+      /stack "blue" \(environment\) has 1 problem:\n {2}- PROXMOX_VE_ENDPOINT: "http:\/\/pve\.lab\.internal:8006\/api2\/json": must be an https URL/,
+    );
+    assert.deepEqual(run.harness.resources, []);
+  });
+
+  it("unset or empty, the stack file's endpoint stays", () => {
+    const config = loadStackFile(PROJECT_DIR, "green");
+    assert.equal(withHostOverrides("green", config, {}), config);
+    assert.equal(withHostOverrides("green", config, { PROXMOX_VE_ENDPOINT: " " }), config);
+  });
+});
+
+/*
+ * The program never reads, holds or writes the Git credentials: ESO brings them from Infisical with the
+ * cluster's identity. The Infisical stand-in serves a Git token (and SSH keys) that the program's own
+ * identity could read; the program must not ask for them, and none may reach any resource input (not
+ * even as a secret), any output or any log line. Only their key names appear, in the ExternalSecret.
+ */
+const GIT_TOKEN = "SENTINEL-GIT-TOKEN-glpat-7f3c9a";
+const SSH_IDENTITY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nSENTINEL-SSH-IDENTITY-1d2e\n-----END OPENSSH PRIVATE KEY-----";
+const SSH_KNOWN_HOSTS = "git.home.arpa ssh-ed25519 SENTINEL-KNOWN-HOSTS-AAAAC3";
+const GIT_SECRETS = {
+  FLUX_GIT_TOKEN: GIT_TOKEN,
+  FLUX_SSH_IDENTITY: SSH_IDENTITY,
+  FLUX_SSH_KNOWN_HOSTS: SSH_KNOWN_HOSTS,
+};
+
+/** Everything the run produced that leaves the program: inputs (secrets unwrapped), outputs (all), logs. */
+async function everythingWritten(run: ProgramRun): Promise<string> {
+  const outputs = await Promise.all(Object.values(run.outputs).map((value) => resolved(value as never)));
+  return JSON.stringify([run.harness.resources.map((r) => unwrapSecrets(r.inputs)), outputs, run.logs]);
+}
+
+function assertNoGitCredential(text: string): void {
+  for (const value of [GIT_TOKEN, "SENTINEL-SSH-IDENTITY-1d2e", "SENTINEL-KNOWN-HOSTS-AAAAC3"]) {
+    assert.ok(!text.includes(value), `a Git credential (${value.slice(0, 20)}...) reached a resource, output or log`);
+  }
+}
+
+for (const stack of ["blue", "green"]) {
+  describe(`Git credentials, stack ${stack}`, () => {
+    const infisical = readStackFile(PROJECT_DIR, stack).infisical as { secretPath: string };
+    const keyNames = Object.values(
+      (readStackFile(PROJECT_DIR, stack).gitops as { credentials: Record<string, string> }).credentials,
+    );
+
+    it("in a folder of their own (the cluster's): not even requested", async () => {
+      const clusterFolder = `${infisical.secretPath}/cluster`;
+      const run = await runProgram(stack, { otherFolder: { secretPath: clusterFolder, secrets: GIT_SECRETS } });
+      assert.equal(run.error, undefined);
+      // The stand-in serves them, and the program's identity may read that folder: the program chose not to.
+      assert.deepEqual(
+        run.standIn.requests.map((r) => `${r.method} ${r.path} ${r.query.secretPath ?? ""} ${r.query.recursive ?? ""}`),
+        ["POST /api/v1/auth/universal-auth/login  ", `GET /api/v3/secrets/raw ${infisical.secretPath} false`],
+      );
+      assertNoGitCredential(await everythingWritten(run));
+      const pullSecret = run.harness.get(ES, "gitops-pull-secret");
+      const text = JSON.stringify(unwrapSecrets(pullSecret.inputs));
+      for (const name of keyNames) assert.ok(text.includes(`"key":"${name}"`), `the ExternalSecret names ${name}`);
+    });
+
+    it("even in the program's own folder, listed with it: no resource, output or log holds them", async () => {
+      const run = await runProgram(stack, { values: { ...sentinelSecrets(stack), ...GIT_SECRETS } });
+      assert.equal(run.error, undefined);
+      assert.equal(run.standIn.requests.length, 2, "login and one list, nothing asked for the Git keys");
+      assertNoGitCredential(await everythingWritten(run));
+      // The check above sees the other secrets, unwrapped, where they belong: it is not vacuous.
+      assert.ok((await everythingWritten(run)).includes(sentinelSecrets(stack).ESO_CLIENT_SECRET));
+    });
+  });
+}
