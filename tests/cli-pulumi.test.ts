@@ -172,10 +172,10 @@ describe("castle status", () => {
     } finally {
       process.env.PATH = `${STAND_IN_BIN}${path.delimiter}${ORIGINAL_PATH}`;
     }
-    const asked = calls().map((c) => c[0]);
-    assert.equal(asked.filter((c) => c === "version").length, 1);
+    const ran = calls();
+    assert.equal(ran.filter((c) => c[0] === "version").length, 1);
     assert.deepEqual(
-      calls()
+      ran
         .filter((c) => c[0] === "stack" && c[1] === "select")
         .map((c) => c[c.indexOf("--stack") + 1])
         .sort(),

@@ -248,10 +248,9 @@ function assertNoGitCredential(text: string): void {
 
 for (const stack of ["blue", "green"]) {
   describe(`Git credentials, stack ${stack}`, () => {
-    const infisical = readStackFile(PROJECT_DIR, stack).infisical as { secretPath: string };
-    const keyNames = Object.values(
-      (readStackFile(PROJECT_DIR, stack).gitops as { credentials: Record<string, string> }).credentials,
-    );
+    const raw = readStackFile(PROJECT_DIR, stack);
+    const infisical = raw.infisical as { secretPath: string };
+    const keyNames = Object.values((raw.gitops as { credentials: Record<string, string> }).credentials);
 
     it("in a folder of their own (the cluster's): not even requested", async () => {
       const clusterFolder = `${infisical.secretPath}/cluster`;

@@ -161,16 +161,17 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const { default: castle } = await import("../../index");
   const sentinels = [...Object.values(values), PROGRAM_CLIENT_SECRET, ...Object.values(other?.secrets ?? {})];
   try {
-    return await withoutSourceMaps(async () => {
+    const ran = await withoutSourceMaps(async (): Promise<Pick<ProgramRun, "outputs" | "error">> => {
       try {
         const outputs = await castle();
         await settle();
-        return { harness, outputs, standIn, sentinels, logs };
+        return { outputs };
       } catch (error) {
         await settle();
-        return { harness, outputs: {}, standIn, sentinels, logs, error: error as Error };
+        return { outputs: {}, error: error as Error };
       }
     });
+    return { harness, standIn, sentinels, logs, ...ran };
   } finally {
     methods.forEach((m, i) => {
       console[m] = original[i];
