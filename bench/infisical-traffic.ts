@@ -64,7 +64,10 @@ export async function measureInfisical(total: number): Promise<InfisicalTraffic>
   const settings = topologyConfig(TOPOLOGIES[1] as (typeof TOPOLOGIES)[number]).infisical;
   const values = dummySecretValues();
   const secrets: Record<string, string> = {};
-  for (const role of Object.keys(values) as (keyof typeof values)[]) secrets[settings.secretNames[role]] = values[role];
+  for (const role of Object.keys(values) as (keyof typeof values)[]) {
+    const value = values[role];
+    if (value !== undefined) secrets[settings.secretNames[role]] = value;
+  }
   // Other secrets of the folder: typical 32-character generated values.
   const others = Math.max(0, total - Object.keys(secrets).length);
   for (let i = 0; i < others; i++) {

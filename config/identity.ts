@@ -40,3 +40,36 @@ export function sharedIdentityProblem({
     "Create a separate read-only machine identity for the cluster, or set castle:guards.allowSharedInfisicalIdentity: true to accept the risk."
   );
 }
+
+/**
+ * The Git credential's identity must be its own: not the program's (which reads the castle's folder) and
+ * not the cluster's (which every namespace the ClusterSecretStore allows can use). Either would let
+ * whoever holds it read the fleet repository's credential, and write access to that repository is
+ * cluster-admin through Flux. No setting accepts this risk.
+ */
+export function gitopsIdentityProblem({
+  stack,
+  program,
+  cluster,
+  gitops,
+}: {
+  stack: string;
+  program: IdentityRef;
+  cluster: IdentityRef;
+  gitops: IdentityRef;
+}): string | undefined {
+  const same = (a: IdentityRef) =>
+    (a.clientId !== undefined && a.clientId === gitops.clientId) ||
+    (a.identityId !== undefined && a.identityId === gitops.identityId);
+  const whose = same(program)
+    ? "the identity this program logs in with"
+    : same(cluster)
+      ? "the cluster's identity (castle:infisical.secretNames.esoClientId)"
+      : undefined;
+  if (whose === undefined) return undefined;
+  return (
+    `stack "${stack}": the Git credential's machine identity (secret castle:infisical.secretNames.gitopsClientId) is ${whose}. ` +
+    "The fleet repository's credential must be readable by an identity of its own, which may read castle:gitops.secretsPath only: " +
+    "create a separate read-only machine identity for it in Infisical and store its Universal Auth credentials under the gitopsClientId and gitopsClientSecret names."
+  );
+}

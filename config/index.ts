@@ -8,8 +8,9 @@ import type * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { CastleGuardError, type GuardedValues, guardProblems, previousGuardedValues } from "./guards";
-import { sharedIdentityProblem } from "./identity";
+import { gitopsIdentityProblem, sharedIdentityProblem } from "./identity";
 import { fetchCastleSecrets } from "./infisical";
+import { secretRolesOf } from "./infisical-errors";
 import { credentialsFromEnv, tokenIdentityId } from "./infisical-credentials";
 import { withHostOverrides } from "./overrides";
 import { loadCastleConfig } from "./pulumi-config";
@@ -41,7 +42,7 @@ export async function loadCastle(options: LoadOptions = {}): Promise<CastleInput
   const stack = pulumi.getStack();
   const config = withHostOverrides(stack, loadCastleConfig(options.projectDir), options.env);
   const credentials = credentialsFromEnv(options.env);
-  const values = await fetchCastleSecrets(config.infisical, credentials);
+  const values = await fetchCastleSecrets(config.infisical, credentials, { roles: secretRolesOf(config) });
 
   // With an access token the program's client id is unknown: `castle doctor` then compares the
   // identity ids of both identities' tokens (it logs in as ESO's identity; `up` does not).
@@ -55,6 +56,19 @@ export async function loadCastle(options: LoadOptions = {}): Promise<CastleInput
     allowShared: config.guards.allowSharedInfisicalIdentity,
   });
   if (shared) throw new CastleGuardError(shared);
+  const gitopsShared =
+    values.gitopsClientId === undefined
+      ? undefined
+      : gitopsIdentityProblem({
+          stack,
+          program: {
+            clientId: credentials.clientId,
+            identityId: credentials.accessToken && tokenIdentityId(credentials.accessToken),
+          },
+          cluster: { clientId: values.esoClientId },
+          gitops: { clientId: values.gitopsClientId },
+        });
+  if (gitopsShared) throw new CastleGuardError(gitopsShared);
 
   const guarded: GuardedValues = {
     fingerprint: secretboxKeyFingerprint(values.secretboxKey),

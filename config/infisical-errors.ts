@@ -9,7 +9,7 @@ import type { CastleSecretValues } from "./secrets";
 /** The `castle:infisical` settings of a stack. */
 export type InfisicalSettings = CastleConfig["infisical"];
 
-/** The five secrets, in the order they are reported. */
+/** The five secrets every stack needs, in the order they are reported. */
 export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
   "secretboxKey",
   "proxmoxTokenId",
@@ -17,6 +17,14 @@ export const SECRET_ROLES: readonly (keyof CastleSecretValues)[] = [
   "esoClientId",
   "esoClientSecret",
 ];
+
+/** The Git credential's identity: needed only when `castle:gitops.credentials` is set. */
+export const GITOPS_SECRET_ROLES: readonly (keyof CastleSecretValues)[] = ["gitopsClientId", "gitopsClientSecret"];
+
+/** The secrets a stack reads from the castle's folder, in the order they are reported. */
+export function secretRolesOf(config: Pick<CastleConfig, "gitops">): readonly (keyof CastleSecretValues)[] {
+  return config.gitops?.credentials ? [...SECRET_ROLES, ...GITOPS_SECRET_ROLES] : SECRET_ROLES;
+}
 
 /** What kind of failure an InfisicalError reports. */
 export type InfisicalFailure =

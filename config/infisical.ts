@@ -22,6 +22,8 @@ import type { CastleSecretValues } from "./secrets";
 export interface FetchOptions {
   /** Overall deadline in milliseconds; overrides `settings.timeoutSeconds` (tests use short ones). */
   timeoutMs?: number;
+  /** The secrets to read (`secretRolesOf(config)`). Default the five every stack needs (SECRET_ROLES). */
+  roles?: readonly (keyof CastleSecretValues)[];
 }
 
 /** Per-secret outcome of `diagnoseCastleSecrets`. */
@@ -42,6 +44,8 @@ export interface CastleSecretsDiagnosis {
    * in as that identity. Never printed.
    */
   esoCredentials?: { clientId: string; clientSecret: string };
+  /** The Git credential's identity's credentials, likewise (only when the stack has Git credentials). */
+  gitopsCredentials?: { clientId: string; clientSecret: string };
   /** The identity id the program's access token carries (from the login or INFISICAL_TOKEN). */
   programIdentityId?: string;
   /** Login or list failure; when set, the secrets were not checked. */
@@ -224,7 +228,7 @@ async function fetchAndCheck(
   }
   const values: Partial<CastleSecretValues> = {};
   const problems: SecretProblem[] = [];
-  for (const role of SECRET_ROLES) {
+  for (const role of options.roles ?? SECRET_ROLES) {
     const name = settings.secretNames[role];
     const secret = byKey.get(name);
     let problem: string | undefined;
@@ -277,12 +281,12 @@ export async function diagnoseCastleSecrets(
 ): Promise<CastleSecretsDiagnosis> {
   const outcome = await fetchAndCheck(settings, credentials, options);
   const problemOf = new Map(outcome.problems.map((p) => [p.role, p.problem]));
-  const secrets = SECRET_ROLES.map((role) => ({
+  const secrets = (options.roles ?? SECRET_ROLES).map((role) => ({
     name: settings.secretNames[role],
     role,
     status: outcome.error ? "not checked" : (problemOf.get(role) ?? "ok"),
   }));
-  const { esoClientId, esoClientSecret } = outcome.values;
+  const { esoClientId, esoClientSecret, gitopsClientId, gitopsClientSecret } = outcome.values;
   return {
     secrets,
     error: outcome.error,
@@ -290,6 +294,9 @@ export async function diagnoseCastleSecrets(
     programIdentityId: outcome.identityId,
     ...(esoClientId !== undefined && esoClientSecret !== undefined
       ? { esoCredentials: { clientId: esoClientId, clientSecret: esoClientSecret } }
+      : {}),
+    ...(gitopsClientId !== undefined && gitopsClientSecret !== undefined
+      ? { gitopsCredentials: { clientId: gitopsClientId, clientSecret: gitopsClientSecret } }
       : {}),
   };
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { isMap, isScalar, parseDocument } from "yaml";
 import type { core, z } from "zod";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
-import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import { folderOverlap, gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
   type CastleConfig,
   CastleConfigSchema,
@@ -204,10 +204,10 @@ export function parseCastleConfig(
             infisical: valid(InfisicalSchema, raw.infisical),
           },
     ),
-    ...gitopsIssues(
-      result.success ? result.data.gitops : valid(GitOpsSchema, raw.gitops),
-      result.success ? result.data.eso.allowedNamespaces : valid(EsoSchema, raw.eso)?.allowedNamespaces,
-    ),
+    ...gitopsIssues(result.success ? result.data.gitops : valid(GitOpsSchema, raw.gitops), {
+      castle: result.success ? result.data.infisical.secretPath : valid(InfisicalSchema, raw.infisical)?.secretPath,
+      cluster: result.success ? result.data.eso.secretsPath : valid(EsoSchema, raw.eso)?.secretsPath,
+    }),
   ];
   problems.push(...ruleIssues.map((issue) => ({ key: configKey(issue.path), message: issue.message })));
   if (problems.length > 0 || !result.success) throw new CastleConfigError(stack, source, problems);
@@ -406,6 +406,45 @@ export function crossStackProblems(
   return problems;
 }
 
+/** The Infisical folders a stack names, each with its key, taken leniently (a folder invalid on its own is left out). */
+function foldersOf(raw: Record<string, unknown>): { key: string; folder: string; gitops: boolean }[] {
+  const folders: { key: string; folder: string; gitops: boolean }[] = [];
+  const castle = valid(InfisicalSchema, raw.infisical)?.secretPath;
+  if (castle !== undefined) folders.push({ key: "castle:infisical.secretPath", folder: castle, gitops: false });
+  const cluster = valid(EsoSchema, raw.eso)?.secretsPath;
+  if (cluster !== undefined) folders.push({ key: "castle:eso.secretsPath", folder: cluster, gitops: false });
+  const gitops = valid(GitOpsSchema, raw.gitops)?.secretsPath;
+  if (gitops !== undefined) folders.push({ key: "castle:gitops.secretsPath", folder: gitops, gitops: true });
+  return folders;
+}
+
+/**
+ * The Git credential's folder across stacks: this stack's `castle:gitops.secretsPath` must be apart from
+ * every folder of every other stack, and this stack's folders apart from every other stack's Git
+ * credential folder (both stacks then report the clash, each on its own key).
+ */
+export function crossStackGitopsFolderProblems(
+  raw: Record<string, unknown>,
+  others: { stack: string; raw: Record<string, unknown> }[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const mine = foldersOf(raw);
+  for (const other of others) {
+    for (const theirs of foldersOf(other.raw)) {
+      for (const own of mine) {
+        if (!own.gitops && !theirs.gitops) continue;
+        const how = folderOverlap(own.folder, theirs.folder);
+        if (how === undefined) continue;
+        problems.push({
+          key: own.key,
+          message: `${own.folder} ${how} ${theirs.folder}, ${theirs.key} of stack "${other.stack}" (${stackFileName(other.stack)}): a Git credential's folder is read by its own identity alone, so it must be apart from every other folder of every stack`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
 /** Raw keys of every other stack file of the project. */
 function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
   return listStacks(projectDir)
@@ -437,7 +476,8 @@ export function validateStack(
     if (!(error instanceof CastleConfigError)) throw error;
     problems.push(...error.problems);
   }
-  problems.push(...crossStackProblems(raw, otherStacks(projectDir, stack)));
+  const others = otherStacks(projectDir, stack);
+  problems.push(...crossStackProblems(raw, others), ...crossStackGitopsFolderProblems(raw, others));
   if (problems.length > 0 || config === undefined) throw new CastleConfigError(stack, source, problems);
   return config;
 }

@@ -2,7 +2,6 @@
  * Topology rules that span several fields of one stack: addresses inside the subnet, no duplicates,
  * an odd number of control planes, nodes on known Proxmox nodes. Pure functions over plain data.
  */
-import { FLUX_NAMESPACE } from "../lib/flux-manifests";
 import { subnetOf } from "../lib/net";
 import type { NodeRole } from "../lib/nodes";
 import { urlCarriesCredentials } from "./pasted-secrets";
@@ -159,7 +158,7 @@ export interface SettingsLike {
 }
 
 /** Whether Infisical folder `outer` is `inner` or one of its ancestors (both absolute, no trailing slash). */
-function folderContains(outer: string, inner: string): boolean {
+export function folderContains(outer: string, inner: string): boolean {
   return outer === inner || outer === "/" || inner.startsWith(`${outer}/`);
 }
 
@@ -219,7 +218,8 @@ export interface GitOpsLike {
   url: string;
   ref: string;
   path?: string;
-  credentials?: { token?: string; sshIdentity?: string; sshKnownHosts?: string };
+  credentials?: { token?: string; sshIdentity?: string; sshKnownHosts?: string; caCert?: string };
+  secretsPath?: string;
   operatorChartVersion?: string;
   fluxVersion?: string;
 }
@@ -281,13 +281,52 @@ function gitPathProblem(path: string): string | undefined {
   return undefined;
 }
 
+/** The stack's other Infisical folders, as the GitOps folder rule sees them; `undefined` when invalid. */
+export interface StackFolders {
+  /** `castle:infisical.secretPath`. */
+  castle?: string;
+  /** `castle:eso.secretsPath`. */
+  cluster?: string;
+}
+
+/** How folder `mine` overlaps folder `theirs`, or undefined when they are apart. */
+export function folderOverlap(mine: string, theirs: string): string | undefined {
+  if (mine === theirs) return "is";
+  if (folderContains(mine, theirs)) return "contains";
+  if (folderContains(theirs, mine)) return "lies inside";
+  return undefined;
+}
+
+/**
+ * The Git credential's folder against the stack's other folders: apart from both, since an identity
+ * that reads a folder may be granted its subfolders (a `/**` glob) and the castle's identity reads its
+ * own folder whole.
+ */
+function gitopsFolderIssues(secretsPath: string, folders: StackFolders): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const others = [
+    ["castle:infisical.secretPath", folders.castle, "the castle's own folder (secretbox key, Proxmox token)"],
+    ["castle:eso.secretsPath", folders.cluster, "the cluster's folder, readable from every namespace the ClusterSecretStore allows"],
+  ] as const;
+  for (const [key, folder, what] of others) {
+    const how = folder === undefined ? undefined : folderOverlap(secretsPath, folder);
+    if (how) {
+      issues.push({
+        path: ["gitops", "secretsPath"],
+        message: `${secretsPath} ${how} ${folder} (${key}), ${what}. The Git credential needs a folder of its own that no other identity reads, e.g. /gitops/<color>`,
+      });
+    }
+  }
+  return issues;
+}
+
 /**
  * Rules of `castle:gitops` that Flux would otherwise report only after the castle is up: the URL
  * scheme (https or ssh, no scp-like form, no credentials in the URL), the reference and path forms,
- * credentials that fit the scheme (a token for https; an SSH identity with known_hosts for ssh), and a
- * store that lets `flux-system` read them.
+ * credentials that fit the scheme (a token, optionally a CA, for https; an SSH identity with known_hosts
+ * for ssh), and the Git credential's own folder, apart from the stack's other folders.
  */
-export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: string[] | undefined): RuleIssue[] {
+export function gitopsIssues(gitops: GitOpsLike | undefined, folders: StackFolders = {}): RuleIssue[] {
   if (!gitops) return [];
   const issues: RuleIssue[] = [];
   const { url, ref, path, credentials } = gitops;
@@ -335,13 +374,29 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
   const token = credentials?.token;
   const identity = credentials?.sshIdentity;
   const knownHosts = credentials?.sshKnownHosts;
-  if (credentials && !token && !identity && !knownHosts) {
+  const caCert = credentials?.caCert;
+  if (credentials && !token && !identity && !knownHosts && !caCert) {
     issues.push({
       path: ["gitops", "credentials"],
       message:
-        "is empty: set token (https) or sshIdentity and sshKnownHosts (ssh), or remove credentials for a public repository",
+        "is empty: set token (https) or sshIdentity and sshKnownHosts (ssh), caCert for a private CA, or remove credentials for a public repository",
     });
   }
+  if (caCert && (identity || knownHosts || scheme === "ssh")) {
+    issues.push({
+      path: ["gitops", "credentials", "caCert"],
+      message:
+        "is for https only: over SSH the server is trusted through known_hosts (sshKnownHosts), and Flux reads no ca.crt",
+    });
+  }
+  if (credentials && gitops.secretsPath === undefined) {
+    issues.push({
+      path: ["gitops", "secretsPath"],
+      message:
+        "is required with castle:gitops.credentials: the Infisical folder of the Git credential alone, e.g. /gitops/<color>, read by an identity of its own",
+    });
+  }
+  if (gitops.secretsPath !== undefined) issues.push(...gitopsFolderIssues(gitops.secretsPath, folders));
   if (token && (identity || knownHosts)) {
     issues.push({
       path: ["gitops", "credentials"],
@@ -389,12 +444,6 @@ export function gitopsIssues(gitops: GitOpsLike | undefined, allowedNamespaces: 
     issues.push({
       path: ["gitops", "fluxVersion"],
       message: `${gitops.fluxVersion} is not carried by the Flux Operator ${gitops.operatorChartVersion} (castle:gitops.operatorChartVersion), which installs Flux ${carried.min} to ${carried.max}: the FluxInstance would fail to build`,
-    });
-  }
-  if (credentials && allowedNamespaces && !allowedNamespaces.includes(FLUX_NAMESPACE)) {
-    issues.push({
-      path: ["eso", "allowedNamespaces"],
-      message: `must include ${FLUX_NAMESPACE}: the Git credentials of castle:gitops.credentials are brought there through the store (now: ${allowedNamespaces.join(", ")})`,
     });
   }
   return issues;

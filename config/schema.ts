@@ -184,6 +184,14 @@ const SecretNamesSchema = z.strictObject({
   esoClientId: z.string().min(1).default("ESO_CLIENT_ID"),
   /** Client secret of that identity. Default `ESO_CLIENT_SECRET`. */
   esoClientSecret: z.string().min(1).default("ESO_CLIENT_SECRET"),
+  /**
+   * Client id of the Git credential's own read-only machine identity (it may read `castle:gitops.secretsPath`
+   * only), used by the `flux-system` SecretStore. Read only when `castle:gitops.credentials` is set.
+   * Default `GITOPS_CLIENT_ID`.
+   */
+  gitopsClientId: z.string().min(1).default("GITOPS_CLIENT_ID"),
+  /** Client secret of that identity. Default `GITOPS_CLIENT_SECRET`. */
+  gitopsClientSecret: z.string().min(1).default("GITOPS_CLIENT_SECRET"),
 });
 export type SecretNames = z.infer<typeof SecretNamesSchema>;
 
@@ -310,10 +318,11 @@ const infisicalKey = z.string().regex(INFISICAL_KEY, {
 });
 
 /**
- * Where Flux finds the Git credentials: names of secrets in the cluster's Infisical folder (the folder
- * the ClusterSecretStore reads), never values. ESO copies them into the `flux-system` Secret with the
- * cluster's own identity; the program never reads them. Set either `token` (HTTPS) or `sshIdentity` and
- * `sshKnownHosts` (SSH). Absent: the repository is public (no pull secret).
+ * Where Flux finds the Git credentials: names of secrets in the Git credential's own Infisical folder
+ * (`castle:gitops.secretsPath`), never values. ESO copies them into the `flux-system` Secret through a
+ * SecretStore of `flux-system` alone, with the Git credential's own identity; the program never reads them.
+ * Set either `token` (HTTPS) or `sshIdentity` and `sshKnownHosts` (SSH), and for HTTPS optionally `caCert`.
+ * Absent: the repository is public and served with a publicly trusted certificate (no pull secret).
  */
 const GitCredentialsSchema = z.strictObject({
   /** HTTPS: the secret holding an access token (read-only), sent as the password of user `git`. */
@@ -322,6 +331,12 @@ const GitCredentialsSchema = z.strictObject({
   sshIdentity: infisicalKey.optional(),
   /** SSH: the secret holding the server's `known_hosts` lines (required with `sshIdentity`). */
   sshKnownHosts: infisicalKey.optional(),
+  /**
+   * HTTPS: the secret holding the PEM certificate of the CA that signed the Git server's certificate,
+   * written as `ca.crt` in the pull secret (what Flux reads). Alone, for a public repository on a
+   * server with a private CA. Not with SSH: `known_hosts` is what SSH trusts.
+   */
+  caCert: infisicalKey.optional(),
 });
 export type GitCredentials = z.infer<typeof GitCredentialsSchema>;
 
@@ -344,8 +359,15 @@ export const GitOpsSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** How often Flux fetches the repository, a Go duration. Default `1m` (Flux's own default). */
   interval: z.string().regex(GO_DURATION, { message: "must be a Go duration such as 1m, 5m or 1h30m" }).default("1m"),
-  /** Key names of the Git credentials in the cluster's Infisical folder. Default: none (public repository). */
+  /** Key names of the Git credentials in `secretsPath`. Default: none (public repository). */
   credentials: GitCredentialsSchema.optional(),
+  /**
+   * The Git credential's own Infisical folder (same project and environment as `castle:infisical`):
+   * required with `credentials`. It must not overlap any other folder of any stack (the castle's, the
+   * cluster's, another stack's), and only the Git credential's identity may read it: write access to the
+   * fleet repository is cluster-admin through Flux.
+   */
+  secretsPath: folderPath("/gitops/blue").optional(),
   /** Version of the Flux Operator chart. Default 0.58.1. */
   operatorChartVersion: z
     .string()

@@ -16,6 +16,13 @@ export interface CastleSecretValues {
   esoClientId: string;
   /** Client secret of that identity. */
   esoClientSecret: string;
+  /**
+   * Client id of the Git credential's own read-only Infisical machine identity (for the `flux-system`
+   * SecretStore): fetched only when `castle:gitops.credentials` is set.
+   */
+  gitopsClientId?: string;
+  /** Client secret of that identity, likewise. */
+  gitopsClientSecret?: string;
 }
 
 /** The same values as secret Outputs: the only form in which they enter the Pulumi program. */
@@ -28,5 +35,11 @@ export function asPulumiSecrets(values: CastleSecretValues): CastleSecrets {
     proxmoxTokenSecret: pulumi.secret(values.proxmoxTokenSecret),
     esoClientId: pulumi.secret(values.esoClientId),
     esoClientSecret: pulumi.secret(values.esoClientSecret),
+    ...(values.gitopsClientId !== undefined && values.gitopsClientSecret !== undefined
+      ? {
+          gitopsClientId: pulumi.secret(values.gitopsClientId),
+          gitopsClientSecret: pulumi.secret(values.gitopsClientSecret),
+        }
+      : {}),
   };
 }
