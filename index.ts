@@ -95,8 +95,9 @@ async function castle(inputs?: CastleInputs) {
     { provider: kubernetes },
   );
 
-  // GitOps: the Flux Operator beside ESO (it needs only a healthy cluster), the pull secret after the
-  // store, the FluxInstance after both. Flux's namespace is GitOps' own, even when the store allows it.
+  // GitOps: the Flux Operator beside ESO (it needs only a healthy cluster), the Git credential's own
+  // store and pull secret after ESO, the FluxInstance after ESO and the cluster's store. Flux's namespace
+  // is GitOps' own, even when the cluster's store allows it.
   const gitopsSettings = resolveGitOps(config);
 
   const store = new InfisicalStore(
@@ -124,7 +125,23 @@ async function castle(inputs?: CastleInputs) {
   const gitops = gitopsSettings
     ? new GitOps(
         "gitops",
-        { gitops: gitopsSettings, storeName: store.storeName, store: store.store, deletedWith: inCluster },
+        {
+          gitops: gitopsSettings,
+          esoRelease: eso.release,
+          clusterStore: store.store,
+          gitCredentialStore:
+            secrets.gitopsClientId && secrets.gitopsClientSecret
+              ? {
+                  hostAPI: config.infisical.siteUrl,
+                  projectSlug: config.infisical.projectSlug,
+                  environmentSlug: config.infisical.environment,
+                  clientId: secrets.gitopsClientId,
+                  clientSecret: secrets.gitopsClientSecret,
+                  readyTimeoutSeconds: config.eso.readyTimeoutSeconds,
+                }
+              : undefined,
+          deletedWith: inCluster,
+        },
         { provider: kubernetes },
       )
     : undefined;

@@ -148,10 +148,16 @@ export class InfisicalStore extends pulumi.ComponentResource {
     );
 
     // The ExternalSecrets follow the store, so everything that needs ESO's CRDs and webhook waits for them.
+    // A new spec is a new object (deleted first, then created under the same name), so `up` waits for ESO
+    // to validate the new spec: ESO's Ready condition carries no observedGeneration, and the old
+    // `Ready=True` would satisfy the wait at once. Deleting the store deletes no Secret: ExternalSecrets
+    // report the missing store until it is back and keep their Secrets.
     const store = new k8s.apiextensions.CustomResource(`${name}-store`, storeManifest, {
       parent: this,
       dependsOn: [credentials, args.operator],
       deletedWith,
+      replaceOnChanges: ["spec"],
+      deleteBeforeReplace: true,
     });
 
     for (const manifest of externalSecretManifests) {

@@ -306,7 +306,11 @@ function gitopsFolderIssues(secretsPath: string, folders: StackFolders): RuleIss
   const issues: RuleIssue[] = [];
   const others = [
     ["castle:infisical.secretPath", folders.castle, "the castle's own folder (secretbox key, Proxmox token)"],
-    ["castle:eso.secretsPath", folders.cluster, "the cluster's folder, readable from every namespace the ClusterSecretStore allows"],
+    [
+      "castle:eso.secretsPath",
+      folders.cluster,
+      "the cluster's folder, readable from every namespace the ClusterSecretStore allows",
+    ],
   ] as const;
   for (const [key, folder, what] of others) {
     const how = folder === undefined ? undefined : folderOverlap(secretsPath, folder);

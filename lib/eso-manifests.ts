@@ -90,6 +90,91 @@ export interface ClusterSecretStoreManifest {
   };
 }
 
+/** The Kubernetes Secret, in the store's own namespace, holding a namespaced store's Universal Auth credentials. */
+export interface LocalCredentialsSecret {
+  name: string;
+  clientIdKey: string;
+  clientSecretKey: string;
+}
+
+export interface SecretStoreInput {
+  /** Name of the SecretStore. */
+  name: string;
+  /** Its namespace: the only namespace whose ExternalSecrets can use it. */
+  namespace: string;
+  hostAPI: string;
+  projectSlug: string;
+  environmentSlug: string;
+  /** Folder the store reads from, absolute. */
+  secretsPath: string;
+  /** Where the Universal Auth credentials are, in `namespace`. */
+  credentialsSecret: LocalCredentialsSecret;
+}
+
+export interface SecretStoreManifest {
+  apiVersion: typeof ESO_API_VERSION;
+  kind: "SecretStore";
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+  spec: {
+    provider: {
+      infisical: {
+        hostAPI: string;
+        auth: {
+          universalAuthCredentials: {
+            clientId: { name: string; key: string };
+            clientSecret: { name: string; key: string };
+          };
+        };
+        secretsScope: { projectSlug: string; environmentSlug: string; secretsPath: string };
+      };
+    };
+  };
+}
+
+/**
+ * An Infisical SecretStore (Universal Auth): namespaced, so only ExternalSecrets of its own namespace
+ * can use it, and its credentials Secret is read from that namespace too. The selectors carry no
+ * `namespace`: ESO refuses one that names another namespace on a SecretStore (ESO v2.9.0
+ * runtime/esutils/utils.go `ValidateReferentSecretSelector`, called by providers/v1/infisical/provider.go
+ * `validateUniversalAuth`).
+ */
+export function secretStoreManifest(input: SecretStoreInput): SecretStoreManifest {
+  requireDnsLabel(input.name, "SecretStore name");
+  requireDnsLabel(input.namespace, "SecretStore namespace");
+  for (const [field, value] of Object.entries({
+    hostAPI: input.hostAPI,
+    projectSlug: input.projectSlug,
+    environmentSlug: input.environmentSlug,
+    secretsPath: input.secretsPath,
+  })) {
+    if (value.length === 0) throw new Error(`SecretStore "${input.name}": ${field} is empty`);
+  }
+  const { name, clientIdKey, clientSecretKey } = input.credentialsSecret;
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: "SecretStore",
+    metadata: { name: input.name, namespace: input.namespace },
+    spec: {
+      provider: {
+        infisical: {
+          hostAPI: input.hostAPI.replace(/\/+$/, ""),
+          auth: {
+            universalAuthCredentials: {
+              clientId: { name, key: clientIdKey },
+              clientSecret: { name, key: clientSecretKey },
+            },
+          },
+          secretsScope: {
+            projectSlug: input.projectSlug,
+            environmentSlug: input.environmentSlug,
+            secretsPath: input.secretsPath,
+          },
+        },
+      },
+    },
+  };
+}
+
 export interface ExternalSecretManifest {
   apiVersion: typeof ESO_API_VERSION;
   kind: "ExternalSecret";
@@ -260,10 +345,21 @@ export function namespacesToCreate(
   return [...new Set([...allowedNamespaces, ...externalSecretNamespaces])].filter((ns) => !skip.has(ns)).sort();
 }
 
+/**
+ * Helm's resource policy that keeps an object when its release is uninstalled or replaced (Helm's
+ * `helm.sh/resource-policy: keep`).
+ */
+export const HELM_KEEP_POLICY = { "helm.sh/resource-policy": "keep" } as const;
+
 /** Helm values of the `external-secrets` chart as the castle installs it. */
 export interface EsoHelmValues {
   installCRDs: boolean;
-  crds: { createClusterSecretStore: boolean; conversion: { enabled: boolean } };
+  crds: {
+    createClusterSecretStore: boolean;
+    createSecretStore: boolean;
+    annotations: Record<string, string>;
+    conversion: { enabled: boolean };
+  };
   processClusterStore: boolean;
   webhook: { create: boolean; failurePolicy: "Fail"; certManager: { enabled: boolean } };
   certController: { create: boolean };
@@ -280,11 +376,22 @@ export interface EsoHelmValues {
  *   (readyz checks `crd-inject` and `validation-webhook-inject`), and the webhook only once it serves
  *   with its certificate, so a Helm install that waits for its Deployments waits for a working webhook.
  * - no v1alpha1 conversion webhook (`crds.conversion.enabled: false`): v1 is the only served version.
+ * - the ClusterSecretStore and SecretStore CRDs (the cluster's store and the Git credential's store).
+ * - `crds.annotations: {helm.sh/resource-policy: keep}`: the chart writes these annotations on every CRD
+ *   (external-secrets@helm-chart-2.9.0 deploy/charts/external-secrets/values.yaml `crds.annotations: {}`,
+ *   inserted into each CRD template by hack/helm.generate.sh), so Helm keeps the CRDs when the release is
+ *   uninstalled or replaced. Without it, deleting the CRDs deletes every ExternalSecret and store of the
+ *   cluster, Flux's too, and every Secret they own.
  */
 export function esoHelmValues(): EsoHelmValues {
   return {
     installCRDs: true,
-    crds: { createClusterSecretStore: true, conversion: { enabled: false } },
+    crds: {
+      createClusterSecretStore: true,
+      createSecretStore: true,
+      annotations: { ...HELM_KEEP_POLICY },
+      conversion: { enabled: false },
+    },
     processClusterStore: true,
     webhook: { create: true, failurePolicy: "Fail", certManager: { enabled: false } },
     certController: { create: true },

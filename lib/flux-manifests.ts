@@ -26,7 +26,9 @@ export interface FluxSettings {
   /** Fetch interval, a Go duration. */
   interval: string;
   /** Names of the Infisical secrets holding the Git credentials; absent for a public repository. */
-  credentials?: { token?: string; sshIdentity?: string; sshKnownHosts?: string };
+  credentials?: { token?: string; sshIdentity?: string; sshKnownHosts?: string; caCert?: string };
+  /** The Git credential's own Infisical folder; set with `credentials`. */
+  secretsPath?: string;
   /** Flux Operator chart version. */
   operatorChartVersion: string;
   /** Exact Flux distribution version. */
@@ -49,6 +51,9 @@ export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
 const FLUX_PULL_SECRET_NAME = "flux-system";
 /** The ExternalSecret that writes the pull secret. */
 const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
+/** The SecretStore of `flux-system` that reads the Git credential's folder, and its credentials Secret. */
+export const FLUX_GIT_STORE_NAME = "flux-git";
+export const FLUX_GIT_STORE_CREDENTIALS_SECRET = "flux-git-infisical";
 /** HTTPS user sent with a token (what `flux bootstrap` writes for GitHub, GitLab and Gitea tokens). */
 const GIT_TOKEN_USERNAME = "git";
 
@@ -68,7 +73,11 @@ function awaitReadyAnnotations(timeoutSeconds: number): Record<string, string> {
   return { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(timeoutSeconds) };
 }
 
-/** Helm values of the flux-operator chart (read at chart 0.49.0; same keys at 0.58.1). */
+/**
+ * Helm values of the flux-operator chart. Helm ignores a key the chart does not read, and the chart's
+ * values.schema.json does not forbid unknown keys, so every key here is checked against the chart's
+ * values.yaml in tests/flux-operator-chart.test.ts (facts in tests/support/flux-operator-chart-facts.ts).
+ */
 export interface FluxOperatorHelmValues {
   installCRDs: boolean;
   web: { enabled: boolean };
@@ -115,7 +124,9 @@ export interface FluxInstanceManifest {
  * - `distribution.version` is exact and no `distribution.artifact` is set: the operator builds Flux from
  *   the manifests in its own image, so Flux changes only when the stack changes a version.
  * - `cluster`: a plain Kubernetes cluster (Talos), the Kubernetes default domain `cluster.local` (the
- *   castle does not change it), Flux's NetworkPolicies on, single tenant.
+ *   castle does not change it), Flux's NetworkPolicies on, single tenant. Talos' default CNI, Flannel,
+ *   does not enforce NetworkPolicy: the policies are written but restrict nothing until the cluster runs
+ *   a CNI that enforces them (README, "NetworkPolicy").
  * - `wait: true`: the operator's Ready waits for every object it applied, the generated GitRepository
  *   and Kustomization included, so Ready means the first sync happened.
  * - Annotated so Pulumi waits for Ready, at most FLUX_INSTANCE_TIMEOUT_SECONDS.
@@ -152,7 +163,7 @@ export interface PullSecretExternalSecretManifest {
   metadata: { name: string; namespace: string; annotations: Record<string, string> };
   spec: {
     refreshInterval: string;
-    secretStoreRef: { kind: "ClusterSecretStore"; name: string };
+    secretStoreRef: { kind: "SecretStore"; name: string };
     target: {
       name: string;
       creationPolicy: "Owner";
@@ -168,11 +179,14 @@ export interface PullSecretExternalSecretManifest {
 }
 
 /**
- * The ExternalSecret that builds the GitRepository's Secret `flux-system` from the cluster's Infisical
- * folder, or undefined for a public repository. Only key names are in it: ESO reads the values with
- * the cluster's identity. The template writes exactly the keys source-controller reads:
+ * The ExternalSecret that builds the GitRepository's Secret `flux-system` from the Git credential's own
+ * folder, through the SecretStore `storeName` of `flux-system`, or undefined for a public repository.
+ * Only key names are in it: ESO reads the values with the Git credential's identity. The template writes
+ * exactly the keys source-controller reads (fluxcd/pkg runtime/v0.111.0 runtime/secrets/secrets.go:
+ * `username`, `password`, `ca.crt`; SSH: `identity`, `known_hosts`):
  * - HTTPS token: `username: git` and `password: <token>` (basic auth, as `flux bootstrap` does);
- * - SSH: `identity` (private key) and `known_hosts`.
+ * - HTTPS private CA: `ca.crt` (with a token, or alone for a public repository);
+ * - SSH: `identity` (private key) and `known_hosts`, nothing else.
  * Annotated so Pulumi waits until ESO has written the Secret (Ready), since source-controller does not
  * watch Secrets and backs off for up to 15 minutes when its Secret comes late.
  */
@@ -182,20 +196,30 @@ export function gitPullSecretManifest(
 ): PullSecretExternalSecretManifest | undefined {
   const credentials = gitops.credentials;
   if (!credentials) return undefined;
-  let data: { secretKey: string; remoteRef: { key: string } }[];
-  let template: Record<string, string>;
-  if (credentials.token && !credentials.sshIdentity && !credentials.sshKnownHosts) {
-    data = [{ secretKey: "token", remoteRef: { key: credentials.token } }];
-    template = { username: GIT_TOKEN_USERNAME, password: "{{ .token }}" };
-  } else if (credentials.sshIdentity && credentials.sshKnownHosts && !credentials.token) {
-    data = [
-      { secretKey: "identity", remoteRef: { key: credentials.sshIdentity } },
-      { secretKey: "known_hosts", remoteRef: { key: credentials.sshKnownHosts } },
-    ];
-    template = { identity: "{{ .identity }}", known_hosts: "{{ .known_hosts }}" };
+  const { token, sshIdentity, sshKnownHosts, caCert } = credentials;
+  const data: { secretKey: string; remoteRef: { key: string } }[] = [];
+  const template: Record<string, string> = {};
+  const ssh = sshIdentity !== undefined || sshKnownHosts !== undefined;
+  if (ssh && sshIdentity && sshKnownHosts && !token && !caCert) {
+    data.push(
+      { secretKey: "identity", remoteRef: { key: sshIdentity } },
+      { secretKey: "known_hosts", remoteRef: { key: sshKnownHosts } },
+    );
+    template.identity = "{{ .identity }}";
+    template.known_hosts = "{{ .known_hosts }}";
+  } else if (!ssh && (token || caCert)) {
+    if (token) {
+      data.push({ secretKey: "token", remoteRef: { key: token } });
+      template.username = GIT_TOKEN_USERNAME;
+      template.password = "{{ .token }}";
+    }
+    if (caCert) {
+      data.push({ secretKey: "caCert", remoteRef: { key: caCert } });
+      template["ca.crt"] = "{{ .caCert }}";
+    }
   } else {
     throw new Error(
-      "castle:gitops.credentials must set either token, or sshIdentity and sshKnownHosts (castle check explains which)",
+      "castle:gitops.credentials must set either token and/or caCert (https), or sshIdentity and sshKnownHosts (ssh) (castle check explains which)",
     );
   }
   return {
@@ -208,7 +232,9 @@ export function gitPullSecretManifest(
     },
     spec: {
       refreshInterval: "1h",
-      secretStoreRef: { kind: "ClusterSecretStore", name: storeName },
+      // The store of flux-system alone: no other namespace can use it, and its identity reads the Git
+      // credential's folder only.
+      secretStoreRef: { kind: "SecretStore", name: storeName },
       target: {
         name: FLUX_PULL_SECRET_NAME,
         // The Secret goes with its ExternalSecret.

@@ -26,6 +26,10 @@ export interface RecordedResource {
   deletedWith?: string;
   /** How many of its aliases say "no parent before" (a resource moved under a component). */
   noParentAliases?: number;
+  /** Property paths whose change replaces the resource (`replaceOnChanges`), when any. */
+  replaceOnChanges?: string[];
+  /** Whether a replacement deletes the old object before creating the new one. */
+  deleteBeforeReplace?: boolean;
   /** Inputs as the engine would receive them; a secret value stays wrapped (see `isSecretMarked`). */
   inputs: Record<string, unknown>;
 }
@@ -120,6 +124,8 @@ interface RegisterRequest {
   getProvider(): string;
   getDeletedwith(): string;
   getAliasesList(): { getSpec(): { getNoparent(): boolean } | undefined }[];
+  getReplaceonchangesList(): string[];
+  getDeletebeforereplace(): boolean;
 }
 
 export function startMocks(options: MockOptions = {}): Harness {
@@ -138,6 +144,8 @@ export function startMocks(options: MockOptions = {}): Harness {
       provider?: string;
       deletedWith?: string;
       noParentAliases?: number;
+      replaceOnChanges?: string[];
+      deleteBeforeReplace?: boolean;
     }
   >();
   const canonicalUrn = (urn: string) => {
@@ -164,6 +172,8 @@ export function startMocks(options: MockOptions = {}): Harness {
           provider: meta?.provider,
           deletedWith: meta?.deletedWith,
           noParentAliases: meta?.noParentAliases,
+          replaceOnChanges: meta?.replaceOnChanges,
+          deleteBeforeReplace: meta?.deleteBeforeReplace,
           inputs: args.inputs,
         });
         await options.delay?.("resource", args.type);
@@ -205,6 +215,8 @@ export function startMocks(options: MockOptions = {}): Harness {
       deletedWith: req.getDeletedwith() ? canonicalUrn(req.getDeletedwith()) : undefined,
       noParentAliases:
         req.getAliasesList().filter((alias) => alias.getSpec()?.getNoparent() === true).length || undefined,
+      replaceOnChanges: req.getReplaceonchangesList().length > 0 ? req.getReplaceonchangesList() : undefined,
+      deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
     });
     return register(req, callback);
   };

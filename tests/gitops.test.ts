@@ -3,7 +3,14 @@ import { before, describe, it } from "node:test";
 import { GitOpsSchema } from "../config/schema";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
 import { checkAgainstFluxCrd } from "./support/flux-crd-facts";
-import { type RecordedResource, resolved, settle, startMocks, unwrapSecrets } from "./support/pulumi-mocks";
+import {
+  isSecretMarked,
+  type RecordedResource,
+  resolved,
+  settle,
+  startMocks,
+  unwrapSecrets,
+} from "./support/pulumi-mocks";
 
 const harness = startMocks();
 
@@ -14,6 +21,9 @@ const T = {
   externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
   instance: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
   store: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+  secretStore: "kubernetes:external-secrets.io/v1:SecretStore",
+  secret: "kubernetes:core/v1:Secret",
+  eso: "test:index:EsoRelease",
   cluster: "test:index:Cluster",
 } as const;
 
@@ -21,6 +31,7 @@ describe("GitOps", () => {
   let component: import("../components/gitops").GitOps;
   let clusterUrn: string;
   let storeUrn: string;
+  let esoUrn: string;
 
   before(async () => {
     const k8s = await import("@pulumi/kubernetes");
@@ -35,6 +46,20 @@ describe("GitOps", () => {
       }
     }
     const cluster = new Cluster("talos");
+    class EsoRelease extends pulumi.CustomResource {
+      constructor(name: string) {
+        super(T.eso, name, {});
+      }
+    }
+    const esoRelease = new EsoRelease("eso");
+    const gitCredentialStore = {
+      hostAPI: "https://eu.infisical.com/",
+      projectSlug: "castle-prod",
+      environmentSlug: "prod",
+      clientId: pulumi.secret("SENTINEL-GITOPS-CLIENT-ID"),
+      clientSecret: pulumi.secret("SENTINEL-GITOPS-CLIENT-SECRET"),
+      readyTimeoutSeconds: 300,
+    };
     const store = new k8s.apiextensions.CustomResource(
       "store",
       { apiVersion: "external-secrets.io/v1", kind: "ClusterSecretStore", metadata: { name: "infisical" }, spec: {} },
@@ -49,11 +74,16 @@ describe("GitOps", () => {
       "gitops",
       {
         gitops: settings(
-          { url: "https://git.example.internal/castle/fleet.git", credentials: { token: "FLUX_GIT_TOKEN" } },
+          {
+            url: "https://git.example.internal/castle/fleet.git",
+            secretsPath: "/gitops/blue",
+            credentials: { token: "FLUX_GIT_TOKEN", caCert: "GIT_CA_CERT" },
+          },
           "blue",
         ),
-        storeName: "infisical",
-        store,
+        esoRelease,
+        clusterStore: store,
+        gitCredentialStore,
         deletedWith: cluster,
       },
       { provider },
@@ -62,7 +92,8 @@ describe("GitOps", () => {
       "public",
       {
         gitops: settings({ url: "https://git.example.internal/castle/fleet.git", path: "fleet/green" }, "green"),
-        storeName: "infisical",
+        esoRelease,
+        clusterStore: store,
         deletedWith: cluster,
         values: { resources: { limits: { memory: "512Mi" } } },
       },
@@ -71,11 +102,12 @@ describe("GitOps", () => {
     await settle();
     clusterUrn = await resolved(cluster.urn);
     storeUrn = harness.get(T.store, "store").urn;
+    esoUrn = await resolved(esoRelease.urn);
   });
 
   const get = (type: string, name: string): RecordedResource => harness.get(type, name);
 
-  it("registers the component, the namespace, the operator release, the pull secret and the instance", () => {
+  it("registers the component, the namespace, the operator release, the Git credential's store, the pull secret and the instance", () => {
     assert.equal(get(T.component, "gitops").custom, false);
     assert.deepEqual(
       harness.resources
@@ -84,11 +116,56 @@ describe("GitOps", () => {
         .sort(),
       [
         `${T.namespace} gitops-namespace`,
+        `${T.secret} gitops-git-store-credentials`,
         `${T.externalSecret} gitops-pull-secret`,
+        `${T.secretStore} gitops-git-store`,
         `${T.instance} gitops-instance`,
         `${T.release} gitops-operator`,
       ],
     );
+  });
+
+  it("the Git credential has a store of flux-system alone, with its own identity's credentials, kept secret", async () => {
+    const store = unwrapSecrets(get(T.secretStore, "gitops-git-store").inputs) as {
+      metadata: { name: string; namespace: string; annotations: Record<string, string> };
+      spec: { conditions?: unknown; provider: { infisical: Record<string, unknown> } };
+    };
+    assert.deepEqual(checkAgainstEsoCrd(store), []);
+    assert.equal(store.metadata.name, "flux-git");
+    assert.equal(store.metadata.namespace, "flux-system");
+    assert.equal(store.metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+    assert.equal(store.metadata.annotations["pulumi.com/timeoutSeconds"], "300");
+    assert.deepEqual(store.spec.provider.infisical, {
+      hostAPI: "https://eu.infisical.com",
+      auth: {
+        universalAuthCredentials: {
+          clientId: { name: "flux-git-infisical", key: "clientId" },
+          clientSecret: { name: "flux-git-infisical", key: "clientSecret" },
+        },
+      },
+      secretsScope: { projectSlug: "castle-prod", environmentSlug: "prod", secretsPath: "/gitops/blue" },
+    });
+    const credentials = get(T.secret, "gitops-git-store-credentials");
+    assert.deepEqual(credentials.inputs.metadata as Record<string, unknown>, {
+      name: "flux-git-infisical",
+      namespace: "flux-system",
+    });
+    assert.equal(isSecretMarked(credentials.inputs.stringData), true);
+    assert.deepEqual(unwrapSecrets(credentials.inputs.stringData), {
+      clientId: "SENTINEL-GITOPS-CLIENT-ID",
+      clientSecret: "SENTINEL-GITOPS-CLIENT-SECRET",
+    });
+    assert.ok(harness.dependsOn(get(T.secretStore, "gitops-git-store"), credentials));
+    assert.ok(harness.dependsOn(get(T.secretStore, "gitops-git-store"), harness.byUrn(esoUrn)));
+    assert.equal(harness.dependsOn(get(T.secretStore, "gitops-git-store"), harness.byUrn(storeUrn)), false);
+  });
+
+  it("replaces a store whose spec changes, deleting it first, so the wait sees the new spec validated", () => {
+    const store = get(T.secretStore, "gitops-git-store");
+    assert.deepEqual(store.replaceOnChanges, ["spec"]);
+    assert.equal(store.deleteBeforeReplace, true);
+    // The ExternalSecret is updated in place: a replacement would delete the Secret it owns.
+    assert.equal(get(T.externalSecret, "gitops-pull-secret").replaceOnChanges, undefined);
   });
 
   it("creates every in-cluster object with the castle's provider, deleted with the cluster", () => {
@@ -126,16 +203,18 @@ describe("GitOps", () => {
     assert.deepEqual(custom.values.resources, { limits: { memory: "512Mi" } });
   });
 
-  it("the operator does not wait for ESO's store; the pull secret does", () => {
-    const store = harness.byUrn(storeUrn);
-    assert.equal(harness.dependsOn(get(T.release, "gitops-operator"), store), false);
-    assert.ok(harness.dependsOn(get(T.externalSecret, "gitops-pull-secret"), store));
+  it("the operator waits for neither ESO nor a store; the pull secret waits for the Git credential's store", () => {
+    assert.equal(harness.dependsOn(get(T.release, "gitops-operator"), harness.byUrn(storeUrn)), false);
+    assert.equal(harness.dependsOn(get(T.release, "gitops-operator"), harness.byUrn(esoUrn)), false);
+    assert.ok(harness.dependsOn(get(T.externalSecret, "gitops-pull-secret"), get(T.secretStore, "gitops-git-store")));
   });
 
-  it("creates the instance only after the operator release and the pull secret", () => {
+  it("creates the instance only after the operator, ESO's release, the cluster's store and the pull secret", () => {
     const instance = get(T.instance, "gitops-instance");
     assert.ok(harness.dependsOn(instance, get(T.release, "gitops-operator")));
     assert.ok(harness.dependsOn(instance, get(T.externalSecret, "gitops-pull-secret")));
+    assert.ok(harness.dependsOn(instance, harness.byUrn(esoUrn)));
+    assert.ok(harness.dependsOn(instance, harness.byUrn(storeUrn)));
   });
 
   it("builds a FluxInstance valid against the CRD facts, with the pull secret the ExternalSecret writes", () => {
@@ -156,15 +235,25 @@ describe("GitOps", () => {
     });
     const pullSecret = unwrapSecrets(get(T.externalSecret, "gitops-pull-secret").inputs) as {
       metadata: { annotations: Record<string, string> };
-      spec: { target: { name: string } };
+      spec: {
+        secretStoreRef: Record<string, string>;
+        target: { name: string; template: { data: Record<string, string> } };
+        data: unknown[];
+      };
     };
     assert.deepEqual(checkAgainstEsoCrd(pullSecret), []);
     assert.equal(pullSecret.spec.target.name, instance.spec.sync.pullSecret);
+    assert.deepEqual(pullSecret.spec.secretStoreRef, { kind: "SecretStore", name: "flux-git" });
+    assert.deepEqual(pullSecret.spec.target.template.data, {
+      username: "git",
+      password: "{{ .token }}",
+      "ca.crt": "{{ .caCert }}",
+    });
     assert.equal(pullSecret.metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
     assert.match(pullSecret.metadata.annotations["pulumi.com/timeoutSeconds"] ?? "", /^\d+$/);
   });
 
-  it("a public repository: no pull secret, the instance waits only for the operator", () => {
+  it("a public repository: no store nor pull secret; the instance still waits for ESO and the cluster's store", () => {
     assert.deepEqual(
       harness.resources
         .filter((r) => r.parent === `${T.component}::public`)
@@ -177,6 +266,8 @@ describe("GitOps", () => {
     assert.equal(sync.pullSecret, undefined);
     assert.equal(sync.path, "fleet/green");
     assert.ok(harness.dependsOn(instance, get(T.release, "public-operator")));
+    assert.ok(harness.dependsOn(instance, harness.byUrn(esoUrn)));
+    assert.ok(harness.dependsOn(instance, harness.byUrn(storeUrn)));
   });
 
   it("outputs the repository, reference and path it syncs", () => {
@@ -185,7 +276,7 @@ describe("GitOps", () => {
     assert.equal(component.path, "clusters/blue");
   });
 
-  it("refuses credentials without the store, before registering anything", async () => {
+  it("refuses credentials without the Git credential's folder and identity, before registering anything", async () => {
     const pulumi = await import("@pulumi/pulumi");
     const { GitOps } = await import("../components/gitops");
     const before = harness.resources.length;
@@ -193,13 +284,14 @@ describe("GitOps", () => {
       () =>
         new GitOps("orphan", {
           gitops: {
-            ...GitOpsSchema.parse({ url: "https://h/r.git", credentials: { token: "T" } }),
+            ...GitOpsSchema.parse({ url: "https://h/r.git", secretsPath: "/gitops/x", credentials: { token: "T" } }),
             path: "clusters/x",
           },
-          storeName: "infisical",
+          esoRelease: new pulumi.ComponentResource("test:index:Nothing", "eso-nothing"),
+          clusterStore: new pulumi.ComponentResource("test:index:Nothing", "store-nothing"),
           deletedWith: new pulumi.ComponentResource("test:index:Nothing", "nothing"),
         }),
-      /needs the ClusterSecretStore/,
+      /needs castle:gitops.secretsPath and the Git credential's identity/,
     );
     await settle();
     assert.equal(harness.resources.filter((r) => r.name.startsWith("orphan")).length, 0);

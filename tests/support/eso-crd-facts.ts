@@ -1,7 +1,8 @@
 /**
  * Facts about the External Secrets Operator API, derived from the CRDs of ESO v2.9.0
  * (github.com/external-secrets/external-secrets at tag v2.9.0, config/crds/bases/
- * `external-secrets.io_clustersecretstores.yaml` and `external-secrets.io_externalsecrets.yaml`,
+ * `external-secrets.io_clustersecretstores.yaml`, `external-secrets.io_secretstores.yaml` (the same spec
+ * schema, namespaced) and `external-secrets.io_externalsecrets.yaml`,
  * `spec.versions[name=v1].schema.openAPIV3Schema`), checked by the engine of schema-check.ts.
  *
  * The table covers every path the castle's manifests use, with the CRD's property names, required
@@ -27,10 +28,12 @@ import {
 /** What the API group serves, per kind (`spec.versions[]` of each CRD at v2.9.0). */
 export const ESO_CRD_VERSIONS = {
   ClusterSecretStore: { scope: "Cluster", served: ["v1"], storage: "v1", notServed: ["v1beta1"] },
+  SecretStore: { scope: "Namespaced", served: ["v1"], storage: "v1", notServed: ["v1beta1"] },
   ExternalSecret: { scope: "Namespaced", served: ["v1"], storage: "v1", notServed: ["v1beta1"] },
 } as const;
 
-export const ESO_CRD_SOURCE = "ESO v2.9.0 CRDs (external-secrets.io_{clustersecretstores,externalsecrets}.yaml)";
+export const ESO_CRD_SOURCE =
+  "ESO v2.9.0 CRDs (external-secrets.io_{clustersecretstores,secretstores,externalsecrets}.yaml)";
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -193,6 +196,15 @@ export const CLUSTER_SECRET_STORE_FACTS: Fact = {
   },
 };
 
+/** A SecretStore: the ClusterSecretStore's spec (one Go type, SecretStoreSpec), namespaced metadata. */
+export const SECRET_STORE_FACTS: Fact = {
+  ...CLUSTER_SECRET_STORE_FACTS,
+  properties: {
+    ...(CLUSTER_SECRET_STORE_FACTS as { properties: Record<string, Fact> }).properties,
+    metadata: metadata("Namespaced"),
+  },
+} as Fact;
+
 export const EXTERNAL_SECRET_FACTS: Fact = {
   type: "object",
   properties: {
@@ -276,6 +288,7 @@ export const EXTERNAL_SECRET_FACTS: Fact = {
 
 const FACTS_BY_KIND: Record<keyof typeof ESO_CRD_VERSIONS, Fact> = {
   ClusterSecretStore: CLUSTER_SECRET_STORE_FACTS,
+  SecretStore: SECRET_STORE_FACTS,
   ExternalSecret: EXTERNAL_SECRET_FACTS,
 };
 
@@ -289,8 +302,8 @@ export function checkAgainstEsoCrd(manifest: unknown): string[] {
   if (!isRecord(manifest)) return [`manifest: expected object, got ${typeOf(manifest)}`];
   const kind = manifest.kind;
   const label = manifestLabel(manifest);
-  if (kind !== "ClusterSecretStore" && kind !== "ExternalSecret") {
-    return [`${label}: kind must be ClusterSecretStore or ExternalSecret (${ESO_CRD_SOURCE})`];
+  if (kind !== "ClusterSecretStore" && kind !== "SecretStore" && kind !== "ExternalSecret") {
+    return [`${label}: kind must be ClusterSecretStore, SecretStore or ExternalSecret (${ESO_CRD_SOURCE})`];
   }
   const problems: string[] = [];
   const apiVersion = unservedApiVersion(
