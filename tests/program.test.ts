@@ -69,6 +69,7 @@ describe("the whole castle program as a preview", () => {
       "kubernetes:core/v1:Secret",
       "kubernetes:external-secrets.io/v1:ClusterSecretStore",
       "kubernetes:external-secrets.io/v1:ExternalSecret",
+      "kubernetes:external-secrets.io/v1:SecretStore",
       "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
       "kubernetes:helm.sh/v3:Release",
     ]);
@@ -220,7 +221,7 @@ describe("hosts from the environment", () => {
 
 /*
  * The program never reads, holds or writes the Git credentials: ESO brings them from Infisical with the
- * cluster's identity. The Infisical stand-in serves a Git token (and SSH keys) that the program's own
+ * Git credential's own identity. The Infisical stand-in serves a Git token (and SSH keys) that the program's own
  * identity could read; the program must not ask for them, and none may reach any resource input (not
  * even as a secret), any output or any log line. Only their key names appear, in the ExternalSecret.
  */

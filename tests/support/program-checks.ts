@@ -39,6 +39,7 @@ const T = {
   externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
   gitops: "castle:index:GitOps",
   fluxInstance: "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
+  secretStore: "kubernetes:external-secrets.io/v1:SecretStore",
 } as const;
 
 interface StackShape {
@@ -51,7 +52,7 @@ interface StackShape {
     readyTimeoutSeconds?: number;
     externalSecrets: { name: string; namespace: string }[];
   };
-  gitops: { url: string; ref: string; path: string; credentials?: Record<string, string> };
+  gitops: { url: string; ref: string; path: string; secretsPath?: string; credentials?: Record<string, string> };
 }
 
 /** Registers the whole-program tests of one stack. */
@@ -64,8 +65,9 @@ export function wholeProgramTests(stack: string): void {
     shape.eso.externalSecrets.map((e) => e.namespace),
     [operatorNamespace, FLUX_NAMESPACE],
   );
-  // GitOps' own objects: its namespace, the operator release, the FluxInstance, and the pull secret with credentials.
-  const gitopsObjects = 3 + (shape.gitops.credentials ? 1 : 0);
+  // GitOps' own objects: its namespace, the operator release, the FluxInstance, and with credentials the
+  // Git credential's store, its credentials Secret and the pull secret.
+  const gitopsObjects = 3 + (shape.gitops.credentials ? 3 : 0);
   let run: ProgramRun;
   const byName = (type: string) =>
     run.harness
@@ -104,8 +106,9 @@ export function wholeProgramTests(stack: string): void {
       [T.namespace]: 1 + appNamespaces.length + 1,
       [T.release]: 2,
       [T.store]: 1,
-      [T.secret]: 1,
+      [T.secret]: 1 + (shape.gitops.credentials ? 1 : 0),
       [T.clusterSecretStore]: 1,
+      [T.secretStore]: shape.gitops.credentials ? 1 : 0,
       [T.externalSecret]: shape.eso.externalSecrets.length + (shape.gitops.credentials ? 1 : 0),
       [T.gitops]: 1,
       [T.fluxInstance]: 1,
@@ -174,8 +177,10 @@ export function wholeProgramTests(stack: string): void {
       ...run.harness.ofType(T.externalSecret),
       ...run.harness.ofType(T.release),
       ...run.harness.ofType(T.fluxInstance),
+      ...run.harness.ofType(T.secretStore),
     ];
-    // ESO's credentials and release, the ExternalSecrets; GitOps' release and instance (and pull secret).
+    // ESO's credentials and release, the ExternalSecrets; GitOps' release and instance (and the Git
+    // credential's store, its credentials and the pull secret).
     assert.equal(namespaced.length, 2 + shape.eso.externalSecrets.length + gitopsObjects - 1);
     for (const object of namespaced) {
       const inputs = unwrapSecrets(object.inputs) as { namespace?: string; metadata?: { namespace?: string } };
@@ -230,7 +235,7 @@ export function wholeProgramTests(stack: string): void {
     for (const image of run.harness.ofType(T.image)) assert.equal(image.inputs.overwriteUnmanaged, true, image.name);
   });
 
-  it("GitOps: Flux beside ESO, the instance after the operator and the pull secret, all deleted with the cluster", () => {
+  it("GitOps: Flux beside ESO, the instance after ESO, the cluster's store, the operator and the pull secret, all deleted with the cluster", () => {
     const operator = run.harness.get(T.release, "gitops-operator");
     const esoRelease = run.harness.get(T.release, "external-secrets-release");
     const store = run.harness.ofType(T.clusterSecretStore)[0];
@@ -241,11 +246,28 @@ export function wholeProgramTests(stack: string): void {
     assert.ok(run.harness.dependsOn(operator, namespace));
     assert.ok(run.harness.dependsOn(instance, operator), "the instance waits for the operator's CRD");
     const pullSecret = run.harness.get(T.externalSecret, "gitops-pull-secret");
-    assert.ok(run.harness.dependsOn(pullSecret, store), "the pull secret waits for the store");
+    const gitStore = run.harness.get(T.secretStore, "gitops-git-store");
+    assert.ok(run.harness.dependsOn(pullSecret, gitStore), "the pull secret waits for the Git credential's store");
+    assert.equal(run.harness.dependsOn(pullSecret, store), false, "not for the cluster's store");
+    assert.ok(run.harness.dependsOn(gitStore, esoRelease), "the Git credential's store waits for ESO");
     assert.ok(run.harness.dependsOn(instance, pullSecret), "the instance waits for its pull secret");
     assert.ok(run.harness.dependsOn(instance, esoRelease));
+    assert.ok(run.harness.dependsOn(instance, store), "the instance waits for the cluster's store");
+    const gitStoreManifest = unwrapSecrets(gitStore.inputs) as {
+      metadata: { namespace: string };
+      spec: { provider: { infisical: { secretsScope: { secretsPath: string } } } };
+    };
+    assert.deepEqual(checkAgainstEsoCrd(gitStoreManifest), []);
+    assert.equal(gitStoreManifest.metadata.namespace, FLUX_NAMESPACE);
+    assert.equal(gitStoreManifest.spec.provider.infisical.secretsScope.secretsPath, shape.gitops.secretsPath);
+    const gitStoreCredentials = run.harness.get(T.secret, "gitops-git-store-credentials");
+    assert.ok(isSecretMarked(gitStoreCredentials.inputs.stringData), "the Git identity's credentials stay secret");
+    assert.deepEqual(unwrapSecrets(gitStoreCredentials.inputs.stringData), {
+      clientId: `SENTINEL-${stack}-GITOPS-CLIENT-ID`,
+      clientSecret: `SENTINEL-${stack}-GITOPS-CLIENT-SECRET`,
+    });
     const cluster = run.harness.ofType(T.machineSecrets)[0];
-    for (const r of [namespace, operator, pullSecret, instance]) {
+    for (const r of [namespace, operator, gitStore, gitStoreCredentials, pullSecret, instance]) {
       assert.equal(r.deletedWith, cluster.urn, `${r.name} is deleted with the cluster`);
       assert.ok(r.provider?.startsWith(`${run.harness.ofType(T.k8sProvider)[0].urn}::`), r.name);
     }

@@ -25,6 +25,8 @@ export function sentinelSecrets(stack: string): Record<string, string> {
     PROXMOX_TOKEN_SECRET: `SENTINEL-${stack}-PVE-TOKEN-SECRET`,
     ESO_CLIENT_ID: `SENTINEL-${stack}-ESO-CLIENT-ID`,
     ESO_CLIENT_SECRET: `SENTINEL-${stack}-ESO-CLIENT-SECRET`,
+    GITOPS_CLIENT_ID: `SENTINEL-${stack}-GITOPS-CLIENT-ID`,
+    GITOPS_CLIENT_SECRET: `SENTINEL-${stack}-GITOPS-CLIENT-SECRET`,
   };
 }
 
