@@ -36,6 +36,8 @@ export const PLACEHOLDER_SECRETS: CastleSecretValues = {
   proxmoxTokenSecret: "placeholder-proxmox-token-secret-from-infisical",
   esoClientId: "placeholder-eso-client-id-from-infisical",
   esoClientSecret: "placeholder-eso-client-secret-from-infisical",
+  gitopsClientId: "placeholder-gitops-client-id-from-infisical",
+  gitopsClientSecret: "placeholder-gitops-client-secret-from-infisical",
 };
 
 export interface RenderedResource {

@@ -50,13 +50,14 @@ for (const stack of ["blue", "green"]) {
       controlPlanes: { hostname: string }[];
       workers: { hostname: string }[];
       eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] };
-      gitops: { url: string; ref: string; path: string };
+      gitops: { url: string; ref: string; path: string; secretsPath: string; credentials: Record<string, string> };
     };
     // The namespaces the castle creates for its ESO objects (the operator's own is always there).
     // (Flux's namespace is the GitOps component's own.)
     const appNamespaces = namespacesToCreate(raw.eso.allowedNamespaces, [], ["external-secrets", "flux-system"]);
-    // 30 for the castle without GitOps, 5 for GitOps (component, namespace, operator, pull secret, instance).
-    const resourceCount = 30 + appNamespaces.length + 5;
+    // 30 for the castle without GitOps, 7 for GitOps (component, namespace, operator, the Git credential's
+    // store and its credentials Secret, pull secret, instance).
+    const resourceCount = 30 + appNamespaces.length + 7;
     const hostnames = [...raw.controlPlanes, ...raw.workers].map((n) => n.hostname).sort();
     const first = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
     const second = mkdtempSync(path.join(tmpdir(), `castle-render-${stack}-`));
@@ -81,6 +82,8 @@ for (const stack of ["blue", "green"]) {
           "kubernetes/namespace-flux-system.yaml",
           "kubernetes/helm-release-gitops-operator.yaml",
           "kubernetes/externalsecret-flux-system-flux-git-credentials.yaml",
+          "kubernetes/secretstore-flux-system-flux-git.yaml",
+          "kubernetes/secret-flux-system-flux-git-infisical.yaml",
           "kubernetes/fluxinstance-flux-system-flux.yaml",
           "kubernetes/secret-external-secrets-infisical-credentials.yaml",
           ".castle-render.json",
@@ -160,6 +163,8 @@ for (const stack of ["blue", "green"]) {
       assert.equal(release.version, "2.9.0");
       assert.equal(release.repositoryOpts.repo, "https://charts.external-secrets.io");
       assert.equal(release.values.installCRDs, true);
+      // ESO's CRDs outlive the release: Helm keeps them on uninstall or replacement.
+      assert.deepEqual(release.values.crds.annotations, { "helm.sh/resource-policy": "keep" });
     });
 
     it("writes the Flux Operator release, the FluxInstance and the pull-secret ExternalSecret", () => {
@@ -182,6 +187,24 @@ for (const stack of ["blue", "green"]) {
       const pullSecret = parse(files["kubernetes/externalsecret-flux-system-flux-git-credentials.yaml"]);
       assert.deepEqual(checkAgainstEsoCrd(pullSecret), []);
       assert.equal(pullSecret.spec.target.name, instance.spec.sync.pullSecret);
+      assert.deepEqual(pullSecret.spec.secretStoreRef, { kind: "SecretStore", name: "flux-git" });
+      // What the pull secret holds: the keys Flux reads, a private CA as ca.crt; SSH: identity and known_hosts only.
+      const keys = Object.keys(pullSecret.spec.target.template.data).sort();
+      if (raw.gitops.credentials.caCert) {
+        assert.deepEqual(keys, ["ca.crt", "password", "username"]);
+        assert.ok(
+          pullSecret.spec.data.some(
+            (d: { remoteRef: { key: string } }) => d.remoteRef.key === raw.gitops.credentials.caCert,
+          ),
+        );
+      } else
+        assert.deepEqual(keys, raw.gitops.credentials.token ? ["password", "username"] : ["identity", "known_hosts"]);
+      const store = parse(files["kubernetes/secretstore-flux-system-flux-git.yaml"]);
+      assert.deepEqual(checkAgainstEsoCrd(store), []);
+      assert.equal(store.metadata.namespace, "flux-system");
+      assert.equal(store.spec.provider.infisical.secretsScope.secretsPath, raw.gitops.secretsPath);
+      const credentials = parse(files["kubernetes/secret-flux-system-flux-git-infisical.yaml"]);
+      assert.deepEqual(credentials.stringData, SECRET);
     });
   });
 }
