@@ -222,6 +222,7 @@ const rows: Row[] = [
     never: ["hunter2"],
     refused: [
       ["gitops.url", "the URL carries credentials"],
+      ["gitops.credentials.caCert", "is for https only"],
       ["gitops.credentials.token", "a token with an ssh:// URL"],
     ],
   },
@@ -280,7 +281,10 @@ const rows: Row[] = [
     name: "SSH URL with a token",
     edit: (r) => (r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git"),
     code: 1,
-    refused: [["gitops.credentials.token", "a token with an ssh:// URL"]],
+    refused: [
+      ["gitops.credentials.caCert", "is for https only: over SSH the server is trusted through known_hosts"],
+      ["gitops.credentials.token", "a token with an ssh:// URL"],
+    ],
   },
   {
     name: "SSH keys with an https URL",
@@ -302,6 +306,7 @@ const rows: Row[] = [
     edit: (r) => (r.gitops.credentials.sshIdentity = "FLUX_SSH_IDENTITY"),
     code: 1,
     refused: [
+      ["gitops.credentials.caCert", "is for https only"],
       ["gitops.credentials", "sets both a token and SSH keys"],
       ["gitops.credentials.sshKnownHosts", "is required with sshIdentity"],
       ["gitops.credentials", "SSH keys with an https:// URL"],
@@ -320,10 +325,89 @@ const rows: Row[] = [
     refused: [["gitops.credentials.token", "must be an Infisical secret name"]],
   },
   {
-    name: "Git credentials while the store does not admit flux-system",
+    name: "Git credentials while the cluster's store does not admit flux-system: fine, they have a store of their own",
     edit: (r) => (r.eso.allowedNamespaces = ["apps", "monitoring"]),
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+  {
+    name: "a CA alone, for a public repository on a server with a private CA",
+    edit: (r) => (r.gitops.credentials = { caCert: "GIT_CA_CERT" }),
+    code: 0,
+    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+  },
+  {
+    name: "Git credentials without a folder of their own",
+    edit: (r) => delete r.gitops.secretsPath,
     code: 1,
-    refused: [["eso.allowedNamespaces", "must include flux-system"]],
+    wording: [
+      "castle:gitops.secretsPath: is required with castle:gitops.credentials: the Infisical folder of the Git credential alone, e.g. /gitops/<color>, read by an identity of its own",
+    ],
+  },
+  {
+    name: "the Git credential's folder inside the cluster's",
+    edit: (r) => (r.gitops.secretsPath = "/apps/blue/git"),
+    code: 1,
+    wording: [
+      "castle:gitops.secretsPath: /apps/blue/git lies inside /apps/blue (castle:eso.secretsPath), the cluster's folder, readable from every namespace the ClusterSecretStore allows. The Git credential needs a folder of its own that no other identity reads, e.g. /gitops/<color>",
+    ],
+  },
+  {
+    name: "the Git credential's folder is the castle's",
+    edit: (r) => (r.gitops.secretsPath = "/castle/blue"),
+    code: 1,
+    refused: [
+      ["gitops.secretsPath", "/castle/blue is /castle/blue (castle:infisical.secretPath), the castle's own folder"],
+    ],
+  },
+  {
+    name: "the Git credential's folder contains the cluster's",
+    edit: (r) => (r.gitops.secretsPath = "/apps"),
+    code: 1,
+    refused: [
+      ["gitops.secretsPath", "/apps contains /apps/blue (castle:eso.secretsPath)"],
+      ["gitops.secretsPath", '/apps contains /apps/green, castle:eso.secretsPath of stack "green"'],
+    ],
+  },
+  {
+    name: "the Git credential's folder is another stack's",
+    edit: (r) => (r.gitops.secretsPath = "/gitops/green"),
+    code: 1,
+    wording: [
+      'castle:gitops.secretsPath: /gitops/green is /gitops/green, castle:gitops.secretsPath of stack "green" (Pulumi.green.yaml): a Git credential\'s folder is read by its own identity alone, so it must be apart from every other folder of every stack',
+    ],
+  },
+  {
+    name: "the Git credential's folder inside another stack's cluster folder",
+    edit: (r) => (r.gitops.secretsPath = "/apps/green/git"),
+    code: 1,
+    refused: [
+      ["gitops.secretsPath", '/apps/green/git lies inside /apps/green, castle:eso.secretsPath of stack "green"'],
+    ],
+  },
+  {
+    name: "a cluster folder that contains another stack's Git credential folder",
+    edit: (r) => (r.eso.secretsPath = "/gitops"),
+    code: 1,
+    refused: [
+      ["gitops.secretsPath", "/gitops/blue lies inside /gitops (castle:eso.secretsPath)"],
+      ["eso.secretsPath", '/gitops contains /gitops/green, castle:gitops.secretsPath of stack "green"'],
+    ],
+  },
+  {
+    name: "the Git credential's folder with a trailing slash",
+    edit: (r) => (r.gitops.secretsPath = "/gitops/blue/"),
+    code: 1,
+    refused: [["gitops.secretsPath", "without a trailing slash"]],
+  },
+  {
+    name: "a CA over SSH",
+    edit: (r) => {
+      r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git";
+      r.gitops.credentials = { sshIdentity: "K", sshKnownHosts: "H", caCert: "GIT_CA_CERT" };
+    },
+    code: 1,
+    refused: [["gitops.credentials.caCert", "is for https only"]],
   },
   {
     name: "Flux version the operator does not carry",
@@ -767,7 +851,11 @@ const rows: Row[] = [
     name: "the cluster's folder is the root, which contains every folder",
     edit: (r) => (r.eso.secretsPath = "/"),
     code: 1,
-    refused: [["eso.secretsPath", "/ contains the castle's own folder"]],
+    refused: [
+      ["eso.secretsPath", "/ contains the castle's own folder"],
+      ["gitops.secretsPath", "/gitops/blue lies inside / (castle:eso.secretsPath)"],
+      ["eso.secretsPath", '/ contains /gitops/green, castle:gitops.secretsPath of stack "green"'],
+    ],
   },
   {
     name: "the cluster's folder missing",
@@ -1040,7 +1128,8 @@ const rows: Row[] = [
         delete node.memoryMiB;
         delete node.diskGiB;
       }
-      for (const key of ["siteUrl", "secretPath", "timeoutSeconds"]) delete r.infisical[key];
+      // castle:infisical.secretPath stays: its default, /, would contain the green stack's Git credential folder.
+      for (const key of ["siteUrl", "timeoutSeconds"]) delete r.infisical[key];
       r.eso = { allowedNamespaces: ["apps"], secretsPath: "/apps/blue" };
       r.gitops = { url: "https://git.home.arpa/castle/fleet.git" };
     },
@@ -1048,7 +1137,7 @@ const rows: Row[] = [
     summary: [
       "cluster blue: Talos v1.13.9 (contract v1.13), Kubernetes 1.36.3",
       "blue-wk-2  worker         10.20.0.22  2022   pve2          2 cores, 4096 MiB, 32 GiB",
-      "infisical https://eu.infisical.com project castle-prod env prod path /",
+      "infisical https://eu.infisical.com project castle-prod env prod path /castle/blue",
       "eso chart 2.9.0 in external-secrets, store infisical reading /apps/blue for namespaces apps",
     ],
   },
