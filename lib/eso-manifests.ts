@@ -361,6 +361,7 @@ export interface EsoHelmValues {
     conversion: { enabled: boolean };
   };
   processClusterStore: boolean;
+  processSecretStore: boolean;
   webhook: { create: boolean; failurePolicy: "Fail"; certManager: { enabled: boolean } };
   certController: { create: boolean };
   [key: string]: unknown;
@@ -393,6 +394,7 @@ export function esoHelmValues(): EsoHelmValues {
       conversion: { enabled: false },
     },
     processClusterStore: true,
+    processSecretStore: true,
     webhook: { create: true, failurePolicy: "Fail", certManager: { enabled: false } },
     certController: { create: true },
   };

@@ -48,6 +48,8 @@ describe("stack files of the project", () => {
       proxmoxTokenSecret: "PROXMOX_TOKEN_SECRET",
       esoClientId: "ESO_CLIENT_ID",
       esoClientSecret: "ESO_CLIENT_SECRET",
+      gitopsClientId: "GITOPS_CLIENT_ID",
+      gitopsClientSecret: "GITOPS_CLIENT_SECRET",
     });
     assert.equal(config.talos.contract, "v1.13");
   });

@@ -292,7 +292,7 @@ describe("checkAgainstEsoCrd can fail", () => {
       title: "another kind",
       manifest: () => ({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" } }),
       problems: [
-        "Secret s: kind must be ClusterSecretStore or ExternalSecret (ESO v2.9.0 CRDs (external-secrets.io_{clustersecretstores,externalsecrets}.yaml))",
+        "Secret s: kind must be ClusterSecretStore, SecretStore or ExternalSecret (ESO v2.9.0 CRDs (external-secrets.io_{clustersecretstores,secretstores,externalsecrets}.yaml))",
       ],
     },
   ];

@@ -95,8 +95,14 @@ describe("ExternalSecrets", () => {
     assert.equal(inputs.timeout, 600);
     assert.deepEqual(inputs.values, {
       installCRDs: true,
-      crds: { createClusterSecretStore: true, conversion: { enabled: false } },
+      crds: {
+        createClusterSecretStore: true,
+        createSecretStore: true,
+        annotations: { "helm.sh/resource-policy": "keep" },
+        conversion: { enabled: false },
+      },
       processClusterStore: true,
+      processSecretStore: true,
       webhook: { create: true, failurePolicy: "Fail", certManager: { enabled: false } },
       certController: { create: true },
     });

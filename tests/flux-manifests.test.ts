@@ -187,8 +187,8 @@ describe("the FluxInstance checker fails on what the CRD refuses", () => {
 });
 
 describe("gitPullSecretManifest", () => {
-  it("HTTPS token: username git and the token as password, from the store's folder, awaited Ready", () => {
-    const manifest = gitPullSecretManifest({ credentials: { token: "FLUX_GIT_TOKEN" } }, "infisical");
+  it("HTTPS token: username git and the token as password, through the Git credential's store, awaited Ready", () => {
+    const manifest = gitPullSecretManifest({ credentials: { token: "FLUX_GIT_TOKEN" } }, "flux-git");
     assert.deepEqual(manifest, {
       apiVersion: "external-secrets.io/v1",
       kind: "ExternalSecret",
@@ -202,7 +202,7 @@ describe("gitPullSecretManifest", () => {
       },
       spec: {
         refreshInterval: "1h",
-        secretStoreRef: { kind: "ClusterSecretStore", name: "infisical" },
+        secretStoreRef: { kind: "SecretStore", name: "flux-git" },
         target: {
           name: "flux-system",
           creationPolicy: "Owner",
@@ -242,10 +242,33 @@ describe("gitPullSecretManifest", () => {
     );
   });
 
+  it("a private CA: ca.crt, the key Flux reads (fluxcd/pkg runtime/secrets KeyCACert), with a token or alone", () => {
+    const withToken = gitPullSecretManifest({ credentials: { token: "FLUX_GIT_TOKEN", caCert: "GIT_CA_CERT" } }, "s");
+    assert.ok(withToken);
+    assert.deepEqual(withToken.spec.target.template.data, {
+      username: "git",
+      password: "{{ .token }}",
+      "ca.crt": "{{ .caCert }}",
+    });
+    assert.deepEqual(withToken.spec.data, [
+      { secretKey: "token", remoteRef: { key: "FLUX_GIT_TOKEN" } },
+      { secretKey: "caCert", remoteRef: { key: "GIT_CA_CERT" } },
+    ]);
+    assert.deepEqual(checkAgainstEsoCrd(withToken), []);
+    const alone = gitPullSecretManifest({ credentials: { caCert: "GIT_CA_CERT" } }, "s");
+    assert.deepEqual(alone?.spec.target.template.data, { "ca.crt": "{{ .caCert }}" });
+    // SSH trusts known_hosts only: a CA beside SSH keys is refused, never written.
+    assert.throws(
+      () => gitPullSecretManifest({ credentials: { sshIdentity: "K", sshKnownHosts: "H", caCert: "C" } }, "s"),
+      /either token and\/or caCert/,
+    );
+  });
+
   it("is absent for a public repository and refuses half-set credentials", () => {
     assert.equal(gitPullSecretManifest({ credentials: undefined }, "infisical"), undefined);
     assert.throws(() => gitPullSecretManifest({ credentials: { sshIdentity: "K" } }, "infisical"), /sshKnownHosts/);
     assert.throws(() => gitPullSecretManifest({ credentials: {} }, "infisical"), /either token/);
+    assert.throws(() => gitPullSecretManifest({ credentials: { token: "T", sshIdentity: "K" } }, "s"), /either token/);
   });
 
   it("the ESO checker fails on a template ESO refuses", () => {
