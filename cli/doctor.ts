@@ -8,8 +8,8 @@
  * the program's identity), logs in as the cluster's identity with the ESO credentials just fetched, and
  * checks that the identity can read its own folder (`castle:eso.secretsPath`) and can NOT list the
  * castle's folder (`castle:infisical.secretPath`, which holds the secretbox key and the Proxmox token).
+ * With Git credentials, it then proves the Git credential's wall (doctor-gitops.ts).
  */
-import { gitCredentialKeys } from "../config/gitops";
 import { sharedIdentityProblem } from "../config/identity";
 import {
   type CastleSecretsDiagnosis,
@@ -19,11 +19,12 @@ import {
   probeClusterIdentity,
 } from "../config/infisical";
 import { credentialsFromEnv, INFISICAL_ENV } from "../config/infisical-credentials";
-import { InfisicalError } from "../config/infisical-errors";
+import { InfisicalError, secretRolesOf } from "../config/infisical-errors";
 import { CastleConfigError } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
+import { gitopsWall } from "./doctor-gitops";
 import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
@@ -80,7 +81,7 @@ export async function doctor(
     }
   }
   io.out("logging in (Universal Auth) and listing the folder's secrets ...");
-  const report = await diagnoseCastleSecrets(settings, credentials, options);
+  const report = await diagnoseCastleSecrets(settings, credentials, { ...options, roles: secretRolesOf(config) });
   for (const line of secretsTable(report)) io.out(line);
   io.out(`${report.httpRequests} HTTP request${report.httpRequests === 1 ? "" : "s"}`);
 
@@ -96,7 +97,9 @@ export async function doctor(
     return 1;
   }
   io.out(`all ${report.secrets.length} secrets ok`);
-  return clusterWall(stack, config, report, credentials, io, options);
+  const cluster = await clusterWall(stack, config, report, credentials, io, options);
+  if (cluster !== 0) return cluster;
+  return gitopsWall(stack, config, report, credentials, io, options);
 }
 
 /** The identity check after the secrets: exit code 0 when the cluster's identity is walled in. */
@@ -180,20 +183,6 @@ async function clusterWall(
     problems.push(
       `could not read the cluster's folder ${config.eso.secretsPath}: ${own.error?.message ?? "no answer"}`,
     );
-  }
-  // The Git credentials Flux needs are read by ESO, as this identity, from its own folder: names only.
-  const gitKeys = gitCredentialKeys(config);
-  if (gitKeys.length > 0 && own?.outcome === "listed") {
-    const present = new Set(own.names ?? []);
-    for (const key of gitKeys) {
-      const found = present.has(key.name);
-      io.out(`${key.name} (${key.configKey}): ${found ? "ok" : "missing"} in ${config.eso.secretsPath}`);
-      if (!found) {
-        problems.push(
-          `${key.name}, named by ${key.configKey}, is not in the cluster's folder ${config.eso.secretsPath} (${where}): ESO could not write Flux's pull secret and the FluxInstance would not become Ready. Create it there (the program never reads it).`,
-        );
-      }
-    }
   }
   if (problems.length > 0) {
     for (const problem of problems) io.err(`castle doctor: ${problem}`);

@@ -1,7 +1,7 @@
 /**
  * `castle:gitops` as the program uses it: the path default filled in (`clusters/<clusterName>`), and
  * the names of the Infisical secrets its Git credentials need (for `castle doctor`). Names only: the
- * program never reads the credentials themselves, ESO does, with the cluster's identity.
+ * program never reads the credentials themselves, ESO does, with the Git credential's own identity.
  */
 import type { CastleConfig, GitOpsConfig } from "./schema";
 
@@ -14,7 +14,7 @@ export function resolveGitOps(config: Pick<CastleConfig, "clusterName" | "gitops
   return { ...config.gitops, path: config.gitops.path ?? `clusters/${config.clusterName}` };
 }
 
-/** One secret the Git credentials need in the cluster's Infisical folder. */
+/** One secret the Git credentials need in the Git credential's own Infisical folder. */
 export interface GitCredentialKey {
   /** The stack key that names it, e.g. `castle:gitops.credentials.token`. */
   configKey: string;
@@ -23,15 +23,16 @@ export interface GitCredentialKey {
 }
 
 /**
- * The Infisical secrets (names) the stack's Git credentials need in the cluster's folder, the folder
- * the ClusterSecretStore reads: none for a public repository, the token for HTTPS, the identity and
- * known_hosts for SSH. `castle doctor` checks, as the cluster's identity, that each exists.
+ * The Infisical secrets (names) the stack's Git credentials need in their own folder
+ * (`castle:gitops.secretsPath`), the folder the `flux-system` SecretStore reads: none for a public
+ * repository, the token and/or the CA for HTTPS, the identity and known_hosts for SSH. `castle doctor`
+ * checks, as the Git credential's identity, that each exists.
  */
 export function gitCredentialKeys(config: Pick<CastleConfig, "gitops">): GitCredentialKey[] {
   const credentials = config.gitops?.credentials;
   if (!credentials) return [];
   const keys: GitCredentialKey[] = [];
-  for (const field of ["token", "sshIdentity", "sshKnownHosts"] as const) {
+  for (const field of ["token", "sshIdentity", "sshKnownHosts", "caCert"] as const) {
     const name = credentials[field];
     if (name) keys.push({ configKey: `castle:gitops.credentials.${field}`, name });
   }

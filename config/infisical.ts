@@ -390,3 +390,80 @@ export async function probeClusterIdentity(
     httpRequests: result.httpRequests,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Any identity's wall: the folder it must read, the folders it must not
+
+export interface IdentityWallProbe {
+  /** The identity id its access token carries. */
+  identityId?: string;
+  /** Its own folder, read with values (what ESO does); absent when none was given. */
+  own?: FolderAccess;
+  /** The folders it must not read, listed without values, in the order given. */
+  forbidden: FolderAccess[];
+  /** The login failed (then no folder was tried), or the deadline passed. */
+  error?: InfisicalError;
+  httpRequests: number;
+}
+
+/**
+ * Logs in as an identity (Universal Auth, with credentials fetched from the castle's folder) and lists
+ * its own folder (values included, as ESO reads it), then each folder it must not read (names only).
+ * One login and one request per folder. No value leaves this function; `who` names the identity in
+ * messages (e.g. "the Git credential's identity (GITOPS_CLIENT_ID/GITOPS_CLIENT_SECRET)").
+ */
+export async function probeIdentityWall(
+  settings: InfisicalSettings,
+  identity: { who: string; credentialNames: string; clientId: string; clientSecret: string },
+  folders: { own?: string; forbidden: readonly string[] },
+  options: FetchOptions & { siteUrl?: string } = {},
+): Promise<IdentityWallProbe> {
+  const siteUrl = options.siteUrl ?? settings.siteUrl;
+  const ctx: Context = {
+    settings,
+    siteUrl,
+    hidden: [identity.clientSecret, identity.clientId],
+    credentialNames: identity.credentialNames,
+    task: `logging in as ${identity.who} at ${siteUrl}, project ${settings.projectId}, environment "${settings.environment}"`,
+  };
+  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
+  const list = async (sdk: InfisicalSDK, path: string, withValues: boolean): Promise<FolderAccess> => {
+    try {
+      const reply = await sdk.secrets().listSecrets({
+        projectId: settings.projectId,
+        environment: settings.environment,
+        secretPath: path,
+        expandSecretReferences: false,
+        viewSecretValue: withValues,
+      });
+      const listed = listedSecrets(reply, ctx);
+      return {
+        path,
+        outcome: "listed",
+        status: 200,
+        count: listed.length,
+        hiddenValues: listed.some((secret) => secret.secretValueHidden === true),
+        names: listed.map((secret) => secret.secretKey),
+      };
+    } catch (error) {
+      const infisicalError = error instanceof InfisicalError ? error : classify(error, "list", ctx);
+      const status = infisicalError.status;
+      if (status === 403 && infisicalError.failure === "access") return { path, outcome: "denied", status };
+      if (status === 404) return { path, outcome: "missing", status };
+      return { path, outcome: "failed", status, error: infisicalError };
+    }
+  };
+  const result = await session(ctx, identity, timeoutMs, async (sdk) => {
+    const own = folders.own === undefined ? undefined : await list(sdk, folders.own, true);
+    const forbidden: FolderAccess[] = [];
+    for (const path of folders.forbidden) forbidden.push(await list(sdk, path, false));
+    return { own, forbidden };
+  });
+  return {
+    identityId: result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken),
+    own: result.value?.own,
+    forbidden: result.value?.forbidden ?? [],
+    error: result.error,
+    httpRequests: result.httpRequests,
+  };
+}

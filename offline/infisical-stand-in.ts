@@ -20,7 +20,7 @@
  * Faults can be injected per route (status + body, HTML, hangs, non-JSON 200, 429), and every request
  * is recorded so tests can count them.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -189,7 +189,8 @@ export class InfisicalStandIn {
   identityIdOf(clientId: string): string {
     const identity = this.identities.find((i) => i.clientId === clientId);
     if (identity === undefined) throw new Error(`no identity with client id ${clientId}`);
-    return identity.identityId ?? `identity-${Buffer.from(clientId).toString("hex").slice(0, 24)}`;
+    // A digest, not a prefix: two client ids that share their first characters are two identities.
+    return identity.identityId ?? `identity-${createHash("sha256").update(clientId).digest("hex").slice(0, 24)}`;
   }
 
   /** An access token of the identity, issued without a request (as if obtained elsewhere). */
