@@ -8,6 +8,7 @@
 import { INFISICAL_ENV } from "./infisical-credentials";
 import { InfisicalError, type InfisicalFailure, type InfisicalSettings, SECRET_ROLES } from "./infisical-errors";
 import type { FetchScope } from "./infisical-scope";
+import type { CastleSecretValues } from "./secrets";
 
 export interface Context {
   settings: InfisicalSettings;
@@ -20,6 +21,8 @@ export interface Context {
   tokenSource?: string;
   /** What was being done, for the message; default: fetching the castle's secrets from its folder. */
   task?: string;
+  /** The secrets being fetched, for the message; default the five every stack needs. */
+  roles?: readonly (keyof CastleSecretValues)[];
 }
 
 function where(ctx: Context): string {
@@ -28,7 +31,7 @@ function where(ctx: Context): string {
 }
 
 function names(ctx: Context): string {
-  return SECRET_ROLES.map((role) => ctx.settings.secretNames[role]).join(", ");
+  return (ctx.roles ?? SECRET_ROLES).map((role) => ctx.settings.secretNames[role]).join(", ");
 }
 
 export function failure(

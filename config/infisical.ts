@@ -197,6 +197,7 @@ async function fetchAndCheck(
     settings,
     siteUrl: credentials.siteUrl ?? settings.siteUrl,
     ...credentialContext(credentials, `${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}`),
+    roles: options.roles,
   };
   const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
   const result = await session(ctx, credentials, timeoutMs, (sdk) =>

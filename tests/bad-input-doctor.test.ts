@@ -1,7 +1,8 @@
 /**
  * The table of Infisical faults as `castle doctor blue` meets them: each row sets up the local Infisical
  * stand-in (identity, folders, an injected fault) or the environment, runs `main(["doctor", "blue"])` on a
- * copy of Pulumi.blue.yaml whose site URL points at the stand-in, and checks the exit code, the number of
+ * copy of Pulumi.blue.yaml whose site URL points at the stand-in (its repository made public, so doctor reads
+ * the castle's five secrets; the Git credential's wall has its own tests in doctor.test.ts), and checks the exit code, the number of
  * requests the stand-in received and what doctor printed. Every row also checks that no secret value and no
  * client secret was printed.
  *
@@ -528,6 +529,8 @@ function project(siteUrl: string, timeoutSeconds: number): string {
   const stack = parseDocument(readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8"));
   stack.setIn(["config", "castle:infisical", "siteUrl"], siteUrl);
   stack.setIn(["config", "castle:infisical", "timeoutSeconds"], timeoutSeconds);
+  stack.deleteIn(["config", "castle:gitops", "credentials"]);
+  stack.deleteIn(["config", "castle:gitops", "secretsPath"]);
   writeFileSync(path.join(dir, "Pulumi.blue.yaml"), stack.toString());
   return dir;
 }

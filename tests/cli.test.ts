@@ -213,8 +213,6 @@ describe("castle check: where and what", () => {
       "config/rules.ts",
       "config/schema.ts",
       "config/topology.ts",
-      "lib/eso-manifests.ts",
-      "lib/flux-manifests.ts",
       "lib/net.ts",
       "lib/talos-version.ts",
     ]);
