@@ -403,6 +403,14 @@ export class InfisicalStandIn {
     const allowed = identity.grants.some(
       (g) => g.projectId === projectId && g.environment === environment && pathAllowed(g.paths, path),
     );
+    // Checked against a real backend (Infisical/infisical@593bda8, 2024-10-24) with an identity whose only
+    // permission is `read` on secretPath `$eq /gitops/blue` (the Git credential's wall): /gitops/blue 200
+    // with its secrets; /castle/blue, /apps/blue and a folder that does not exist (/gitops/missing) 403
+    // PermissionDenied, before any existence check; the cluster's identity (read on /apps/blue only) 403 on
+    // /gitops/blue and /gitops, and on the single-secret route too. That version says "You are not allowed
+    // to read on secrets" with no reqId nor details; newer Infisical splits read into describeSecret and
+    // readValue, whose text this answers. Not modelled: `recursive=true`, which that backend answers with
+    // 200 and only the permitted folders' secrets (none for a folder the identity may not read).
     if (!allowed) {
       throw new HttpError(403, "PermissionDenied", "You are not allowed to readValue on secrets", {
         details: [{ action: "readValue", subject: "secrets", conditions: { environment, secretPath: path } }],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { guardProblems } from "../config/guards";
-import { sharedIdentityProblem } from "../config/identity";
+import { gitopsIdentityProblem, sharedIdentityProblem } from "../config/identity";
 
 const current = { fingerprint: "sha256:1111111111111111", contract: "v1.13" };
 
@@ -101,6 +101,39 @@ describe("least privilege: ESO's identity", () => {
         allowShared: false,
       }),
       undefined,
+    );
+  });
+});
+
+describe("least privilege: the Git credential's identity", () => {
+  const base = { stack: "blue", program: { clientId: "id-program" }, cluster: { clientId: "id-eso" } };
+
+  it("refuses the program's and the cluster's identity, with no setting to accept it", () => {
+    assert.match(
+      gitopsIdentityProblem({ ...base, gitops: { clientId: "id-program" } }) ?? "",
+      /Git credential's machine identity .* is the identity this program logs in with/,
+    );
+    const cluster = gitopsIdentityProblem({ ...base, gitops: { clientId: "id-eso" } }) ?? "";
+    assert.match(cluster, /is the cluster's identity \(castle:infisical\.secretNames\.esoClientId\)/);
+    assert.match(cluster, /may read castle:gitops\.secretsPath only/);
+    assert.ok(!cluster.includes("id-eso"), "the client id is not echoed");
+  });
+
+  it("accepts an identity of its own; tells identities apart by their tokens' identity ids too", () => {
+    assert.equal(gitopsIdentityProblem({ ...base, gitops: { clientId: "id-git" } }), undefined);
+    assert.match(
+      gitopsIdentityProblem({
+        stack: "blue",
+        program: { identityId: "p" },
+        cluster: { identityId: "c" },
+        gitops: { identityId: "c" },
+      }) ?? "",
+      /is the cluster's identity/,
+    );
+    assert.equal(
+      gitopsIdentityProblem({ stack: "blue", program: {}, cluster: {}, gitops: { identityId: "g" } }),
+      undefined,
+      "nothing known on the other sides: no claim",
     );
   });
 });

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { diagnoseCastleSecrets, fetchCastleSecrets, secretValueProblem } from "../config/infisical";
 import { credentialsFromEnv } from "../config/infisical-credentials";
-import { InfisicalError, type InfisicalFailure, type InfisicalSettings } from "../config/infisical-errors";
+import {
+  InfisicalError,
+  type InfisicalFailure,
+  type InfisicalSettings,
+  SECRET_ROLES,
+  secretRolesOf,
+} from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
 import { secretboxKeyProblem } from "../lib/secret-formats";
 import {
@@ -184,6 +190,36 @@ describe("fetchCastleSecrets against the stand-in", () => {
       },
     });
     assert.deepEqual(await fetchCastleSecrets(settings, credentials), SENTINEL);
+  });
+
+  it("with Git credentials: the Git credential's identity too, named in every message", async () => {
+    const server = await standIn();
+    const roles = secretRolesOf({ gitops: { credentials: { token: "FLUX_GIT_TOKEN" } } as never });
+    assert.deepEqual(roles.slice(5), ["gitopsClientId", "gitopsClientSecret"]);
+    assert.deepEqual(secretRolesOf({ gitops: undefined }), SECRET_ROLES, "a stack without Git credentials reads five");
+    const missing = await expectFailure(
+      fetchCastleSecrets(settingsFor(server.siteUrl), credentials, { roles }),
+      "secrets",
+      server.siteUrl,
+    );
+    assert.deepEqual(
+      missing.secretProblems.map((p) => p.role),
+      ["gitopsClientId", "gitopsClientSecret"],
+    );
+    assert.match(missing.message, /GITOPS_CLIENT_ID \(castle:infisical\.secretNames\.gitopsClientId\): missing/);
+    const rejected = await expectFailure(
+      fetchCastleSecrets(
+        settingsFor(server.siteUrl),
+        { clientId: CLIENT_ID, clientSecret: "SENTINEL-wrong" },
+        { roles },
+      ),
+      "credentials",
+      server.siteUrl,
+    );
+    assert.match(
+      rejected.message,
+      /while fetching TALOS_SECRETBOX_KEY, .*, ESO_CLIENT_SECRET, GITOPS_CLIENT_ID, GITOPS_CLIENT_SECRET from/,
+    );
   });
 
   it("401: names the credential variables, one login attempt", async () => {
