@@ -297,6 +297,8 @@ describe("castle recreate through the Automation API", () => {
     PROXMOX_TOKEN_SECRET: "SENTINEL-RECREATE-PVE-SECRET-0b1e",
     ESO_CLIENT_ID: "SENTINEL-RECREATE-ESO-ID-7d21",
     ESO_CLIENT_SECRET: "SENTINEL-RECREATE-ESO-SECRET-9c4a",
+    GITOPS_CLIENT_ID: "SENTINEL-RECREATE-GITOPS-ID-5a3c",
+    GITOPS_CLIENT_SECRET: "SENTINEL-RECREATE-GITOPS-SECRET-81f0",
   };
   const ENV = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
   let infisical: InfisicalStandIn;
@@ -315,6 +317,12 @@ describe("castle recreate through the Automation API", () => {
           clientId: VALUES.ESO_CLIENT_ID,
           clientSecret: VALUES.ESO_CLIENT_SECRET,
           grants: [{ projectId: PROJECT, environment: "prod", paths: ["/apps/blue"] }],
+        },
+        // The Git credential's identity, whose wall the pre-flight's doctor proves too.
+        {
+          clientId: VALUES.GITOPS_CLIENT_ID,
+          clientSecret: VALUES.GITOPS_CLIENT_SECRET,
+          grants: [{ projectId: PROJECT, environment: "prod", paths: ["/gitops/blue"] }],
         },
       ],
     });
@@ -335,7 +343,11 @@ describe("castle recreate through the Automation API", () => {
       [PROJECT]: {
         prod: {
           "/castle/blue": secrets,
-          "/apps/blue": [{ key: "FLUX_GIT_TOKEN", value: "SENTINEL-RECREATE-GIT-TOKEN" }],
+          "/apps/blue": [{ key: "GRAFANA_ADMIN_PASSWORD", value: "SENTINEL-RECREATE-APP-VALUE" }],
+          "/gitops/blue": [
+            { key: "FLUX_GIT_TOKEN", value: "SENTINEL-RECREATE-GIT-TOKEN" },
+            { key: "GIT_CA_CERT", value: "SENTINEL-RECREATE-GIT-CA" },
+          ],
         },
       },
     };
@@ -357,7 +369,11 @@ describe("castle recreate through the Automation API", () => {
     const lines = out.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     assert.ok(at(/^== pre-flight/) < at(/^== pre-flight.*: done in \d+\.\d s$/));
-    assert.ok(at(/^all 5 secrets ok$/) > 0, "the pre-flight fetched the secrets from Infisical");
+    assert.ok(at(/^all 7 secrets ok$/) > 0, "the pre-flight fetched the secrets from Infisical");
+    assert.ok(
+      at(/^the Git credential.s identity reads its own folder only, and the cluster.s identity cannot read it$/) > 0,
+      "the pre-flight proved the Git credential.s wall",
+    );
     assert.ok(at(/^== pulumi destroy --stack blue$/) < at(/^Destroying \(blue\):$/));
     assert.ok(at(/^== pulumi destroy --stack blue: done in/) < at(/^== pulumi up --stack blue$/));
     assert.ok(at(/^Updating \(blue\):$/) < at(/^== pulumi up --stack blue: done in/));
