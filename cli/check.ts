@@ -39,7 +39,19 @@ function summarize(stack: string, config: CastleConfig): string {
     "",
     `infisical ${infisical.siteUrl} project ${infisical.projectSlug} env ${infisical.environment} path ${infisical.secretPath}`,
     `eso chart ${eso.chartVersion} in ${eso.namespace}, store ${eso.storeName} reading ${eso.secretsPath} for namespaces ${eso.allowedNamespaces.join(", ")}`,
+    ...(config.gitops ? [gitopsSummary(config.gitops)] : []),
   ].join("\n");
+}
+
+/** One line on Flux: what it syncs, and where its Git credentials come from (names only). */
+function gitopsSummary(gitops: NonNullable<CastleConfig["gitops"]>): string {
+  const sync = `gitops ${gitops.url} ${gitops.ref}`;
+  const credentials = gitops.credentials;
+  if (!credentials) return `${sync}, public repository`;
+  const keys = Object.entries(credentials)
+    .filter(([, name]) => name !== undefined)
+    .map(([field, name]) => `${field} ${name}`);
+  return `${sync}, ${keys.join(", ")} from ${gitops.secretsPath} through the flux-system store with its own identity`;
 }
 
 export interface CheckResult {

@@ -334,7 +334,9 @@ const rows: Row[] = [
     name: "a CA alone, for a public repository on a server with a private CA",
     edit: (r) => (r.gitops.credentials = { caCert: "GIT_CA_CERT" }),
     code: 0,
-    summary: ["stack blue (Pulumi.blue.yaml): ok"],
+    summary: [
+      "gitops https://git.home.arpa/castle/fleet.git refs/heads/main, caCert GIT_CA_CERT from /gitops/blue through the flux-system store with its own identity",
+    ],
   },
   {
     name: "Git credentials without a folder of their own",
@@ -1139,6 +1141,7 @@ const rows: Row[] = [
       "blue-wk-2  worker         10.20.0.22  2022   pve2          2 cores, 4096 MiB, 32 GiB",
       "infisical https://eu.infisical.com project castle-prod env prod path /castle/blue",
       "eso chart 2.9.0 in external-secrets, store infisical reading /apps/blue for namespaces apps",
+      "gitops https://git.home.arpa/castle/fleet.git refs/heads/main, public repository",
     ],
   },
   {
