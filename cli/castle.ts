@@ -79,6 +79,14 @@ const COMMANDS: Record<string, Command> = {
     details:
       "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
   },
+  verify: {
+    stack: "one",
+    flags: ["json"],
+    usage: "castle verify <stack> [--json]",
+    summary: "prove the running castle: etcd sealed with the Infisical key, marks, ESO, Flux, identities, versions",
+    details:
+      "Read-only. Reads the stack's outputs (Pulumi CLI), its secrets (Infisical, as doctor), an etcd snapshot\n(talosctl, into a private temporary folder removed afterwards), the control planes' Proxmox tags and the cluster\n(kubectl). One row per check; exit 1 if any fails or cannot run. --json prints {stack, checks: [{check, ok, detail}]}.\nNever prints a decrypted value, a key or a token.",
+  },
   status: {
     stack: "none",
     flags: ["json"],
@@ -297,6 +305,10 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
         write,
         env,
       });
+    }
+    case "verify": {
+      const { verify } = require("./verify") as typeof import("./verify");
+      return verify(projectDir, stack, { json: flags.json === true }, { out, err, env });
     }
     case "status": {
       const { automationStatusReader, status } = require("./status") as typeof import("./status");
