@@ -83,7 +83,8 @@ export class ProxmoxStandIn {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   }
 
   get endpoint(): string {
