@@ -88,7 +88,9 @@ export class ProxmoxStandIn {
   }
 
   get endpoint(): string {
-    return `https://127.0.0.1:${(this.server?.address() as AddressInfo).port}/`;
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) throw new Error("the Proxmox stand-in is not started");
+    return `https://127.0.0.1:${address.port}/`;
   }
 
   close(): Promise<void> {
