@@ -61,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "castle recreate <stack> [--yes]",
     summary: "pre-flight, then pulumi destroy and pulumi up (asks for the stack name; --yes to skip)",
     details:
-      "Pre-flight: the stack file passes check, its secrets come from Infisical (as doctor checks them) and the\nstatus of every stack can be read; otherwise nothing is destroyed. Needs the Pulumi CLI.",
+      "Pre-flight: the stack file passes check, its secrets come from Infisical (as doctor checks them) and the\nstatus of every stack can be read; otherwise nothing is destroyed. Needs the Pulumi CLI. After up, castle verify\nchecks the new castle (talosctl, kubectl); exit 1 if it fails.",
   },
   kubeconfig: {
     stack: "one",
@@ -293,6 +293,7 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
         recreate.automationOperations(projectDir),
         { out, err, ask: recreate.terminalAsk(), now: () => performance.now() },
         recreate.doctorPreflight(projectDir, env),
+        recreate.verifyAfterUp(projectDir, env),
       );
     }
     case "kubeconfig":

@@ -71,6 +71,20 @@ export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Pre
   };
 }
 
+/**
+ * The acceptance after `up`: true when the new castle passed (what it found is printed). Kept apart from
+ * the pre-flight and the Pulumi operations so that recreate's own steps stay as they are.
+ */
+export type Verification = (stack: string, io: RecreateIo) => Promise<boolean>;
+
+/** The real acceptance: `castle verify <stack>`, its table printed as the command prints it. */
+export function verifyAfterUp(projectDir: string, env: NodeJS.ProcessEnv): Verification {
+  return async (stack, io) => {
+    const { verify } = require("./verify") as typeof import("./verify");
+    return (await verify(projectDir, stack, { json: false }, { out: io.out, err: io.err, env })) === 0;
+  };
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function recreate(
@@ -80,6 +94,7 @@ export async function recreate(
   operations: StackOperations,
   io: RecreateIo,
   preflight: Preflight,
+  verification?: Verification,
 ): Promise<number> {
   const timings: string[] = [];
   const phase = async (label: string, name: string, run: () => Promise<boolean>): Promise<boolean> => {
@@ -160,6 +175,12 @@ export async function recreate(
       }
     });
     if (!ok) return 1;
+  }
+  if (verification && !(await phase("verify", `castle verify ${stack}`, () => verification(stack, io)))) {
+    io.err(
+      `castle recreate ${stack}: the castle is up again, but castle verify failed (see above): fix what it names, then run castle verify ${stack}`,
+    );
+    return 1;
   }
   io.out(`recreated "${stack}": ${timings.join(", ")}`);
   return 0;

@@ -12,6 +12,8 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
+import { INFISICAL_KEY } from "./fixtures/etcd/keys";
+import { RunningCastle } from "./support/running-castle";
 
 const ROOT = path.resolve(__dirname, "..");
 const STAND_IN_BIN = path.join(__dirname, "support", "bin");
@@ -292,13 +294,16 @@ describe("castle recreate through the Automation API", () => {
   const CLIENT_SECRET = "SENTINEL-RECREATE-CLIENT-SECRET-22e0";
   const PROJECT = "4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97";
   const VALUES: Record<string, string> = {
-    TALOS_SECRETBOX_KEY: Buffer.from("recreate-sentinel-secretbox-k-32").toString("base64"),
+    // The key the etcd fixture's Secrets are sealed with: castle verify runs after up.
+    TALOS_SECRETBOX_KEY: Buffer.from(INFISICAL_KEY).toString("base64"),
     PROXMOX_TOKEN_ID: "sentinel-recreate@pve!token",
     PROXMOX_TOKEN_SECRET: "SENTINEL-RECREATE-PVE-SECRET-0b1e",
     ESO_CLIENT_ID: "SENTINEL-RECREATE-ESO-ID-7d21",
     ESO_CLIENT_SECRET: "SENTINEL-RECREATE-ESO-SECRET-9c4a",
   };
-  const ENV = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
+  const ENV: Record<string, string> = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
+  /** What castle verify reads after up: talosctl, kubectl and Proxmox stand-ins. */
+  const running = new RunningCastle();
   let infisical: InfisicalStandIn;
   let dir: string;
 
@@ -318,16 +323,18 @@ describe("castle recreate through the Automation API", () => {
         },
       ],
     });
-    await infisical.start();
+    await Promise.all([infisical.start(), running.start()]);
+    ENV.PROXMOX_VE_ENDPOINT = running.proxmox.endpoint;
     dir = mkdtempSync(path.join(tmpdir(), "castle-recreate-"));
     dirs.push(dir);
     for (const file of ["Pulumi.yaml", "Pulumi.green.yaml"]) cpSync(path.join(ROOT, file), path.join(dir, file));
     const blue = parseDocument(readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8"));
     blue.setIn(["config", "castle:infisical", "siteUrl"], infisical.siteUrl);
+    blue.setIn(["config", "castle:proxmox", "insecureSkipTlsVerify"], true);
     writeFileSync(path.join(dir, "Pulumi.blue.yaml"), blue.toString());
     mkdirSync(path.join(dir, "sub"));
   });
-  after(() => infisical.close());
+  after(() => Promise.all([infisical.close(), running.close()]));
 
   const useSecrets = (values: Record<string, string>) => {
     const secrets = Object.entries(values).map(([key, value]) => ({ key, value }));
@@ -342,8 +349,16 @@ describe("castle recreate through the Automation API", () => {
   };
   const ran = () => calls().map((c) => c.slice(0, 2).join(" "));
 
-  it("destroys, then brings the stack up, printing each phase and its time", async () => {
+  const healthyAfterUp = (snapshot = "sealed.db") =>
+    running.healthy({
+      key: VALUES.TALOS_SECRETBOX_KEY,
+      proxmoxToken: `${VALUES.PROXMOX_TOKEN_ID}=${VALUES.PROXMOX_TOKEN_SECRET}`,
+      snapshot,
+    });
+
+  it("destroys, then brings the stack up and verifies it, printing each phase and its time", async () => {
     useSecrets(VALUES);
+    healthyAfterUp();
     setState({
       stacks: { blue: deployedBlue(), green: deployedBlue() },
       upOutputs: { outputs: { ...BLUE_OUTPUTS, endpoint: "https://10.20.0.10:6443" }, secret: SECRET_OUTPUTS },
@@ -361,10 +376,33 @@ describe("castle recreate through the Automation API", () => {
     assert.ok(at(/^== pulumi destroy --stack blue$/) < at(/^Destroying \(blue\):$/));
     assert.ok(at(/^== pulumi destroy --stack blue: done in/) < at(/^== pulumi up --stack blue$/));
     assert.ok(at(/^Updating \(blue\):$/) < at(/^== pulumi up --stack blue: done in/));
-    assert.match(lines.at(-1) ?? "", /^recreated "blue": pre-flight \d+\.\d s, destroy \d+\.\d s, up \d+\.\d s$/);
+    assert.ok(at(/^== pulumi up --stack blue: done in/) < at(/^== castle verify blue$/));
+    assert.ok(at(/^all 6 checks passed: castle "blue" is what its stack says$/) > 0, "verify ran after up");
+    assert.match(
+      lines.at(-1) ?? "",
+      /^recreated "blue": pre-flight \d+\.\d s, destroy \d+\.\d s, up \d+\.\d s, verify \d+\.\d s$/,
+    );
     assert.equal((state().stacks.blue as { resourceCount: number }).resourceCount, 29);
     for (const secret of [...Object.values(VALUES), CLIENT_SECRET])
       assert.ok(!out.includes(secret) && !err.includes(secret));
+  });
+
+  it("reports a castle that is up but fails verify (a Secret in plain text in etcd): exit 1, the Secret named", async () => {
+    useSecrets(VALUES);
+    healthyAfterUp("mixed.db");
+    setState({
+      stacks: { blue: deployedBlue(), green: deployedBlue() },
+      upOutputs: { outputs: BLUE_OUTPUTS, secret: SECRET_OUTPUTS },
+    });
+    const { code, out, err } = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(code, 1);
+    assert.match(
+      out,
+      /^etcd-secrets-sealed-with-infisical-key +FAIL .*apps\/plain-text \(revision 10\): stored in plain text/m,
+    );
+    assert.match(out, /^== castle verify blue: stopped in \d+\.\d s$/m);
+    assert.match(err, /the castle is up again, but castle verify failed \(see above\)/);
+    assert.equal((state().stacks.blue as { resourceCount: number }).resourceCount, 29, "up went through");
   });
 
   it("refuses with nothing destroyed when a secret is missing in Infisical", async () => {

@@ -9,11 +9,12 @@
  * (status.artifact.revision `main@sha1:<hash>`, fluxcd/pkg git/v0.52.0 `Commit.String`) and
  * kustomize-controller (status.lastAppliedRevision), Talos v1.13.9 (osImage `Talos (v1.13.9)`).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { guardTags } from "../../lib/guard-tags";
-import type { StandInVm } from "./proxmox-stand-in";
+import { secretboxKeyFingerprint } from "../../lib/secretbox";
+import { ProxmoxStandIn, type StandInVm } from "./proxmox-stand-in";
 
 const ready = (reason: string) => ({
   conditions: [{ type: "Ready", status: "True", reason, message: "", lastTransitionTime: "2026-11-30T09:05:00Z" }],
@@ -92,4 +93,38 @@ export function standInFolder(prefix: string, state: unknown): string {
   writeFileSync(path.join(dir, "state.json"), JSON.stringify(state));
   writeFileSync(path.join(dir, "calls.log"), "");
   return dir;
+}
+
+/**
+ * Every stand-in `castle verify` reads, for a run through the command line: the talosctl and kubectl
+ * stand-ins' folders (their variables set in process.env while started) and the Proxmox API.
+ */
+export class RunningCastle {
+  readonly proxmox = new ProxmoxStandIn();
+  talosDir = "";
+  kubeDir = "";
+
+  async start(): Promise<void> {
+    await this.proxmox.start();
+    this.talosDir = standInFolder("castle-talosctl-", {});
+    this.kubeDir = standInFolder("castle-kubectl-", {});
+    process.env.CASTLE_TALOSCTL_STAND_IN = this.talosDir;
+    process.env.CASTLE_KUBECTL_STAND_IN = this.kubeDir;
+  }
+
+  /** A healthy blue castle: etcd is `snapshot` (a file of tests/fixtures/etcd), marks from `key`. */
+  healthy(options: { key: string; proxmoxToken: string; snapshot?: string }): void {
+    this.proxmox.token = options.proxmoxToken;
+    this.proxmox.vms = markedBlueVms(secretboxKeyFingerprint(options.key));
+    const snapshot = path.join(__dirname, "..", "fixtures", "etcd", options.snapshot ?? "sealed.db");
+    writeFileSync(path.join(this.talosDir, "state.json"), JSON.stringify({ snapshot }));
+    writeFileSync(path.join(this.kubeDir, "state.json"), JSON.stringify(healthyBlueCluster()));
+  }
+
+  async close(): Promise<void> {
+    delete process.env.CASTLE_TALOSCTL_STAND_IN;
+    delete process.env.CASTLE_KUBECTL_STAND_IN;
+    await this.proxmox.close();
+    for (const dir of [this.talosDir, this.kubeDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
