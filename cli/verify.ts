@@ -281,8 +281,9 @@ async function esoCheck(inputs: Inputs): Promise<Verdict> {
   const expected = eso.externalSecrets.map((es) => `${es.namespace}/${es.name}`);
   if (gitops?.credentials) expected.push(`${FLUX_NAMESPACE}/${FLUX_PULL_SECRET_EXTERNAL_SECRET}`);
   try {
-    const [stores, externalSecrets, secretNames] = await Promise.all([
+    const [clusterStores, namespacedStores, externalSecrets, secretNames] = await Promise.all([
       kubectlItems<KubeObject>(inputs.kubeconfig, ["clustersecretstores.external-secrets.io"]),
+      kubectlItems<KubeObject>(inputs.kubeconfig, ["secretstores.external-secrets.io", "--all-namespaces"]),
       kubectlItems<KubeObject>(inputs.kubeconfig, ["externalsecrets.external-secrets.io", "--all-namespaces"]),
       // Names only: the Secrets' data never reaches this process.
       runTool(
@@ -301,7 +302,10 @@ async function esoCheck(inputs: Inputs): Promise<Verdict> {
       ),
     ]);
     const secrets = new Set(secretNames.split("\n").filter(Boolean));
-    return judgeEso(stores, externalSecrets, secrets, { storeName: eso.storeName, externalSecrets: expected });
+    return judgeEso([...clusterStores, ...namespacedStores], externalSecrets, secrets, {
+      storeName: eso.storeName,
+      externalSecrets: expected,
+    });
   } catch (error) {
     return fail(`cannot read ESO's objects: ${(error as Error).message}`);
   }

@@ -111,7 +111,8 @@ export interface EsoExpectation {
 }
 
 /**
- * Every ClusterSecretStore Ready now (the stack's own among them), and every ExternalSecret Ready, its
+ * Every store (ClusterSecretStore or namespaced SecretStore) Ready now, the stack's own ClusterSecretStore
+ * among them, and every ExternalSecret Ready, its
  * target Secret present, and synced after its last change: external-secrets/external-secrets v2.9.0
  * pkg/controllers/externalsecret/externalsecret_controller.go sets `status.syncedResourceVersion` to
  * pkg/controllers/util/util.go `GetResourceVersion`, `<metadata.generation>-<hash of labels and
@@ -125,12 +126,12 @@ export function judgeEso(
   expected: EsoExpectation,
 ): Verdict {
   const problems: string[] = [];
-  if (!stores.some((s) => s.metadata?.name === expected.storeName)) {
+  if (!stores.some((s) => s.kind === "ClusterSecretStore" && s.metadata?.name === expected.storeName)) {
     problems.push(`ClusterSecretStore ${expected.storeName} is missing`);
   }
   for (const store of stores) {
     const why = notReady(store);
-    if (why) problems.push(`ClusterSecretStore ${ref(store)}: ${why}`);
+    if (why) problems.push(`${store.kind ?? "store"} ${ref(store)}: ${why}`);
   }
   const found = new Set(externalSecrets.map(ref));
   for (const name of expected.externalSecrets) {
@@ -156,7 +157,7 @@ export function judgeEso(
   if (problems.length > 0) return { ok: false, detail: listSome(problems) };
   return {
     ok: true,
-    detail: `${stores.length} ClusterSecretStore${stores.length === 1 ? "" : "s"} Ready; ${externalSecrets.length} ExternalSecret${externalSecrets.length === 1 ? "" : "s"} Ready, synced at their current generation, targets present`,
+    detail: `${stores.length} store${stores.length === 1 ? "" : "s"} Ready; ${externalSecrets.length} ExternalSecret${externalSecrets.length === 1 ? "" : "s"} Ready, synced at their current generation, targets present`,
   };
 }
 

@@ -96,6 +96,21 @@ describe("ESO", () => {
     );
   });
 
+  it("judges namespaced SecretStores too, and does not take one for the stack's ClusterSecretStore", () => {
+    const stores = [
+      {
+        kind: "SecretStore",
+        metadata: { namespace: "flux-system", name: "infisical" },
+        status: notReady("InvalidProviderConfig", "401"),
+      },
+    ];
+    const verdict = judgeEso(stores, [], new Set(), { storeName: "infisical", externalSecrets: [] });
+    assert.equal(
+      verdict.detail,
+      "ClusterSecretStore infisical is missing; SecretStore flux-system/infisical: Ready False (InvalidProviderConfig): 401",
+    );
+  });
+
   it("fails an ExternalSecret not Ready, synced before its last change, or whose target is gone", () => {
     const cases: [(es: ReturnType<typeof cluster>["externalsecrets.external-secrets.io"][number]) => void, RegExp][] = [
       [

@@ -45,6 +45,7 @@ export function healthyBlueCluster() {
       "clustersecretstores.external-secrets.io": [
         { kind: "ClusterSecretStore", metadata: { name: "infisical", generation: 1 }, status: ready("Valid") },
       ],
+      "secretstores.external-secrets.io": [] as unknown[],
       "externalsecrets.external-secrets.io": [
         externalSecret("monitoring", "grafana-admin", "grafana-admin"),
         externalSecret("flux-system", "flux-git-credentials", "flux-system"),
