@@ -146,16 +146,15 @@ async function etcdCheck(inputs: Inputs): Promise<Verdict> {
     rmSync(`${file}.part`, { force: true });
   }
   let report: ReturnType<typeof judgeSecrets>;
+  const key = Buffer.from(inputs.secrets.secretboxKey, "base64");
   try {
-    report = judgeSecrets(
-      readEtcdSnapshot(snapshot).records,
-      Buffer.from(inputs.secrets.secretboxKey, "base64"),
-      TALOS_SECRETBOX_KEY_NAME,
-    );
+    report = judgeSecrets(readEtcdSnapshot(snapshot).records, key, TALOS_SECRETBOX_KEY_NAME);
   } catch (error) {
     return fail(`the etcd snapshot of ${first.hostname} cannot be read: ${(error as Error).message}`);
   } finally {
+    // The copy of etcd and of the key in this process go as soon as they are judged.
     snapshot.fill(0);
+    key.fill(0);
   }
   const fingerprint = secretboxKeyFingerprint(inputs.secrets.secretboxKey);
   const read = `${report.records} etcd revisions from ${first.hostname}`;

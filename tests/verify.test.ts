@@ -300,6 +300,26 @@ describe("castle verify", () => {
       assert.match(by[check].detail, /^not run: stack "blue" has no kubeconfig output: it is not deployed/, check);
     }
     assert.equal(readFileSync(path.join(talosDir, "calls.log"), "utf8"), "", "talosctl was not asked");
+    writeState(pulumiDir, { stacks: {} });
+    const unknown = checksOf((await verify()).out).by;
+    assert.match(
+      unknown[VERIFY_CHECKS.versions].detail,
+      /^not run: cannot read the stack's outputs: the backend has no stack "blue" \(pulumi stack init blue creates it\)$/,
+    );
+  });
+
+  it("a damaged snapshot fails the etcd check with the reason, not a stack trace", async () => {
+    const damaged = path.join(talosDir, "damaged.db");
+    const bytes = readFileSync(path.join(FIXTURES, "sealed.db"));
+    bytes[9000] ^= 0xff;
+    writeFileSync(damaged, bytes);
+    writeState(talosDir, { snapshot: damaged });
+    const { code, out } = await verify();
+    assert.equal(code, 1);
+    assert.equal(
+      checksOf(out).by[VERIFY_CHECKS.etcd].detail,
+      "the etcd snapshot of blue-cp-1 cannot be read: the snapshot's SHA-256 trailer does not match its contents: the file is damaged",
+    );
   });
 
   it("without Infisical credentials, the checks that need the key fail, naming what is missing", async () => {
