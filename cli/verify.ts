@@ -82,11 +82,7 @@ function runTool(command: string, args: string[], timeoutMs: number): Promise<st
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return reject(new ToolError(`${command} is not installed or not on PATH`));
       if ((error as { killed?: boolean }).killed) {
-        return reject(
-          new ToolError(
-            `${command} ${args.find((a) => !a.startsWith("-")) ?? ""} gave no answer in ${timeoutMs / 1000} s`,
-          ),
-        );
+        return reject(new ToolError(`${command} gave no answer in ${timeoutMs / 1000} s`));
       }
       // The tool's own error line: talosctl prints it first (then, for some errors, its usage), kubectl
       // after klog lines (`E1203 12:00:00.000000 ...`) that repeat the cause.
