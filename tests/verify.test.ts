@@ -274,6 +274,19 @@ describe("castle verify", () => {
     assert.equal(by[VERIFY_CHECKS.identities].ok, true, "Infisical itself was reachable");
   });
 
+  it("a castle whose FluxInstance is gone fails the Flux check with kubectl's answer", async () => {
+    const cluster = healthyBlueCluster();
+    const objects: Record<string, unknown> = { ...cluster.objects };
+    delete objects["fluxinstances.fluxcd.controlplane.io/flux"];
+    writeState(kubeDir, { ...cluster, objects });
+    const { code, out } = await verify();
+    assert.equal(code, 1);
+    assert.equal(
+      checksOf(out).by[VERIFY_CHECKS.flux].detail,
+      `cannot read Flux's objects: kubectl failed: Error from server (NotFound): fluxinstances.fluxcd.controlplane.io "flux" not found`,
+    );
+  });
+
   it("without talosctl on PATH, the etcd check fails saying so", async () => {
     const bin = mkdtempSync(path.join(tmpdir(), "castle-verify-bin-"));
     dirs.push(bin);
