@@ -276,10 +276,12 @@ async function esoCheck(inputs: Inputs): Promise<Verdict> {
   const expected = eso.externalSecrets.map((es) => `${es.namespace}/${es.name}`);
   if (gitops?.credentials) expected.push(`${FLUX_NAMESPACE}/${FLUX_PULL_SECRET_EXTERNAL_SECRET}`);
   try {
-    const [clusterStores, namespacedStores, externalSecrets, secretNames] = await Promise.all([
-      kubectlItems<KubeObject>(inputs.kubeconfig, ["clustersecretstores.external-secrets.io"]),
-      kubectlItems<KubeObject>(inputs.kubeconfig, ["secretstores.external-secrets.io", "--all-namespaces"]),
-      kubectlItems<KubeObject>(inputs.kubeconfig, ["externalsecrets.external-secrets.io", "--all-namespaces"]),
+    const [objects, secretNames] = await Promise.all([
+      // One request per type, in one kubectl call; `--all-namespaces` leaves the cluster-scoped type as it is.
+      kubectlItems<KubeObject>(inputs.kubeconfig, [
+        "clustersecretstores.external-secrets.io,secretstores.external-secrets.io,externalsecrets.external-secrets.io",
+        "--all-namespaces",
+      ]),
       // Names only: the Secrets' data never reaches this process.
       runTool(
         "kubectl",
@@ -297,7 +299,9 @@ async function esoCheck(inputs: Inputs): Promise<Verdict> {
       ),
     ]);
     const secrets = new Set(secretNames.split("\n").filter(Boolean));
-    return judgeEso([...clusterStores, ...namespacedStores], externalSecrets, secrets, {
+    const stores = objects.filter((o) => o.kind === "ClusterSecretStore" || o.kind === "SecretStore");
+    const externalSecrets = objects.filter((o) => o.kind === "ExternalSecret");
+    return judgeEso(stores, externalSecrets, secrets, {
       storeName: eso.storeName,
       externalSecrets: expected,
     });
