@@ -80,12 +80,12 @@ const COMMANDS: Record<string, Command> = {
       "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
   },
   status: {
-    stack: "none",
+    stack: "optional",
     flags: ["json"],
-    usage: "castle status [--json]",
-    summary: "every stack: deployed, last update, healthy, endpoint, versions, key fingerprint",
+    usage: "castle status [<stack>] [--json]",
+    summary: "every stack (or one): deployed, last update, healthy, endpoint, versions, key fingerprint",
     details:
-      "Reads the Pulumi backend through the Pulumi CLI (no secret output is read). A stack whose status cannot be\nread says why and the exit code is 1; it is never shown as not deployed.",
+      "Reads the Pulumi backend through the Pulumi CLI, each stack with --stack (never stack select) and no secret\n(never --show-secrets). Each read must answer within CASTLE_PULUMI_TIMEOUT seconds (default 60). A stack whose\nstatus cannot be read says why (deployed: null in --json) and the exit code is 1; it is never shown as not\ndeployed.",
   },
 };
 
@@ -299,8 +299,16 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
       });
     }
     case "status": {
-      const { automationStatusReader, status } = require("./status") as typeof import("./status");
-      return status(projectDir, { json: flags.json === true }, () => automationStatusReader(projectDir), { out, err });
+      const { cliStatusReader, status } = require("./status") as typeof import("./status");
+      return status(
+        projectDir,
+        { json: flags.json === true, only: argument?.stack },
+        () => cliStatusReader(projectDir, env),
+        {
+          out,
+          err,
+        },
+      );
     }
     default:
       return unknown(command, err);

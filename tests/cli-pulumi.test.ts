@@ -41,6 +41,7 @@ const DEPLOYED_CONFIG = {
 interface StandInState {
   stacks: Record<string, unknown>;
   backendError?: string;
+  hang?: string[];
   fail?: { destroy?: string; up?: string };
   upOutputs?: { outputs: Record<string, unknown>; secret: string[] };
 }
@@ -162,25 +163,90 @@ describe("castle status", () => {
     assert.match(out.split("\n")[1], /^blue +yes +update failed \S+ +no /);
   });
 
-  it("asks the CLI for its version once, however many stacks it reads", async () => {
+  it("reads each stack with --stack: never stack select, never --show-secrets, no version look-up", async () => {
     setState({ stacks: { blue: deployedBlue(), green: deployedBlue() } });
-    // A PATH not seen before, so that the look-up is not one an earlier test made.
-    process.env.PATH = `${STAND_IN_BIN}${path.delimiter}${STAND_IN_BIN}${path.delimiter}${ORIGINAL_PATH}`;
-    try {
-      const { code, err } = await castle(["status"]);
-      assert.equal(code, 0, err);
-    } finally {
-      process.env.PATH = `${STAND_IN_BIN}${path.delimiter}${ORIGINAL_PATH}`;
-    }
+    const { code, err } = await castle(["status"]);
+    assert.equal(code, 0, err);
     const ran = calls();
-    assert.equal(ran.filter((c) => c[0] === "version").length, 1);
+    assert.deepEqual(ran.map((c) => c.join(" ")).sort(), [
+      "stack history --json --page-size 1 --page 1 --stack blue --non-interactive",
+      "stack history --json --page-size 1 --page 1 --stack green --non-interactive",
+      "stack ls --json --non-interactive",
+      "stack output --json --stack blue --non-interactive",
+      "stack output --json --stack green --non-interactive",
+    ]);
+  });
+
+  it("a secret config value of the last update is not read: the history comes blinded", async () => {
+    const blue = deployedBlue();
+    const secretConfig = { ...DEPLOYED_CONFIG, "castle:kubernetesVersion": { value: "1.36.3", secret: true } };
+    blue.config = secretConfig;
+    blue.history[0].config = secretConfig;
+    blue.outputs = { ...BLUE_OUTPUTS };
+    setState({ stacks: { blue } });
+    const { code, out } = await castle(["status", "blue", "--json"]);
+    assert.equal(code, 0);
+    const [state] = JSON.parse(out);
+    assert.equal(state.kubernetesVersion, undefined, "a secret config value is never shown");
+    assert.equal(state.talosVersion, "v1.13.9", "a plain object value is read");
+  });
+
+  it("status <stack> shows that stack only", async () => {
+    setState({ stacks: { blue: deployedBlue(), green: deployedBlue() } });
+    const { code, out, err } = await castle(["status", "blue"]);
+    assert.equal(code, 0, err);
+    const lines = out.split("\n");
+    assert.equal(lines.length, 2);
+    assert.match(lines[1], /^blue +yes /);
+    assert.ok(!calls().some((c) => c.includes("green")), "green was not read");
+    const json = await castle(["status", "Pulumi.green.yaml", "--json"]);
     assert.deepEqual(
-      ran
-        .filter((c) => c[0] === "stack" && c[1] === "select")
-        .map((c) => c[c.indexOf("--stack") + 1])
-        .sort(),
-      ["blue", "green"],
+      JSON.parse(json.out).map((s: { stack: string }) => s.stack),
+      ["green"],
     );
+    const none = await castle(["status", "purple"]);
+    assert.equal(none.code, 1);
+    assert.match(
+      none.err,
+      /no stack "purple": the project has no Pulumi\.purple\.yaml and the backend has no such stack/,
+    );
+  });
+
+  it("a CLI that stops answering makes that stack's status an error within the deadline", async () => {
+    setState({ stacks: { blue: deployedBlue(), green: deployedBlue() }, hang: ["stack history"] });
+    const { code, out } = await castle(["status", "--json"], { CASTLE_PULUMI_TIMEOUT: "0.3" });
+    assert.equal(code, 1);
+    const states = JSON.parse(out) as { stack: string; deployed: unknown; healthy: unknown; error?: string }[];
+    for (const s of states) {
+      assert.equal(s.deployed, null, "never false when it cannot tell");
+      assert.equal(s.healthy, null);
+      assert.match(
+        s.error ?? "",
+        /`pulumi stack history --json .*--stack \w+` did not answer within 0\.3 s \(CASTLE_PULUMI_TIMEOUT\)/,
+      );
+    }
+    const table = await castle(["status"], { CASTLE_PULUMI_TIMEOUT: "0.3" });
+    assert.equal(table.code, 1);
+    assert.match(table.out, /^blue +unknown +unknown/m);
+    assert.match(table.out, /^blue: status unknown: `pulumi stack history/m);
+  });
+
+  it("a hanging stack list makes every stack unknown, and a bad deadline is refused", async () => {
+    setState({ stacks: { blue: deployedBlue() }, hang: ["stack ls"] });
+    const { code, out } = await castle(["status", "--json"], { CASTLE_PULUMI_TIMEOUT: "0.2" });
+    assert.equal(code, 1);
+    const states = JSON.parse(out) as { stack: string; inBackend: unknown; deployed: unknown; error: string }[];
+    assert.deepEqual(
+      states.map((s) => [s.stack, s.inBackend, s.deployed]),
+      [
+        ["blue", null, null],
+        ["green", null, null],
+      ],
+    );
+    assert.match(states[0].error, /cannot list the stacks: `pulumi stack ls --json` did not answer within 0\.2 s/);
+    const bad = await castle(["status"], { CASTLE_PULUMI_TIMEOUT: "soon" });
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /CASTLE_PULUMI_TIMEOUT must be a number of seconds above 0, not "soon"/);
   });
 
   it("states a backend error for every stack, never 'not deployed', and exits 1", async () => {
@@ -191,6 +257,11 @@ describe("castle status", () => {
     assert.match(out, /^blue: status unknown: cannot list the stacks: failed to load checkpoint: .*i\/o timeout$/m);
     assert.match(out, /^green: status unknown: /m);
     assert.doesNotMatch(out, /not deployed|not in backend/);
+    const json = await castle(["status", "--json"]);
+    for (const s of JSON.parse(json.out)) {
+      assert.deepEqual([s.inBackend, s.deployed, s.healthy], [null, null, null]);
+      assert.match(s.error, /i\/o timeout/);
+    }
   });
 
   it("says so when there is no Pulumi CLI", async () => {
@@ -204,8 +275,14 @@ describe("castle status", () => {
       assert.deepEqual(
         states.map((s) => [s.stack, s.error]),
         [
-          ["blue", "the Pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)"],
-          ["green", "the Pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)"],
+          [
+            "blue",
+            "cannot list the stacks: the Pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)",
+          ],
+          [
+            "green",
+            "cannot list the stacks: the Pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)",
+          ],
         ],
       );
     } finally {
