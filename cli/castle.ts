@@ -17,9 +17,11 @@ export interface MainIo {
   /** Raw text to standard output (`--out -`). */
   write(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** How `up` and `preview` connect pulumi's output: the terminal (default), or lines to out and err. */
+  stdio?: "inherit" | "pipe";
 }
 
-type Flag = "out" | "yes" | "all" | "json";
+type Flag = "out" | "yes" | "all" | "json" | "merge";
 
 interface Command {
   /** `<stack>`: exactly one stack; `[<stack>]`: one or none; none: no positional. */
@@ -55,6 +57,22 @@ const COMMANDS: Record<string, Command> = {
     details:
       "Runs the real program under Pulumi's mock runtime. --out DIR writes files to diff into a new or empty folder,\nor one castle render wrote before; it never removes a file it did not write.",
   },
+  preview: {
+    stack: "one",
+    flags: [],
+    usage: "castle preview <stack> [pulumi flags]",
+    summary: "pulumi preview --stack <stack>, with the project's Node 22 first on PATH",
+    details:
+      "Runs the real pulumi preview for the stack. Every argument after the stack goes to pulumi unchanged\n(e.g. castle preview blue --diff). The program runs on node_modules/.bin/node (Node 22, installed by npm ci),\nwhatever node your shell has.",
+  },
+  up: {
+    stack: "one",
+    flags: [],
+    usage: "castle up <stack> [pulumi flags]",
+    summary: "pulumi up --stack <stack>, with the project's Node 22 first on PATH",
+    details:
+      "Runs the real pulumi up for the stack. Every argument after the stack goes to pulumi unchanged\n(e.g. castle up blue --yes). The program runs on node_modules/.bin/node (Node 22, installed by npm ci),\nwhatever node your shell has.",
+  },
   recreate: {
     stack: "one",
     flags: ["yes"],
@@ -65,19 +83,19 @@ const COMMANDS: Record<string, Command> = {
   },
   kubeconfig: {
     stack: "one",
-    flags: ["out"],
-    usage: "castle kubeconfig <stack> [--out FILE]",
+    flags: ["out", "merge"],
+    usage: "castle kubeconfig <stack> [--out FILE | --merge]",
     summary: "write the stack's admin kubeconfig, mode 0600 (default ~/.kube/castle-<stack>.yaml)",
     details:
-      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.\n--merge adds or replaces the castle's cluster, user and context in ~/.kube/config (or the --out file), mode\n0600, leaving every other entry as it was; it never writes through a symbolic link.",
   },
   talosconfig: {
     stack: "one",
-    flags: ["out"],
-    usage: "castle talosconfig <stack> [--out FILE]",
+    flags: ["out", "merge"],
+    usage: "castle talosconfig <stack> [--out FILE | --merge]",
     summary: "write the stack's talosconfig, mode 0600 (default ~/.talos/castle-<stack>.yaml)",
     details:
-      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.\n--merge adds or replaces the castle's context in ~/.talos/config (or the --out file), mode 0600, leaving\nevery other context as it was; it never writes through a symbolic link.",
   },
   status: {
     stack: "optional",
@@ -94,6 +112,7 @@ const FLAG_HELP: Record<Flag, string> = {
   yes: "--yes, -y",
   all: "--all",
   json: "--json",
+  merge: "--merge",
 };
 
 const USAGE = `usage: castle <command> [<stack>] [flags]
@@ -104,7 +123,14 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 <stack> is a stack name (blue) or its file (Pulumi.blue.yaml). Run from any folder of the project.
-castle help <command> (or castle <command> --help) tells more.`;
+castle help <command> (or castle <command> --help) tells more; castle --version prints the versions.`;
+
+/** `castle --version`: the castle's version, and the Pulumi SDK and Node it runs on. */
+function versionLine(): string {
+  const own = require("../package.json") as { version: string };
+  const sdk = require("@pulumi/pulumi/package.json") as { version: string };
+  return `castle ${own.version} (@pulumi/pulumi ${sdk.version}, Node ${process.version})`;
+}
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name];
@@ -166,7 +192,9 @@ function parse(argv: string[]) {
         yes: { type: "boolean", short: "y" },
         all: { type: "boolean" },
         json: { type: "boolean" },
+        merge: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (error) {
@@ -193,6 +221,19 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const write = io.write ?? ((text: string) => process.stdout.write(text));
   const env = io.env ?? process.env;
 
+  // `up` and `preview` hand every argument after the stack to pulumi as it is.
+  if ((argv[0] === "up" || argv[0] === "preview") && argv[1] !== undefined && !argv[1].startsWith("-")) {
+    const operation = argv[0];
+    const argument = stackArgument(argv[1], cwd);
+    const { deploy } = require("./deploy") as typeof import("./deploy");
+    return deploy(operation, argument.dir ?? findProjectDir(cwd), argument.stack, argv.slice(2), {
+      out,
+      err,
+      env,
+      stdio: io.stdio ?? "inherit",
+    });
+  }
+
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -206,6 +247,14 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const { values: flags, positionals } = parsed;
   const [command, ...rest] = positionals;
 
+  if (flags.version) {
+    if (command !== undefined || flags.help) {
+      err("castle: --version takes nothing else (castle --version)");
+      return 2;
+    }
+    out(versionLine());
+    return 0;
+  }
   if (command === undefined) {
     if (flags.help) {
       out(USAGE);
@@ -235,7 +284,9 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
     return 0;
   }
 
-  const given = (Object.keys(flags) as (Flag | "help")[]).filter((f) => f !== "help") as Flag[];
+  const given = (Object.keys(flags) as (Flag | "help" | "version")[]).filter(
+    (f) => f !== "help" && f !== "version",
+  ) as Flag[];
   const foreign = given.filter((f) => !spec.flags.includes(f));
   if (foreign.length > 0) {
     err(`castle ${command}: ${foreign.map((f) => `--${f}`).join(", ")} does not apply here\n\n${commandHelp(command)}`);
@@ -246,6 +297,10 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
     err(
       `castle ${command}: too many arguments: ${rest.slice(max).join(" ")} (${spec.usage}; one stack at a time${command === "check" ? ", or --all" : ""})`,
     );
+    return 2;
+  }
+  if (flags.merge && flags.out === "-") {
+    err(`castle ${command}: --merge writes into a file; --out - prints a separate ${command} instead (not both)`);
     return 2;
   }
   if (command === "check" && flags.all && rest.length > 0) {
@@ -290,13 +345,16 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
     case "kubeconfig":
     case "talosconfig": {
       const { access } = require("./access") as typeof import("./access");
-      const { stackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-      return access(command as AccessKind, projectDir, stack, outPath, (s) => stackOutputs(projectDir, s), {
-        out,
-        err,
-        write,
-        env,
-      });
+      const { pulumiReadTimeoutMs, secretStackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+      return access(
+        command as AccessKind,
+        projectDir,
+        stack,
+        outPath,
+        async (s) => secretStackOutputs(projectDir, s, pulumiReadTimeoutMs(env)),
+        { out, err, write, env },
+        { merge: flags.merge === true },
+      );
     }
     case "status": {
       const { cliStatusReader, status } = require("./status") as typeof import("./status");

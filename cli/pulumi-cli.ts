@@ -83,12 +83,6 @@ export async function workspace(projectDir: string): Promise<automationTypes.Loc
   );
 }
 
-/** A stack's outputs, secrets in clear (`pulumi stack output --json --show-secrets`). */
-export async function stackOutputs(projectDir: string, stack: string): Promise<automationTypes.OutputMap> {
-  const ws = await workspace(projectDir);
-  return cli(stack, () => ws.stackOutputs(stack));
-}
-
 /** The stack, selected (`pulumi stack select`), for destroy and up. */
 export async function selectStack(projectDir: string, stack: string): Promise<automationTypes.Stack> {
   return cli(stack, async () =>
@@ -202,4 +196,17 @@ export function pulumiReads(projectDir: string, timeoutMs: number) {
     history: (stack: string) =>
       read<unknown[]>(["stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", stack], stack),
   };
+}
+
+/**
+ * A stack's outputs with secrets in clear, for kubeconfig and talosconfig:
+ * `pulumi stack output --json --show-secrets --stack <stack>`, within the deadline.
+ */
+export async function secretStackOutputs(
+  projectDir: string,
+  stack: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  const args = ["stack", "output", "--json", "--show-secrets", "--stack", stack];
+  return readJson(await pulumiRead(args, { cwd: projectDir, timeoutMs, stack }), args.join(" "));
 }

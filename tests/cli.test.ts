@@ -43,7 +43,17 @@ describe("castle help", () => {
       assert.equal(code, 0);
       assert.equal(err, "");
       assert.match(out, /^usage: castle <command>/);
-      for (const command of ["check", "doctor", "render", "recreate", "kubeconfig", "talosconfig", "status"]) {
+      for (const command of [
+        "check",
+        "doctor",
+        "render",
+        "preview",
+        "up",
+        "recreate",
+        "kubeconfig",
+        "talosconfig",
+        "status",
+      ]) {
         assert.match(out, new RegExp(`\\n  ${command} `));
       }
     });
@@ -61,6 +71,18 @@ describe("castle help", () => {
       assert.match(out, /never removes a file it did not write/);
     });
   }
+
+  it("castle --version prints the castle's version, the Pulumi SDK's and Node's", async () => {
+    const own = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    for (const argv of [["--version"], ["-V"]]) {
+      const { code, out, err } = await castle(argv);
+      assert.equal(code, 0, err);
+      assert.equal(out, `castle ${own} (@pulumi/pulumi 3.276.0, Node ${process.version})`);
+    }
+    const extra = await castle(["check", "--version"]);
+    assert.equal(extra.code, 2);
+    assert.match(extra.err, /--version takes nothing else/);
+  });
 
   it("castle with nothing prints the usage on stderr and exits 2", async () => {
     const { code, out, err } = await castle([]);
@@ -92,7 +114,12 @@ describe("castle: a wrong command line exits 2 and says what is wrong", () => {
     assert.equal(code, 2);
     assert.equal(out, "");
     assert.match(err, /castle check: too many arguments: green/);
-    assert.equal((await castle(["status", "blue"])).code, 2);
+    const status = await castle(["status", "blue", "green"]);
+    assert.equal(status.code, 2);
+    assert.match(
+      status.err,
+      /castle status: too many arguments: green \(castle status \[<stack>\] \[--json\]; one stack at a time\)/,
+    );
   });
 
   it("names an unknown flag in its own words, not the parser's", async () => {
