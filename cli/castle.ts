@@ -138,26 +138,10 @@ function commandHelp(name: string): string {
   return `usage: ${c.usage}\n\n${c.summary}\n\n${c.details}${flags ? `\n\nflags: ${flags}, --help` : ""}`;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 /** The command closest to a mistyped one, if any is close. */
 export function closestCommand(typed: string): string | undefined {
-  const ranked = Object.keys(COMMANDS)
-    .map((name) => ({ name, d: name.startsWith(typed) && typed.length >= 2 ? 0 : distance(typed, name) }))
-    .sort((x, y) => x.d - y.d);
-  const best = ranked[0];
-  return best && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined;
+  const { closestName } = require("../lib/suggest") as typeof import("../lib/suggest");
+  return closestName(typed, Object.keys(COMMANDS));
 }
 
 /** The folder holding Pulumi.yaml, walking up from `start` as `pulumi` does; `start` when there is none. */

@@ -228,13 +228,15 @@ describe("castle check: where and what", () => {
     }
     assert.deepEqual(
       [...packages].filter((p) => !LOADER.includes(p)).sort(),
-      ["ipaddr.js", "yaml", "zod"],
-      "check needs the schema (zod), the YAML reader and the address rules only",
+      ["fastest-levenshtein", "ipaddr.js", "yaml", "zod"],
+      "check needs the schema (zod), the YAML reader, the address rules and the key suggestions only",
     );
     const own = (modules as string[]).filter((m) => !m.includes("node_modules")).map((m) => path.relative(ROOT, m));
     assert.deepEqual(own.sort(), [
       "cli/castle.ts",
       "cli/check.ts",
+      "config/infisical-credentials.ts",
+      "config/infisical-errors.ts",
       "config/load.ts",
       "config/pasted-secrets.ts",
       "config/rules.ts",
@@ -243,6 +245,7 @@ describe("castle check: where and what", () => {
       "lib/eso-manifests.ts",
       "lib/flux-manifests.ts",
       "lib/net.ts",
+      "lib/suggest.ts",
       "lib/talos-version.ts",
     ]);
   });
@@ -288,19 +291,18 @@ describe("secrets pasted into a stack file", () => {
     const dir = pasted();
     const { code, out, err } = await castle(["check", "blue"], dir);
     assert.equal(code, 1);
-    const where =
-      'secrets are read from Infisical: put it in folder /castle/blue of environment "prod" (castle:infisical.secretPath) as';
-    assert.ok(
-      out.includes(`castle:proxmox.apiToken: the name says it holds a secret; ${where} PROXMOX_API_TOKEN`),
-      out,
-    );
+    const folder = 'folder /castle/blue of environment "prod" (castle:infisical.secretPath)';
+    // Only names the program reads: the Proxmox token's two secrets, never a name made from the key.
+    const token = `secrets are read from Infisical: put the API token in ${folder} as PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET`;
+    assert.ok(out.includes(`castle:proxmox.apiToken: the name says it holds a secret; ${token}`), out);
     assert.ok(
       out.includes(
-        `castle:eso.webhookPassword: a Pulumi secret (secure: value) in the stack file; ${where} ESO_WEBHOOK_PASSWORD`,
+        `castle:eso.webhookPassword: a Pulumi secret (secure: value) in the stack file; the castle reads no such secret (it reads TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET, ESO_CLIENT_ID and ESO_CLIENT_SECRET from ${folder}); an application's secret goes in the cluster's folder (castle:eso.secretsPath)`,
       ),
       out,
     );
-    assert.ok(out.includes(`proxmoxve:apiKey: the name says it holds a secret; ${where} API_KEY`), out);
+    assert.ok(out.includes(`proxmoxve:apiKey: the name says it holds a secret; ${token}`), out);
+    assert.doesNotMatch(out, /PROXMOX_API_TOKEN|ESO_WEBHOOK_PASSWORD|\bAPI_KEY\b/);
     assert.match(
       out,
       /castle:proxmox\.endpoint: the URL carries credentials .* as PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET/,
