@@ -47,7 +47,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "castle doctor <stack>",
     summary: "check, then fetch and validate the stack's secrets from Infisical",
     details:
-      "Needs INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET (INFISICAL_SITE_URL overrides the stack's site).\nPrints what it does before each network step; never prints a secret value.",
+      "Needs INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET, or an access token in INFISICAL_TOKEN (INFISICAL_SITE_URL\noverrides the stack's site). Prints what it does before each network step; a site that does not answer within\n5 s (nothing listening, packets dropped, or a listener that never answers) fails then. Never prints a secret\nvalue.",
   },
   render: {
     stack: "one",

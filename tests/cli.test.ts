@@ -72,6 +72,12 @@ describe("castle help", () => {
     });
   }
 
+  it("castle help doctor names both ways to give the credentials", async () => {
+    const { code, out } = await castle(["help", "doctor"]);
+    assert.equal(code, 0);
+    assert.match(out, /INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET, or an access token in INFISICAL_TOKEN/);
+  });
+
   it("castle --version prints the castle's version, the Pulumi SDK's and Node's", async () => {
     const own = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
     for (const argv of [["--version"], ["-V"]]) {
