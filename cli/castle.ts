@@ -19,6 +19,8 @@ export interface MainIo {
   env: NodeJS.ProcessEnv;
   /** How `up` and `preview` connect pulumi's output: the terminal (default), or lines to out and err. */
   stdio?: "inherit" | "pipe";
+  /** Check the command line only: exit 0 where the command would start, without starting it. */
+  validateOnly?: boolean;
 }
 
 type Flag = "out" | "yes" | "all" | "json" | "merge";
@@ -209,6 +211,7 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   if ((argv[0] === "up" || argv[0] === "preview") && argv[1] !== undefined && !argv[1].startsWith("-")) {
     const operation = argv[0];
     const argument = stackArgument(argv[1], cwd);
+    if (io.validateOnly) return 0;
     const { deploy } = require("./deploy") as typeof import("./deploy");
     return deploy(operation, argument.dir ?? findProjectDir(cwd), argument.stack, argv.slice(2), {
       out,
@@ -301,6 +304,7 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const projectDir = argument?.dir ?? findProjectDir(cwd);
   const stack = argument?.stack ?? "";
   const outPath = flags.out === undefined || flags.out === "-" ? flags.out : path.resolve(cwd, flags.out);
+  if (io.validateOnly) return 0;
 
   switch (command) {
     case "check": {
