@@ -152,6 +152,19 @@ describe("castle: a wrong command line exits 2 and says what is wrong", () => {
 });
 
 describe("castle check: where and what", () => {
+  it("accepts a stack file pulumi stack init wrote its secrets provider into", async () => {
+    // pulumi/pulumi v3.259.0 sdk/go/common/workspace/project.go ProjectStack: secretsprovider,
+    // encryptedkey, encryptionsalt beside config: (a passphrase stack gets encryptionsalt).
+    const dir = project();
+    const file = path.join(dir, "Pulumi.blue.yaml");
+    writeFileSync(
+      file,
+      `secretsprovider: passphrase\nencryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy\n${readFileSync(file, "utf8")}`,
+    );
+    const { code, out } = await castle(["check", "blue"], dir);
+    assert.equal(code, 0, out);
+  });
+
   it("takes a stack file name for its stack", async () => {
     const { code, out } = await castle(["check", "Pulumi.blue.yaml"]);
     assert.equal(code, 0);
