@@ -252,11 +252,20 @@ export class InfisicalStandIn {
     // Fastify's ignoreTrailingSlash.
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     if (path === "/api/status" && req.method === "GET") {
-      // Way2nnadi/infisical backend/src/server/routes/index.ts: GET /api/status answers 200
-      // {date, message: "Ok", ...server settings}, outside the auth and the versioned API.
+      // Way2nnadi/infisical backend/src/server/routes/index.ts: GET /api/status answers 200 with the date,
+      // "Ok" and some server settings, outside the auth and the versioned API (the real backend at that
+      // commit answered {"date":...,"message":"Ok","emailConfigured":false,"inviteOnlySignup":true,
+      // "redisConfigured":true,"secretScanningConfigured":false}).
       this.statusProbes.push({ method: "GET", path, query: {}, authorized: req.headers.authorization !== undefined });
       req.resume();
-      sendJson(res, 200, { date: new Date().toISOString(), message: "Ok" });
+      sendJson(res, 200, {
+        date: new Date().toISOString(),
+        message: "Ok",
+        emailConfigured: false,
+        inviteOnlySignup: true,
+        redisConfigured: true,
+        secretScanningConfigured: false,
+      });
       return;
     }
     this.requests.push({
