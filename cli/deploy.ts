@@ -110,3 +110,34 @@ export async function deploy(
     process.off("SIGINT", ignore);
   }
 }
+
+/**
+ * The `node` a bare `pulumi up` would start the program with: the first on the shell's PATH. npx and
+ * npm scripts put `node_modules/.bin` folders (and npm's node-gyp-bin) first on the PATH castle runs
+ * with, so those entries are left out to see the shell's own. One line for `castle doctor`, naming the
+ * fix when that Node is older than the program needs.
+ */
+export function nodeForBarePulumi(env: NodeJS.ProcessEnv, stack: string): { ok: boolean; line: string } {
+  const shellPath = (env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => dir !== "" && !dir.endsWith(path.join("node_modules", ".bin")) && !dir.endsWith("node-gyp-bin"));
+  const fix = `npx castle up ${stack} (and npx castle preview ${stack}) run pulumi with the project's Node ${NODE_MAJOR}; or put Node ${NODE_MAJOR} first on PATH`;
+  const node = shellPath.map((dir) => path.join(dir, "node")).find((file) => existsSync(file));
+  if (node === undefined) return { ok: false, line: `node for a bare pulumi up: none on PATH; ${fix}` };
+  let version: string;
+  try {
+    version = execFileSync(node, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+  } catch (error) {
+    return {
+      ok: false,
+      line: `node for a bare pulumi up: ${node} does not run (${(error as Error).message.split("\n")[0]}); ${fix}`,
+    };
+  }
+  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  return major >= NODE_MAJOR
+    ? { ok: true, line: `node for a bare pulumi up: ${version} (${node}): ok` }
+    : {
+        ok: false,
+        line: `node for a bare pulumi up: ${version} (${node}) is older than the Node ${NODE_MAJOR} @pulumi/pulumi 3.276 needs: ${fix}`,
+      };
+}

@@ -22,6 +22,7 @@ import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
+import { nodeForBarePulumi } from "../cli/deploy";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -226,21 +227,31 @@ describe("castle status", () => {
 
   it("a CLI that stops answering makes that stack's status an error within the deadline", async () => {
     setState({ stacks: { blue: deployedBlue(), green: deployedBlue() }, hang: ["stack history"] });
-    const { code, out } = await castle(["status", "--json"], { CASTLE_PULUMI_TIMEOUT: "0.3" });
+    // The history read hangs; on a loaded machine another read may miss the deadline too, so each stack's
+    // error names a read that did not answer, whichever it was.
+    const { code, out } = await castle(["status", "--json"], { CASTLE_PULUMI_TIMEOUT: "1" });
     assert.equal(code, 1);
     const states = JSON.parse(out) as { stack: string; deployed: unknown; healthy: unknown; error?: string }[];
+    assert.deepEqual(
+      states.map((s) => s.stack),
+      ["blue", "green"],
+    );
     for (const s of states) {
       assert.equal(s.deployed, null, "never false when it cannot tell");
       assert.equal(s.healthy, null);
       assert.match(
         s.error ?? "",
-        /`pulumi stack history --json .*--stack \w+` did not answer within 0\.3 s \(CASTLE_PULUMI_TIMEOUT\)/,
+        /`pulumi stack \w+ --json[^`]*` did not answer within 1 s \(CASTLE_PULUMI_TIMEOUT\)$/,
       );
     }
-    const table = await castle(["status"], { CASTLE_PULUMI_TIMEOUT: "0.3" });
+    const table = await castle(["status", "blue"], { CASTLE_PULUMI_TIMEOUT: "1" });
     assert.equal(table.code, 1);
     assert.match(table.out, /^blue +unknown +unknown/m);
-    assert.match(table.out, /^blue: status unknown: `pulumi stack history/m);
+    assert.match(table.out, /^blue: status unknown: .*did not answer within 1 s/m);
+    assert.ok(
+      calls().some((c) => c[0] === "stack" && c[1] === "history"),
+      "the hanging read was started",
+    );
   });
 
   it("a hanging stack list makes every stack unknown, and a bad deadline is refused", async () => {
@@ -584,6 +595,28 @@ describe("castle up and castle preview", () => {
     assert.match(preview.out, /^Previewing update \(blue\):$/m);
     assert.deepEqual(calls().at(-2), ["preview", "--stack", "blue", "--diff"]);
     assert.match(calls().at(-1)?.[1] ?? "", /^v22\./);
+  });
+
+  it("doctor's line on the node a bare pulumi up would use: the shell's, past node_modules/.bin, with the fix", () => {
+    const npxPath = [path.join(ROOT, "node_modules", ".bin"), oldNodeBin].join(path.delimiter);
+    const old = nodeForBarePulumi({ PATH: npxPath }, "blue");
+    assert.equal(old.ok, false);
+    assert.equal(
+      old.line,
+      `node for a bare pulumi up: v20.19.0 (${path.join(oldNodeBin, "node")}) is older than the Node 22 @pulumi/pulumi 3.276 needs: npx castle up blue (and npx castle preview blue) run pulumi with the project's Node 22; or put Node 22 first on PATH`,
+    );
+    const newNodeBin = mkdtempSync(path.join(tmpdir(), "castle-node22-"));
+    dirs.push(newNodeBin);
+    writeFileSync(path.join(newNodeBin, "node"), "#!/bin/sh\necho v22.23.3\n", { mode: 0o755 });
+    const current = nodeForBarePulumi({ PATH: [newNodeBin, oldNodeBin].join(path.delimiter) }, "blue");
+    assert.deepEqual(current, {
+      ok: true,
+      line: `node for a bare pulumi up: v22.23.3 (${path.join(newNodeBin, "node")}): ok`,
+    });
+    assert.match(
+      nodeForBarePulumi({ PATH: "" }, "green").line,
+      /^node for a bare pulumi up: none on PATH; npx castle up green/,
+    );
   });
 
   it("passes pulumi's exit code on, and refuses a second stack, a missing stack file or a missing Node", async () => {
