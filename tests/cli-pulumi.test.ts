@@ -397,7 +397,9 @@ describe("castle kubeconfig and talosconfig", () => {
 });
 
 describe("castle kubeconfig and talosconfig --merge", () => {
-  // A kubeconfig and a talosconfig as Talos writes them for the cluster "blue".
+  // A kubeconfig and a talosconfig as Talos writes them for the cluster "blue": cluster <name>, user and
+  // context admin@<name> (siderolabs/talos v1.13.0 pkg/kubeconfig/generate.go); talosconfig context <name>
+  // (pkg/machinery/client/config/config.go NewConfig).
   const TALOS_KUBECONFIG = [
     "apiVersion: v1",
     "kind: Config",
