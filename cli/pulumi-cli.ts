@@ -1,6 +1,7 @@
 /**
- * The castle's way to the Pulumi CLI: Pulumi's Automation API (LocalWorkspace) over the project folder.
- * Loaded only by the commands that need a deployment (recreate, kubeconfig, talosconfig, status).
+ * The castle's way to the Pulumi CLI, loaded only by the commands that need a deployment: Pulumi's
+ * Automation API over the project folder for what changes a stack (recreate's destroy and up), and reads
+ * with a deadline, each with `--stack`, for what only looks (status, kubeconfig, talosconfig; below).
  *
  * Errors are told apart: a stack the backend does not know is `StackNotFound` (not deployed); anything
  * else (no Pulumi CLI, backend unreachable, not logged in) is a `PulumiCliError` and never read as
@@ -62,8 +63,8 @@ let found: { path: string | undefined; command: Promise<automationTypes.PulumiCo
 
 /**
  * The Pulumi CLI on PATH. `PulumiCommand.get` runs `pulumi version` (and checks it against the SDK's
- * minimum); a command that opens several workspaces, such as `castle status` over every stack, asks
- * once. A failed look-up is not kept, so the next call tries again.
+ * minimum); a command that selects several stacks asks once. A failed look-up is not kept, so the next
+ * call tries again.
  */
 function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
   const path = process.env.PATH;
@@ -74,13 +75,6 @@ function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
   });
   found = { path, command };
   return command;
-}
-
-/** A LocalWorkspace over the project folder. */
-export async function workspace(projectDir: string): Promise<automationTypes.LocalWorkspace> {
-  return cli(undefined, async () =>
-    automation().LocalWorkspace.create({ workDir: projectDir, pulumiCommand: await pulumiCommand() }),
-  );
 }
 
 /** The stack, selected (`pulumi stack select`), for destroy and up. */
