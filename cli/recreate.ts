@@ -189,7 +189,7 @@ export async function recreate(
 /** The real operations, through the Automation API against the project's own workspace. */
 export function automationOperations(projectDir: string): StackOperations {
   const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-  const { automationStatusReader, stackState } = require("./status") as typeof import("./status");
+  const { cliStatusReader, stackState } = require("./status") as typeof import("./status");
   // The CLI's output arrives in chunks: print whole lines as they complete, the rest at the end.
   const lines = (log: (line: string) => void) => {
     let pending = "";
@@ -205,17 +205,17 @@ export function automationOperations(projectDir: string): StackOperations {
       },
     };
   };
-  let reading: ReturnType<typeof automationStatusReader> | undefined;
+  let reading: ReturnType<typeof cliStatusReader> | undefined;
   return {
     async status(stack) {
       // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
-      reading ??= automationStatusReader(projectDir);
+      reading ??= cliStatusReader(projectDir);
       const reader = await reading;
       const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
       if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
-      return { stack, deployed: state.deployed, healthy: state.healthy };
+      return { stack, deployed: state.deployed === true, healthy: state.healthy === true };
     },
     async destroy(stack, log) {
       const selected = await selectStack(projectDir, stack);

@@ -2,7 +2,8 @@
  * `castle verify <stack> [--json]`: a read-only acceptance of a running castle, one row per check.
  *
  * What it reads, and with what:
- * - the stack's outputs (talosconfig, kubeconfig) through the Pulumi CLI, written for the tools into a
+ * - the stack's outputs (talosconfig, kubeconfig) through the Pulumi CLI (`stack output --show-secrets
+ *   --stack`, within CASTLE_PULUMI_TIMEOUT, as kubeconfig and talosconfig read them), written for the tools into a
  *   private temporary folder (0700, files 0600) that is removed when verify ends, whatever happens;
  * - the castle's secrets from Infisical, with the same fetch the program uses (config/infisical.ts);
  * - etcd through `talosctl etcd snapshot` from the first control plane, into that folder, read into
@@ -366,11 +367,11 @@ async function identitiesCheck(projectDir: string, inputs: Inputs, env: NodeJS.P
 }
 
 /** Reads the stack's access files (secret outputs) into the private folder. */
-async function readAccess(projectDir: string, inputs: Inputs): Promise<void> {
-  const { stackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-  let outputs: Record<string, { value: unknown }>;
+async function readAccess(projectDir: string, inputs: Inputs, env: NodeJS.ProcessEnv): Promise<void> {
+  const { pulumiReadTimeoutMs, secretStackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+  let outputs: Record<string, unknown>;
   try {
-    outputs = await stackOutputs(projectDir, inputs.stack);
+    outputs = await secretStackOutputs(projectDir, inputs.stack, pulumiReadTimeoutMs(env));
   } catch (error) {
     inputs.outputsError = `cannot read the stack's outputs: ${(error as Error).message}`;
     return;
@@ -379,7 +380,7 @@ async function readAccess(projectDir: string, inputs: Inputs): Promise<void> {
     ["talosconfig", STACK_OUTPUTS.talosconfig],
     ["kubeconfig", STACK_OUTPUTS.kubeconfig],
   ] as const) {
-    const value = outputs[name]?.value;
+    const value = outputs[name];
     if (typeof value !== "string" || value.trim() === "") {
       inputs.outputsError = `stack "${inputs.stack}" has no ${name} output: it is not deployed or its last update did not finish (castle status shows where it stands)`;
       continue;
@@ -421,7 +422,7 @@ export async function runChecks(
   try {
     chmodSync(dir, 0o700);
     const inputs: Inputs = { stack, config, dir };
-    await Promise.all([readAccess(projectDir, inputs), readSecrets(inputs, env)]);
+    await Promise.all([readAccess(projectDir, inputs, env), readSecrets(inputs, env)]);
     const timed = async (name: string, run: () => Promise<Verdict>): Promise<CheckResult> => {
       const started = now();
       let verdict: Verdict;
