@@ -24,6 +24,7 @@ import { CastleConfigError } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
+import { nodeForBarePulumi } from "./deploy";
 import { gitopsWall } from "./doctor-gitops";
 import { reachable } from "./reach";
 
@@ -50,6 +51,7 @@ export async function doctor(
 ): Promise<number> {
   const checked = check(projectDir, stack, io.out);
   if (checked.code !== 0 || checked.config === undefined) return 1;
+  io.out(nodeForBarePulumi(io.env, stack).line);
   let credentials: ReturnType<typeof credentialsFromEnv>;
   let config: CastleConfig;
   try {

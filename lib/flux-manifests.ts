@@ -41,7 +41,7 @@ export interface FluxSettings {
 /** The FluxInstance API: `v1` is the only version of the CRD. */
 const FLUX_INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1";
 /** The operator accepts exactly one FluxInstance, named `flux` (a CEL rule of the CRD). */
-const FLUX_INSTANCE_NAME = "flux";
+export const FLUX_INSTANCE_NAME = "flux";
 /** Helm release name of the operator (its objects are named after it). */
 export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
 /**
@@ -50,7 +50,7 @@ export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
  */
 const FLUX_PULL_SECRET_NAME = "flux-system";
 /** The ExternalSecret that writes the pull secret. */
-const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
+export const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
 /** The SecretStore of `flux-system` that reads the Git credential's folder, and its credentials Secret. */
 export const FLUX_GIT_STORE_NAME = "flux-git";
 export const FLUX_GIT_STORE_CREDENTIALS_SECRET = "flux-git-infisical";

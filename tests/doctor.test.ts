@@ -95,6 +95,7 @@ function useSecrets(
     { ...GIT_ONLY, grants: gitGrants },
   ];
   server.requests.length = 0;
+  server.statusProbes.length = 0;
 }
 
 async function runDoctor(env: NodeJS.ProcessEnv, stack = "blue") {
@@ -177,6 +178,8 @@ describe("castle doctor", () => {
       server.requests.filter((r) => r.path === "/api/v3/secrets/raw").map((r) => r.query.viewSecretValue),
       ["true", "true", "false", "true", "false", "false", "false"],
     );
+    // Before it, one look at /api/status: the site answers HTTP (reach.ts), unauthenticated.
+    assert.deepEqual(server.statusProbes, [{ method: "GET", path: "/api/status", query: {}, authorized: false }]);
   });
 
   it("the cluster's identity can read the Git credential's folder: exit 1, naming the hole and the fix", async () => {
