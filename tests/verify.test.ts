@@ -33,6 +33,8 @@ const VALUES: Record<string, string> = {
   PROXMOX_TOKEN_SECRET: "SENTINEL-VERIFY-PVE-SECRET-c5e1",
   ESO_CLIENT_ID: "SENTINEL-VERIFY-ESO-ID-19af",
   ESO_CLIENT_SECRET: "SENTINEL-VERIFY-ESO-SECRET-77d2",
+  GITOPS_CLIENT_ID: "SENTINEL-VERIFY-GITOPS-ID-4c81",
+  GITOPS_CLIENT_SECRET: "SENTINEL-VERIFY-GITOPS-SECRET-a0e6",
 };
 const KUBECONFIG =
   "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: SENTINEL-VERIFY-KUBE-KEY\n";
@@ -79,6 +81,11 @@ before(async () => {
         clientSecret: VALUES.ESO_CLIENT_SECRET,
         grants: [{ projectId: PROJECT, environment: "prod", paths: ["/apps/blue"] }],
       },
+      {
+        clientId: VALUES.GITOPS_CLIENT_ID,
+        clientSecret: VALUES.GITOPS_CLIENT_SECRET,
+        grants: [{ projectId: PROJECT, environment: "prod", paths: ["/gitops/blue"] }],
+      },
     ],
   });
   proxmox = new ProxmoxStandIn();
@@ -114,9 +121,10 @@ function healthy(snapshot = "sealed.db"): void {
     [PROJECT]: {
       prod: {
         "/castle/blue": Object.entries(VALUES).map(([key, value]) => ({ key, value })),
-        "/apps/blue": [
-          { key: "GRAFANA_ADMIN_PASSWORD", value: "SENTINEL-VERIFY-APP" },
+        "/apps/blue": [{ key: "GRAFANA_ADMIN_PASSWORD", value: "SENTINEL-VERIFY-APP" }],
+        "/gitops/blue": [
           { key: "FLUX_GIT_TOKEN", value: "SENTINEL-VERIFY-GIT-TOKEN" },
+          { key: "GIT_CA_CERT", value: "SENTINEL-VERIFY-GIT-CA" },
         ],
       },
     },
@@ -173,7 +181,10 @@ describe("castle verify", () => {
       new RegExp(`3 control planes tagged with key ${fingerprint} and contract v1.13`),
     );
     assert.match(by[VERIFY_CHECKS.flux].detail, /^Flux v2\.9\.4 Ready; refs\/heads\/main applied at main@sha1:3f1c/);
-    assert.match(by[VERIFY_CHECKS.identities].detail, /the cluster's identity reads its own folder only/);
+    assert.match(
+      by[VERIFY_CHECKS.identities].detail,
+      /the Git credential's identity reads its own folder only, and the cluster's identity cannot read it/,
+    );
     assert.match(by[VERIFY_CHECKS.versions].detail, /^5 nodes run Talos \(v1\.13\.9\) and Kubernetes v1\.36\.3$/);
     assert.equal(err, "");
     // One snapshot of the first control plane, into a private folder that is gone afterwards.

@@ -28,12 +28,17 @@ export const BLUE_CONTROL_PLANES = [
 ];
 const BLUE_NODES = [...BLUE_CONTROL_PLANES.map((c) => c.hostname), "blue-wk-1", "blue-wk-2"];
 
-function externalSecret(namespace: string, name: string, target: string) {
+function externalSecret(
+  namespace: string,
+  name: string,
+  target: string,
+  store: { kind: string; name: string } = { kind: "ClusterSecretStore", name: "infisical" },
+) {
   return {
     apiVersion: "external-secrets.io/v1",
     kind: "ExternalSecret",
     metadata: { namespace, name, generation: 1 },
-    spec: { secretStoreRef: { kind: "ClusterSecretStore", name: "infisical" }, target: { name: target } },
+    spec: { secretStoreRef: store, target: { name: target } },
     status: { ...ready("SecretSynced"), syncedResourceVersion: "1-0a1b2c3d4e5f", binding: { name: target } },
   };
 }
@@ -45,10 +50,17 @@ export function healthyBlueCluster() {
       "clustersecretstores.external-secrets.io": [
         { kind: "ClusterSecretStore", metadata: { name: "infisical", generation: 1 }, status: ready("Valid") },
       ],
-      "secretstores.external-secrets.io": [] as unknown[],
+      // The Git credential's own store, of flux-system alone.
+      "secretstores.external-secrets.io": [
+        {
+          kind: "SecretStore",
+          metadata: { namespace: "flux-system", name: "flux-git", generation: 1 },
+          status: ready("Valid"),
+        },
+      ] as unknown[],
       "externalsecrets.external-secrets.io": [
         externalSecret("monitoring", "grafana-admin", "grafana-admin"),
-        externalSecret("flux-system", "flux-git-credentials", "flux-system"),
+        externalSecret("flux-system", "flux-git-credentials", "flux-system", { kind: "SecretStore", name: "flux-git" }),
       ],
       "fluxinstances.fluxcd.controlplane.io/flux": {
         kind: "FluxInstance",
