@@ -117,6 +117,38 @@ describe("the program's guard rails", () => {
     assertNoSentinel(run);
   });
 
+  it("refuses the Git credential's identity when it is the cluster's or the program's, whatever the guards allow", async () => {
+    for (const gitopsClientId of [sentinelSecrets("blue").ESO_CLIENT_ID, PROGRAM_CLIENT_ID]) {
+      const run = await runProgram("blue", {
+        values: { ...sentinelSecrets("blue"), GITOPS_CLIENT_ID: gitopsClientId },
+        edit: (raw) => {
+          raw.guards = { allowSharedInfisicalIdentity: true };
+        },
+      });
+      assert.equal(run.error?.name, "CastleGuardError");
+      assert.match(
+        run.error?.message ?? "",
+        /the Git credential's machine identity .* is (the cluster's identity|the identity this program logs in with)/,
+      );
+      touchedNothing(run);
+      assertNoSentinel(run);
+    }
+  });
+
+  it("a stack without Git credentials reads no Git credential identity", async () => {
+    const { GITOPS_CLIENT_ID: _id, GITOPS_CLIENT_SECRET: _secret, ...rest } = sentinelSecrets("blue");
+    const run = await runProgram("blue", {
+      values: rest,
+      edit: (raw) => {
+        const gitops = raw.gitops as Record<string, unknown>;
+        delete gitops.credentials;
+        delete gitops.secretsPath;
+      },
+    });
+    assert.equal(run.error, undefined);
+    assert.equal(run.harness.ofType("kubernetes:external-secrets.io/v1:SecretStore").length, 0);
+  });
+
   it("accepts the shared identity when the stack explicitly allows it", async () => {
     const run = await runProgram("green", {
       values: { ...sentinelSecrets("green"), ESO_CLIENT_ID: PROGRAM_CLIENT_ID },
