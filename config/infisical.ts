@@ -343,52 +343,23 @@ export async function probeClusterIdentity(
   esoCredentials: { clientId: string; clientSecret: string },
   options: FetchOptions & { siteUrl?: string } = {},
 ): Promise<ClusterIdentityProbe> {
-  const siteUrl = options.siteUrl ?? settings.siteUrl;
   const { esoClientId, esoClientSecret } = settings.secretNames;
-  const ctx: Context = {
+  const probe = await probeIdentityWall(
     settings,
-    siteUrl,
-    hidden: [esoCredentials.clientSecret, esoCredentials.clientId],
-    credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
-    task: `logging in as the cluster's identity (${esoClientId}/${esoClientSecret}) at ${siteUrl}, project ${settings.projectId}, environment "${settings.environment}"`,
-  };
-  const timeoutMs = options.timeoutMs ?? settings.timeoutSeconds * 1000;
-  const list = async (sdk: InfisicalSDK, path: string, withValues: boolean): Promise<FolderAccess> => {
-    try {
-      const reply = await sdk.secrets().listSecrets({
-        projectId: settings.projectId,
-        environment: settings.environment,
-        secretPath: path,
-        expandSecretReferences: false,
-        viewSecretValue: withValues,
-      });
-      const listed = listedSecrets(reply, ctx);
-      return {
-        path,
-        outcome: "listed",
-        status: 200,
-        count: listed.length,
-        hiddenValues: listed.some((secret) => secret.secretValueHidden === true),
-        names: listed.map((secret) => secret.secretKey),
-      };
-    } catch (error) {
-      const infisicalError = error instanceof InfisicalError ? error : classify(error, "list", ctx);
-      const status = infisicalError.status;
-      if (status === 403 && infisicalError.failure === "access") return { path, outcome: "denied", status };
-      if (status === 404) return { path, outcome: "missing", status };
-      return { path, outcome: "failed", status, error: infisicalError };
-    }
-  };
-  const result = await session(ctx, esoCredentials, timeoutMs, async (sdk) => ({
-    own: await list(sdk, clusterFolder, true),
-    castle: await list(sdk, settings.secretPath, false),
-  }));
+    {
+      who: `the cluster's identity (${esoClientId}/${esoClientSecret})`,
+      credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
+      ...esoCredentials,
+    },
+    { own: clusterFolder, forbidden: [settings.secretPath] },
+    options,
+  );
   return {
-    identityId: result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken),
-    own: result.value?.own,
-    castle: result.value?.castle,
-    error: result.error,
-    httpRequests: result.httpRequests,
+    identityId: probe.identityId,
+    own: probe.own,
+    castle: probe.forbidden[0],
+    error: probe.error,
+    httpRequests: probe.httpRequests,
   };
 }
 
