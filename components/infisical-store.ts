@@ -151,7 +151,8 @@ export class InfisicalStore extends pulumi.ComponentResource {
     // A new spec is a new object (deleted first, then created under the same name), so `up` waits for ESO
     // to validate the new spec: ESO's Ready condition carries no observedGeneration, and the old
     // `Ready=True` would satisfy the wait at once. Deleting the store deletes no Secret: ExternalSecrets
-    // report the missing store until it is back and keep their Secrets.
+    // report the missing store until it is back and keep their Secrets. `spec` covers every path below it
+    // (pulumi/pulumi v3.259.0 pkg/resource/deploy/step_generator.go `applyReplaceOnChanges`, PropertyPath.Contains).
     const store = new k8s.apiextensions.CustomResource(`${name}-store`, storeManifest, {
       parent: this,
       dependsOn: [credentials, args.operator],
