@@ -11,6 +11,7 @@ import {
   mergeHelmValues,
   namespacesToCreate,
   readyAwaitAnnotations,
+  secretStoreManifest,
 } from "../lib/eso-manifests";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
 
@@ -39,6 +40,42 @@ const esSpec = (over: Partial<ExternalSecretSpec> = {}): ExternalSecretSpec => (
 
 /** A deep copy that can be broken on purpose. */
 const copy = <T>(value: T): T => structuredClone(value) as T;
+
+describe("secretStoreManifest", () => {
+  const input = {
+    name: "flux-git",
+    namespace: "flux-system",
+    hostAPI: "https://eu.infisical.com/",
+    projectSlug: "castle-prod",
+    environmentSlug: "prod",
+    secretsPath: "/gitops/blue",
+    credentialsSecret: { name: "flux-git-infisical", clientIdKey: "clientId", clientSecretKey: "clientSecret" },
+  };
+
+  it("a namespaced store whose credentials are read in its own namespace (no namespace in the selectors)", () => {
+    const manifest = secretStoreManifest(input);
+    assert.deepEqual(checkAgainstEsoCrd(manifest), []);
+    assert.deepEqual(manifest.metadata, { name: "flux-git", namespace: "flux-system" });
+    assert.equal("conditions" in manifest.spec, false, "a SecretStore serves its own namespace alone");
+    assert.deepEqual(manifest.spec.provider.infisical.auth.universalAuthCredentials, {
+      clientId: { name: "flux-git-infisical", key: "clientId" },
+      clientSecret: { name: "flux-git-infisical", key: "clientSecret" },
+    });
+    assert.equal(manifest.spec.provider.infisical.hostAPI, "https://eu.infisical.com");
+  });
+
+  it("refuses a name or namespace that is no DNS label, and an empty scope", () => {
+    assert.throws(
+      () => secretStoreManifest({ ...input, namespace: "Flux_System" }),
+      /SecretStore namespace "Flux_System"/,
+    );
+    assert.throws(() => secretStoreManifest({ ...input, name: "" }), /SecretStore name ""/);
+    assert.throws(
+      () => secretStoreManifest({ ...input, secretsPath: "" }),
+      /SecretStore "flux-git": secretsPath is empty/,
+    );
+  });
+});
 
 describe("clusterSecretStoreManifest", () => {
   it("builds the Infisical ClusterSecretStore with exact fields", () => {
