@@ -12,7 +12,7 @@
  */
 import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
 import { InfisicalSDK } from "@infisical/sdk";
-import { proxmoxTokenIdProblem, secretboxKeyProblem } from "../lib/secret-formats";
+import { proxmoxTokenIdProblem, secretboxKeyProblem, weakSecretboxKeyProblem } from "../lib/secret-formats";
 import { INFISICAL_ENV, type InfisicalCredentials, tokenIdentityId } from "./infisical-credentials";
 import { InfisicalError, type InfisicalSettings, SECRET_ROLES, type SecretProblem } from "./infisical-errors";
 import { type Context, classify, deadlineFailure, failure, type Stage } from "./infisical-messages";
@@ -57,7 +57,7 @@ export interface CastleSecretsDiagnosis {
 export function secretValueProblem(role: keyof CastleSecretValues, value: string): string | undefined {
   if (value.length === 0) return "is empty";
   if (value.trim() !== value) return "has leading or trailing whitespace (a pasted line break?)";
-  if (role === "secretboxKey") return secretboxKeyProblem(value);
+  if (role === "secretboxKey") return secretboxKeyProblem(value) ?? weakSecretboxKeyProblem(value);
   if (role === "proxmoxTokenId") return proxmoxTokenIdProblem(value);
   return undefined;
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, parseDocument } from "yaml";
 import type { core, z } from "zod";
+import { secretLikeReason } from "../lib/secret-like";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
 import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
@@ -20,6 +21,7 @@ import {
   NodeSchema,
   ProxmoxSchema,
 } from "./schema";
+import { isUnquotedIssue } from "./value-kinds";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -57,6 +59,8 @@ function describeValue(value: unknown): string {
   if (value === undefined) return "missing";
   if (isSecureValue(value)) return "[secure value]";
   const text = JSON.stringify(value);
+  // Whatever field it sits in, a value that looks like a secret is never repeated.
+  if (secretLikeReason(text)) return "[value not shown: it looks like a secret]";
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -144,8 +148,11 @@ function problemsFromIssues(issues: core.$ZodIssue[], hidden: ValuePath[] = []):
       continue;
     }
     // Cross-field rules already quote the values they talk about.
+    // Value kinds (value-kinds.ts) never quote the value: they say what in it is not allowed.
     const prefix =
-      issue.code === "custom" && issue.path.length > 0 && input === undefined ? "" : `${describeValue(input)}: `;
+      isUnquotedIssue(issue) || (issue.code === "custom" && issue.path.length > 0 && input === undefined)
+        ? ""
+        : `${describeValue(input)}: `;
     problems.push({
       key: configKey(issue.path),
       message: `${prefix}${plainMessage(issue, configKey(issue.path), input)}`,

@@ -111,7 +111,7 @@ const rows: Row[] = [
     name: "cluster name not a DNS label",
     edit: (r) => (r.clusterName = "Blue"),
     code: 1,
-    wording: [`castle:clusterName: "Blue": clusterName ${DNS_LABEL_RULE}`],
+    wording: [`castle:clusterName: clusterName ${DNS_LABEL_RULE}; it holds 'B'`],
   },
   {
     name: "Kubernetes version with a leading v",
@@ -178,7 +178,7 @@ const rows: Row[] = [
     name: "Infisical site URL with /api (the SDK would call /api/api/...)",
     edit: (r) => (r.infisical.siteUrl = "https://eu.infisical.com/api"),
     code: 1,
-    refused: [["infisical.siteUrl", "must be the instance root without a path"]],
+    refused: [["infisical.siteUrl", "must be the server root without a path"]],
   },
   {
     name: "node-local image datastore declared shared (image on one Proxmox node only)",
@@ -198,13 +198,13 @@ const rows: Row[] = [
     name: "Git URL over plain http",
     edit: (r) => (r.gitops.url = "http://git.home.arpa/castle/fleet.git"),
     code: 1,
-    refused: [["gitops.url", "the scheme must be https:// or ssh://"]],
+    refused: [["gitops.url", "must use https:// or ssh://"]],
   },
   {
     name: "Git URL in the scp-like form",
     edit: (r) => (r.gitops.url = "git@git.home.arpa:castle/fleet.git"),
     code: 1,
-    refused: [["gitops.url", "is the scp-like form, which Flux refuses"]],
+    refused: [["gitops.url", "is the scp-like form user@host:path"]],
   },
   {
     name: "Git URL carrying a token",
@@ -220,16 +220,14 @@ const rows: Row[] = [
     edit: (r) => (r.gitops.url = "ssh://git:hunter2@git.home.arpa/castle/fleet.git"),
     code: 1,
     never: ["hunter2"],
-    refused: [
-      ["gitops.url", "the URL carries credentials"],
-      ["gitops.credentials.token", "a token with an ssh:// URL"],
-    ],
+    // Only the URL: the cross-field Git rules run on a valid castle:gitops.
+    refused: [["gitops.url", "the URL carries credentials"]],
   },
   {
     name: "Git URL that is not a URL",
     edit: (r) => (r.gitops.url = "fleet.git"),
     code: 1,
-    refused: [["gitops.url", "fleet.git is not a URL"]],
+    refused: [["gitops.url", "must be a URL written with its scheme and '//'"]],
   },
   {
     name: "Git ref as a bare branch name",
@@ -432,7 +430,7 @@ const rows: Row[] = [
     name: "Proxmox endpoint over plain http",
     edit: (r) => (r.proxmox.endpoint = "http://pve.home.arpa:8006/"),
     code: 1,
-    refused: [["proxmox.endpoint", "must be an https URL"]],
+    refused: [["proxmox.endpoint", "must use https://"]],
   },
   {
     name: "Proxmox endpoint with /api2/json",
@@ -468,7 +466,7 @@ const rows: Row[] = [
     name: "empty image datastore",
     edit: (r) => (r.proxmox.imageDatastore = ""),
     code: 1,
-    refused: [["proxmox.imageDatastore", "must be a Proxmox name without spaces"]],
+    refused: [["proxmox.imageDatastore", "must not be empty: give a Proxmox name"]],
   },
   {
     name: "bridge of blanks",
@@ -729,7 +727,7 @@ const rows: Row[] = [
     name: "Infisical site without a scheme",
     edit: (r) => (r.infisical.siteUrl = "eu.infisical.com"),
     code: 1,
-    refused: [["infisical.siteUrl", "must be an absolute URL"]],
+    refused: [["infisical.siteUrl", "must be a URL written with its scheme"]],
   },
   {
     name: "Infisical project id missing",
