@@ -8,7 +8,15 @@
  */
 import { z } from "zod";
 import { contractOf, TALOS_CONTRACT, TALOS_RELEASE } from "../lib/talos-version";
-import { infisicalFolder, infisicalKeyName, kubernetesName, plainWord, url, urlProblem, valueKind } from "./value-kinds";
+import {
+  infisicalFolder,
+  infisicalKeyName,
+  kubernetesName,
+  plainWord,
+  url,
+  urlProblem,
+  valueKind,
+} from "./value-kinds";
 
 /** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
 const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
@@ -205,11 +213,7 @@ const ExternalSecretSchema = z.strictObject({
   /** Name of the Kubernetes Secret ESO writes. Default: `name`. */
   targetSecret: dnsLabel("targetSecret").optional(),
   /** Infisical secret keys copied into the target Secret (under the same key). */
-  keys: z
-    .array(
-      infisicalKeyName("GRAFANA_ADMIN_PASSWORD"),
-    )
-    .min(1),
+  keys: z.array(infisicalKeyName("GRAFANA_ADMIN_PASSWORD")).min(1),
   /** How often ESO refreshes it. Default `1h`. */
   refreshInterval: z
     .string()
@@ -327,7 +331,9 @@ export const GitOpsSchema = z.strictObject({
    * Default `refs/heads/main`.
    */
   // A commit id is refused by the reference rule (config/rules.ts), which tells how to pin one instead.
-  ref: valueKind("a Git reference", undefined, { notSecret: /^([0-9a-f]{40}|[0-9a-f]{64})$/ }).default("refs/heads/main"),
+  ref: valueKind("a Git reference", undefined, { notSecret: /^([0-9a-f]{40}|[0-9a-f]{64})$/ }).default(
+    "refs/heads/main",
+  ),
   /**
    * Directory of the repository applied to this cluster, relative, without `..`.
    * Default `clusters/<clusterName>` (see `resolveGitOps` in config/gitops.ts).
@@ -351,8 +357,11 @@ export const GitOpsSchema = z.strictObject({
     .regex(SEMVER, { message: "must be an exact Flux version such as 2.9.4 (no range, no leading v)" })
     .default(DEFAULT_FLUX_VERSION),
   /** Registry of the Flux controller images. Default `ghcr.io/fluxcd`. */
-  registry: plainWord("an image registry", /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, "must be an image registry such as ghcr.io/fluxcd")
-    .default(DEFAULT_FLUX_REGISTRY),
+  registry: plainWord(
+    "an image registry",
+    /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/,
+    "must be an image registry such as ghcr.io/fluxcd",
+  ).default(DEFAULT_FLUX_REGISTRY),
   /** Flux controllers to run. Default source, kustomize, helm and notification controllers. */
   components: z
     .array(z.enum(FLUX_COMPONENTS))

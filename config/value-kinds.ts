@@ -144,7 +144,8 @@ export function urlProblem(value: string, kind: UrlKind): string | undefined {
   if (!(kind.schemes as readonly string[]).includes(scheme) && !loopbackHttp) {
     return `must use ${allowed}${kind.loopbackHttp ? " (plain http is allowed only for a loopback address such as 127.0.0.1)" : ""}, such as ${kind.example}`;
   }
-  if (url.password !== "") return "carries a password before the host: give the URL without it (the value is not shown)";
+  if (url.password !== "")
+    return "carries a password before the host: give the URL without it (the value is not shown)";
   if (url.username !== "" && !(kind.sshUser && scheme === "ssh")) {
     return "carries a user or token before the host: give the URL without it (the value is not shown)";
   }

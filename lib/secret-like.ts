@@ -63,7 +63,8 @@ export function secretLikeReason(value: string): string | undefined {
     // Word breaks of names ('-', '_', '/', '.') split a run into words; a secret has none, or few.
     const mixed = /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
     if (run.length >= 20 && mixed) return "long base64 (an encoded key or a token)";
-    if (run.length >= 40 && !/[-_/.]/.test(run) && textEntropy(run) >= 3) return "long base64 (an encoded key or a token)";
+    if (run.length >= 40 && !/[-_/.]/.test(run) && textEntropy(run) >= 3)
+      return "long base64 (an encoded key or a token)";
     for (const word of run.split(/[-_/.+=]+/)) {
       if (word.length >= 16 && textEntropy(word) >= SECRET_ENTROPY_BITS) return "high-entropy text (a random token)";
     }

@@ -33,6 +33,7 @@ import {
   type StandInProjects,
   type StandInRoute,
 } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */
@@ -47,7 +48,7 @@ const WRONG_CLIENT_SECRET = "SENTINEL-FAULTS-WRONG-SECRET-0c3d";
 /** The Git token in the cluster's folder (castle:gitops.credentials.token of blue): ESO's, never printed. */
 const GIT_TOKEN = "SENTINEL-FAULTS-GIT-TOKEN-5e1";
 const VALUES = {
-  TALOS_SECRETBOX_KEY: Buffer.from("faults-sentinel-secretbox-key-32").toString("base64"),
+  TALOS_SECRETBOX_KEY: testSecretboxKey("faults"),
   PROXMOX_TOKEN_ID: "sentinel-faults@pve!faultstoken",
   PROXMOX_TOKEN_SECRET: "SENTINEL-FAULTS-PVE-SECRET-3a90",
   ESO_CLIENT_ID: "SENTINEL-FAULTS-ESO-ID-51e2",
@@ -72,7 +73,7 @@ const ESO_IDENTITY = {
   clientSecret: VALUES.ESO_CLIENT_SECRET,
   grants: [{ projectId: PROJECT, environment: ENV, paths: [APPS] }],
 };
-const GENERATE = "generate one with: head -c 32 /dev/urandom | base64";
+const GENERATE = "generate one with: openssl rand -base64 32";
 const MISSING = "missing: no secret with this name in that folder (imports are not searched)";
 /** A 32-byte key whose standard base64 has '+' and '/', so its URL-safe form has '-' and '_'. */
 const URL_SAFE_KEY = Buffer.alloc(32, 0xfb).toString("base64url");
@@ -209,7 +210,7 @@ const rows: Row[] = [
     name: "INFISICAL_SITE_URL over plain http to a remote host",
     env: () => ({ ...ENV_OK, INFISICAL_SITE_URL: "http://infisical.example.org" }),
     code: 1,
-    says: ['INFISICAL_SITE_URL="http://infisical.example.org"', "must use https"],
+    says: ["INFISICAL_SITE_URL: must use https://"],
     requests: 0,
   },
   {
@@ -455,6 +456,20 @@ const rows: Row[] = [
     code: 1,
     out: () => [tableLine("TALOS_SECRETBOX_KEY", `decodes to 16 bytes, expected exactly 32; ${GENERATE}`)],
     err: () => "",
+    requests: 2,
+  },
+  {
+    name: "a secretbox key of 32 zero bytes",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: Buffer.alloc(32, 0).toString("base64") },
+    code: 1,
+    out: [secret("TALOS_SECRETBOX_KEY", "one byte repeated 32 times", "openssl rand -base64 32")],
+    requests: 2,
+  },
+  {
+    name: "a secretbox key that is a passphrase (printable text)",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: Buffer.from("SENTINEL passphrase of 32 bytes!").toString("base64") },
+    code: 1,
+    out: [secret("TALOS_SECRETBOX_KEY", "printable text only", "openssl rand -base64 32")],
     requests: 2,
   },
   {

@@ -12,6 +12,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const ROOT = path.resolve(__dirname, "..");
 const STAND_IN_BIN = path.join(__dirname, "support", "bin");
@@ -292,7 +293,7 @@ describe("castle recreate through the Automation API", () => {
   const CLIENT_SECRET = "SENTINEL-RECREATE-CLIENT-SECRET-22e0";
   const PROJECT = "4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97";
   const VALUES: Record<string, string> = {
-    TALOS_SECRETBOX_KEY: Buffer.from("recreate-sentinel-secretbox-k-32").toString("base64"),
+    TALOS_SECRETBOX_KEY: testSecretboxKey("recreate"),
     PROXMOX_TOKEN_ID: "sentinel-recreate@pve!token",
     PROXMOX_TOKEN_SECRET: "SENTINEL-RECREATE-PVE-SECRET-0b1e",
     ESO_CLIENT_ID: "SENTINEL-RECREATE-ESO-ID-7d21",

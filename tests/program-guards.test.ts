@@ -11,6 +11,7 @@ import { isVmMissing } from "../config/running-castle";
 import { guardTags, PVE_TAG, readGuardTags } from "../lib/guard-tags";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { vmTags } from "../lib/vm-spec";
+import { testSecretboxKey } from "./support/keys";
 import {
   engineError,
   GET_VM,
@@ -22,7 +23,7 @@ import {
 } from "./support/program-run";
 
 const blueKey = sentinelSecrets("blue").TALOS_SECRETBOX_KEY;
-const otherKey = Buffer.alloc(32, 7).toString("base64");
+const otherKey = testSecretboxKey("other");
 const BLUE_FP = secretboxKeyFingerprint(blueKey);
 const OTHER_FP = secretboxKeyFingerprint(otherKey);
 /** Pulumi.blue.yaml's control planes and workers: VM ID -> hostname. */
