@@ -10,7 +10,7 @@ import { isMap, isScalar, parseDocument } from "yaml";
 import type { core, z } from "zod";
 import { secretLikeReason } from "../lib/secret-like";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
-import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import { folderOverlap, gitopsIssues, overlapWords, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
   type CastleConfig,
   CastleConfigSchema,
@@ -21,7 +21,7 @@ import {
   NodeSchema,
   ProxmoxSchema,
 } from "./schema";
-import { isUnquotedIssue } from "./value-kinds";
+import { infisicalFolder, isUnquotedIssue } from "./value-kinds";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -372,7 +372,8 @@ function claimsOf(raw: Record<string, unknown>) {
   const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
   const add = (kind: (typeof claims)[number]["kind"], value: unknown, key: string) => {
     const v = text(value);
-    if (v !== undefined) claims.push({ kind, value: v, key });
+    // A value that looks like a secret is refused by its own stack's check and never quoted here.
+    if (v !== undefined && secretLikeReason(v) === undefined) claims.push({ kind, value: v, key });
   };
   add("cluster name", raw.clusterName, "castle:clusterName");
   add("address", (raw.network as { vip?: unknown } | undefined)?.vip, "castle:network.vip");
@@ -413,6 +414,46 @@ export function crossStackProblems(
   return problems;
 }
 
+/** A stack's Infisical coordinates, taken leniently from its raw keys; undefined parts were invalid. */
+function foldersOf(raw: Record<string, unknown>) {
+  const infisical = valid(InfisicalSchema, raw.infisical);
+  const eso = raw.eso as { secretsPath?: unknown } | undefined;
+  const clusterFolder = valid(infisicalFolder("/apps/blue"), eso?.secretsPath);
+  return {
+    place: infisical
+      ? `${new URL(infisical.siteUrl).origin} ${infisical.projectId} ${infisical.environment}`
+      : undefined,
+    castleFolder: infisical?.secretPath,
+    clusterFolder,
+  };
+}
+
+/**
+ * The wall between colors: this stack's cluster folder (castle:eso.secretsPath) must neither be, contain
+ * nor lie inside any other stack's castle folder (castle:infisical.secretPath) of the same Infisical
+ * project and environment. Green's castle folder holds green's Proxmox token (likely the same Proxmox)
+ * and its secretbox key; blue's cluster must never be handed a path that reaches it.
+ */
+export function crossStackFolderProblems(
+  raw: Record<string, unknown>,
+  others: { stack: string; raw: Record<string, unknown> }[],
+): ConfigProblem[] {
+  const mine = foldersOf(raw);
+  if (mine.place === undefined || mine.clusterFolder === undefined) return [];
+  const problems: ConfigProblem[] = [];
+  for (const other of others) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined) continue;
+    const overlap = folderOverlap(mine.clusterFolder, theirs.castleFolder);
+    if (overlap === undefined) continue;
+    problems.push({
+      key: "castle:eso.secretsPath",
+      message: `${mine.clusterFolder} ${overlapWords(overlap)} the castle folder of stack "${other.stack}" (castle:infisical.secretPath ${theirs.castleFolder} in ${stackFileName(other.stack)}, same project and environment), which holds that castle's secretbox key and Proxmox token. Give this cluster a folder of its own apart from every castle folder, e.g. /apps/<color>`,
+    });
+  }
+  return problems;
+}
+
 /** Raw keys of every other stack file of the project. */
 function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
   return listStacks(projectDir)
@@ -444,7 +485,8 @@ export function validateStack(
     if (!(error instanceof CastleConfigError)) throw error;
     problems.push(...error.problems);
   }
-  problems.push(...crossStackProblems(raw, otherStacks(projectDir, stack)));
+  const others = otherStacks(projectDir, stack);
+  problems.push(...crossStackProblems(raw, others), ...crossStackFolderProblems(raw, others));
   if (problems.length > 0 || config === undefined) throw new CastleConfigError(stack, source, problems);
   return config;
 }

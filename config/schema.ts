@@ -195,10 +195,11 @@ export const InfisicalSchema = z.strictObject({
   /** Environment slug, e.g. `prod`. */
   environment: plainWord("an environment slug", /^[a-z0-9][a-z0-9_-]*$/, "must be an environment slug such as prod"),
   /**
-   * Folder holding the castle's own secrets (secretbox key, Proxmox token, ESO credentials), absolute.
-   * Default `/`. Only the program's identity may read it; `castle:eso.secretsPath` must lie outside it.
+   * Folder holding the castle's own secrets (secretbox key, Proxmox token, ESO credentials), absolute,
+   * e.g. `/castle/blue`. Required: every cluster folder (`castle:eso.secretsPath` of any stack) lies inside
+   * the root, and must lie apart from every castle folder. Only the program's identity may read it.
    */
-  secretPath: folderPath("/castle/blue").default("/"),
+  secretPath: folderPath("/castle/blue"),
   /** Names of the secrets the castle reads. */
   secretNames: SecretNamesSchema.prefault({}),
   /** Overall deadline for logging in and fetching every secret, in seconds. Default 30. */
