@@ -34,7 +34,11 @@ const SECRETS: [what: string, value: string, kind: RegExp][] = [
   ["base64url token", "Zm9vYmFyYmF6cXV4-_Zm9vYmFyYmF6cXV4", /long base64/],
   ["long lower-case base64 with no word break", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnop", /long base64/],
   ["bare random letters", "qwertzuiopasdfghjkl", /high-entropy/],
-  ["secret inside a URL path", "https://git.example.com/org/repo.git/ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z0", /GitHub/],
+  [
+    "secret inside a URL path",
+    "https://git.example.com/org/repo.git/ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z0",
+    /GitHub/,
+  ],
 ];
 
 /** Ordinary names and URLs the castle's stack files hold: none may be taken for a secret. */
