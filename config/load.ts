@@ -454,6 +454,25 @@ export function crossStackFolderProblems(
   return problems;
 }
 
+/**
+ * The castle folders of the project's other stacks in the same Infisical project and environment as
+ * `stack` (other colors), without this stack's own folder, each once: where `castle doctor` proves the
+ * cluster's identity is refused.
+ */
+export function otherCastleFolders(projectDir: string, stack: string): { stack: string; folder: string }[] {
+  const mine = foldersOf(readStackFile(projectDir, stack));
+  if (mine.place === undefined) return [];
+  const seen = new Set(mine.castleFolder === undefined ? [] : [mine.castleFolder]);
+  const found: { stack: string; folder: string }[] = [];
+  for (const other of otherStacks(projectDir, stack)) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined || seen.has(theirs.castleFolder)) continue;
+    seen.add(theirs.castleFolder);
+    found.push({ stack: other.stack, folder: theirs.castleFolder });
+  }
+  return found;
+}
+
 /** Raw keys of every other stack file of the project. */
 function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
   return listStacks(projectDir)
