@@ -8,6 +8,9 @@
  * - `PROXMOX_VE_ENDPOINT` replaces `castle:proxmox.endpoint` for the Proxmox provider, the guard's
  *   reads included (here).
  *
+ * - `INFISICAL_SECRET_PATH` replaces `castle:infisical.secretPath` for the program's fetch: the preview
+ *   identity reads a folder of its own (README, "CI"), never the deploy identity's.
+ *
  * In CI (`CASTLE_CI=true`, set by the preview workflow) nothing is overridden silently: both variables
  * must be set, a stack whose hosts differ from them is refused (the preview turns red, so a pull request
  * that moves a host cannot look harmless and take effect on an operator's machine after the merge), and
@@ -16,12 +19,15 @@
  */
 import { CastleConfigError, type ConfigProblem } from "./load";
 import { type CastleConfig, ProxmoxSchema } from "./schema";
+import { infisicalFolder } from "./value-kinds";
 
 /** Environment variables that override a stack's hosts. */
 const HOST_ENV = {
   infisicalSiteUrl: "INFISICAL_SITE_URL",
   /** The name the Proxmox provider itself reads; here it overrides the stack file's endpoint. */
   proxmoxEndpoint: "PROXMOX_VE_ENDPOINT",
+  /** The folder the program's identity reads its secrets from (the preview identity's own folder). */
+  secretPath: "INFISICAL_SECRET_PATH",
 } as const;
 
 /** `PROXMOX_VE_ENDPOINT`, validated like `castle:proxmox.endpoint`; undefined when unset. */
@@ -115,5 +121,26 @@ export function withHostOverrides(
   const problems = ciProblems(config, env);
   if (problems.length > 0) throw new CastleConfigError(stack, "CI environment", problems);
   const endpoint = proxmoxEndpointFromEnv(stack, env);
-  return endpoint === undefined ? config : { ...config, proxmox: { ...config.proxmox, endpoint } };
+  const secretPath = secretPathFromEnv(stack, env);
+  return {
+    ...config,
+    ...(endpoint === undefined ? {} : { proxmox: { ...config.proxmox, endpoint } }),
+    ...(secretPath === undefined ? {} : { infisical: { ...config.infisical, secretPath } }),
+  };
+}
+
+/** `INFISICAL_SECRET_PATH`, validated like `castle:infisical.secretPath`; undefined when unset. */
+function secretPathFromEnv(stack: string, env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[HOST_ENV.secretPath]?.trim();
+  if (value === undefined || value === "") return undefined;
+  const parsed = infisicalFolder("/castle/preview/blue").safeParse(value);
+  if (!parsed.success) {
+    throw new CastleConfigError(stack, "environment", [
+      {
+        key: HOST_ENV.secretPath,
+        message: `${parsed.error.issues.map((i) => i.message).join("; ")} (it replaces castle:infisical.secretPath)`,
+      },
+    ]);
+  }
+  return value;
 }
