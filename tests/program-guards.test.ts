@@ -137,6 +137,19 @@ describe("the program's guard rails", () => {
     assertNoSentinel(run);
   });
 
+  it("stops before any resource on a weak secretbox key (32 zero bytes), telling how to make one", async () => {
+    const zero = Buffer.alloc(32, 0).toString("base64");
+    const run = await runProgram("blue", { values: { ...sentinelSecrets("blue"), TALOS_SECRETBOX_KEY: zero } });
+    assert.equal(run.error?.name, "InfisicalError");
+    assert.match(
+      run.error?.message ?? "",
+      /TALOS_SECRETBOX_KEY \(castle:infisical\.secretNames\.secretboxKey\): is one byte repeated 32 times/,
+    );
+    assert.match(run.error?.message ?? "", /openssl rand -base64 32/);
+    assert.ok(!(run.error?.message ?? "").includes(zero));
+    assert.deepEqual(run.harness.resources, []);
+  });
+
   it("stops before any resource on a bad stack config", async () => {
     const run = await runProgram("blue", {
       edit: (raw) => {
