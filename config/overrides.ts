@@ -122,6 +122,7 @@ export function withHostOverrides(
   if (problems.length > 0) throw new CastleConfigError(stack, "CI environment", problems);
   const endpoint = proxmoxEndpointFromEnv(stack, env);
   const secretPath = secretPathFromEnv(stack, env);
+  if (endpoint === undefined && secretPath === undefined) return config;
   return {
     ...config,
     ...(endpoint === undefined ? {} : { proxmox: { ...config.proxmox, endpoint } }),
