@@ -71,6 +71,20 @@ export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Pre
   };
 }
 
+/**
+ * The acceptance after `up`: true when the new castle passed (what it found is printed). Kept apart from
+ * the pre-flight and the Pulumi operations so that recreate's own steps stay as they are.
+ */
+export type Verification = (stack: string, io: RecreateIo) => Promise<boolean>;
+
+/** The real acceptance: `castle verify <stack>`, its table printed as the command prints it. */
+export function verifyAfterUp(projectDir: string, env: NodeJS.ProcessEnv): Verification {
+  return async (stack, io) => {
+    const { verify } = require("./verify") as typeof import("./verify");
+    return (await verify(projectDir, stack, { json: false }, { out: io.out, err: io.err, env })) === 0;
+  };
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function recreate(
@@ -80,6 +94,7 @@ export async function recreate(
   operations: StackOperations,
   io: RecreateIo,
   preflight: Preflight,
+  verification?: Verification,
 ): Promise<number> {
   const timings: string[] = [];
   const phase = async (label: string, name: string, run: () => Promise<boolean>): Promise<boolean> => {
@@ -161,6 +176,12 @@ export async function recreate(
     });
     if (!ok) return 1;
   }
+  if (verification && !(await phase("verify", `castle verify ${stack}`, () => verification(stack, io)))) {
+    io.err(
+      `castle recreate ${stack}: the castle is up again, but castle verify failed (see above): fix what it names, then run castle verify ${stack}`,
+    );
+    return 1;
+  }
   io.out(`recreated "${stack}": ${timings.join(", ")}`);
   return 0;
 }
@@ -168,7 +189,7 @@ export async function recreate(
 /** The real operations, through the Automation API against the project's own workspace. */
 export function automationOperations(projectDir: string): StackOperations {
   const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-  const { automationStatusReader, stackState } = require("./status") as typeof import("./status");
+  const { cliStatusReader, stackState } = require("./status") as typeof import("./status");
   // The CLI's output arrives in chunks: print whole lines as they complete, the rest at the end.
   const lines = (log: (line: string) => void) => {
     let pending = "";
@@ -184,17 +205,17 @@ export function automationOperations(projectDir: string): StackOperations {
       },
     };
   };
-  let reading: ReturnType<typeof automationStatusReader> | undefined;
+  let reading: ReturnType<typeof cliStatusReader> | undefined;
   return {
     async status(stack) {
       // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
-      reading ??= automationStatusReader(projectDir);
+      reading ??= cliStatusReader(projectDir);
       const reader = await reading;
       const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
       if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
-      return { stack, deployed: state.deployed, healthy: state.healthy };
+      return { stack, deployed: state.deployed === true, healthy: state.healthy === true };
     },
     async destroy(stack, log) {
       const selected = await selectStack(projectDir, stack);

@@ -54,7 +54,7 @@ export interface TalosClusterArgs {
  * How every configuration is applied. `staged_if_needing_reboot` makes the talos provider dry-run a change
  * while planning: a change that needs a reboot is staged (written, applied at the node's next boot), anything
  * else is applied at once. The applies run in parallel, so `auto` would reboot every control plane at the
- * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (README,
+ * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (docs/runbooks.md,
  * "Rolling reboots"). A first apply reaches a node in maintenance mode, where the dry-run cannot connect: the
  * provider warns and applies in `auto`, which installs Talos (provider v0.8.1 to v0.11.0,
  * `handleRebootPrevention` in pkg/talos/talos_machine_configuration_apply_resource.go).

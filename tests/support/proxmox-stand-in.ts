@@ -1,0 +1,102 @@
+/**
+ * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the one read `castle verify`
+ * makes: `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current` with an API token.
+ *
+ * - found: 200 `{"data": {vmid, name, status, tags}}`, tags joined with `;` (bpg/terraform-provider-proxmox
+ *   v0.111.1 proxmox/nodes/vms/vms_types.go `GetStatusResponseData.Tags`, split on `;` by
+ *   proxmoxtf/datasource/vm.go);
+ * - no such VM: HTTP 500 whose status text is "Configuration file 'nodes/<node>/qemu-server/<vmid>.conf'
+ *   does not exist" and body `{"data":null}` (what proxmox/api/client.go reads as ErrResourceDoesNotExist);
+ * - another token: 401 "authentication failure" (assumed: PVE's text not read here).
+ *
+ * The certificate is self-signed, made at start with `openssl` (the stack under test sets
+ * `insecureSkipTlsVerify`, as a home lab with PVE's own certificate does).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export interface StandInVm {
+  node: string;
+  vmId: number;
+  name: string;
+  tags: string[];
+}
+
+export class ProxmoxStandIn {
+  vms: StandInVm[] = [];
+  /** `user@realm!name=secret`. */
+  token = "";
+  requests: string[] = [];
+  private server?: Server;
+
+  async start(): Promise<void> {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-pve-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      this.server = createServer(
+        { key: readFileSync(path.join(dir, "key.pem")), cert: readFileSync(path.join(dir, "cert.pem")) },
+        (req, res) => {
+          this.requests.push(`${req.method} ${req.url}`);
+          const send = (status: number, statusText: string, body: unknown) => {
+            res.writeHead(status, statusText, { "content-type": "application/json;charset=UTF-8" });
+            res.end(JSON.stringify(body));
+          };
+          if (req.headers.authorization !== `PVEAPIToken=${this.token}`) {
+            return send(401, "authentication failure", { data: null });
+          }
+          const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu\/(\d+)\/status\/current$/.exec(req.url ?? "");
+          if (!match) return send(501, "Method not implemented", { data: null });
+          const [node, vmId] = [decodeURIComponent(match[1]), Number(match[2])];
+          const vm = this.vms.find((v) => v.node === node && v.vmId === vmId);
+          if (!vm) {
+            return send(500, `Configuration file 'nodes/${node}/qemu-server/${vmId}.conf' does not exist`, {
+              data: null,
+            });
+          }
+          send(200, "OK", { data: { vmid: vm.vmId, name: vm.name, status: "running", tags: vm.tags.join(";") } });
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  }
+
+  get endpoint(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) throw new Error("the Proxmox stand-in is not started");
+    return `https://127.0.0.1:${address.port}/`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
+  }
+}
