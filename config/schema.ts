@@ -206,7 +206,15 @@ export const InfisicalSchema = z.strictObject({
   /** Infisical instance root, without `/api`. Default `https://eu.infisical.com`. `INFISICAL_SITE_URL` overrides it. */
   siteUrl: siteUrl.default(DEFAULT_INFISICAL_SITE_URL),
   /** Project id (UUID): what the SDK and the API take. */
-  projectId: z.string().min(1),
+  projectId: valueKind(
+    "an Infisical project id",
+    (value) =>
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+        ? undefined
+        : "must be the project's id, a UUID such as 4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97 (Project Settings; not its slug)",
+    // The id is a UUID, which the secret test would take for a token secret: here it is what belongs.
+    { notSecret: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
+  ),
   /** Project slug: what ESO's ClusterSecretStore takes. */
   projectSlug: dnsLabel("projectSlug"),
   /** Environment slug, e.g. `prod`. */

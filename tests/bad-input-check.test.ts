@@ -817,6 +817,19 @@ const rows: Row[] = [
     refused: [["infisical.projectId", "is required (expected string)"]],
   },
   {
+    name: "Infisical project given by its slug, not its id",
+    edit: (r) => (r.infisical.projectId = "castle-prod"),
+    code: 1,
+    refused: [["infisical.projectId", "must be the project's id, a UUID"]],
+  },
+  {
+    name: "a Universal Auth client secret pasted as the project id",
+    edit: (r) => (r.infisical.projectId = "8c1f0e9d2b3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"),
+    code: 1,
+    never: ["8c1f0e9d2b3a"],
+    refused: [["infisical.projectId", "looks like a long run of hex digits"]],
+  },
+  {
     name: "Infisical project slug with a space",
     edit: (r) => (r.infisical.projectSlug = "Castle Prod"),
     code: 1,
