@@ -44,7 +44,11 @@ function breach(access: FolderAccess): boolean {
   return access.outcome === "listed" && (access.count ?? 0) > 0;
 }
 
-/** Exit code 0 when the stack has no Git credentials, or when both walls hold. */
+/**
+ * Exit code 0 when the stack has no Git credentials, or when both walls hold. `otherCastles`: the castle
+ * folders of the project's other colors (same Infisical project and environment), which the Git
+ * credential's identity must not read either.
+ */
 export async function gitopsWall(
   stack: string,
   config: CastleConfig,
@@ -52,6 +56,7 @@ export async function gitopsWall(
   credentials: InfisicalCredentials,
   io: Io,
   options: FetchOptions,
+  otherCastles: readonly { stack: string; folder: string }[] = [],
 ): Promise<number> {
   const gitops = config.gitops;
   const folder = gitops?.secretsPath;
@@ -77,7 +82,9 @@ export async function gitopsWall(
   const gitWho = `the Git credential's identity (${names.gitopsClientId}/${names.gitopsClientSecret})`;
   const clusterWho = `the cluster's identity (${names.esoClientId}/${names.esoClientSecret})`;
   io.out("");
-  io.out(`${gitWho}: may read ${folder}, must not read ${settings.secretPath} nor ${config.eso.secretsPath}`);
+  io.out(
+    `${gitWho}: may read ${folder}, must not read ${[settings.secretPath, config.eso.secretsPath, ...otherCastles.map((o) => `${o.folder} (${o.stack})`)].join(", ")}`,
+  );
   const gitProbe = await probeIdentityWall(
     settings,
     {
@@ -85,10 +92,16 @@ export async function gitopsWall(
       credentialNames: `the secrets ${names.gitopsClientId} and ${names.gitopsClientSecret} in ${settings.secretPath}`,
       ...git,
     },
-    { own: folder, forbidden: [settings.secretPath, config.eso.secretsPath] },
+    { own: folder, forbidden: [settings.secretPath, config.eso.secretsPath, ...otherCastles.map((o) => o.folder)] },
     { ...options, siteUrl },
   );
-  for (const line of probeLines(gitProbe, ["castle folder ", "cluster folder"])) io.out(line);
+  for (const line of probeLines(gitProbe, [
+    "castle folder ",
+    "cluster folder",
+    ...otherCastles.map(() => "other castle  "),
+  ])) {
+    io.out(line);
+  }
   io.out(`${clusterWho}: must not read ${folder}`);
   const clusterProbe = await probeIdentityWall(
     settings,
@@ -124,7 +137,14 @@ export async function gitopsWall(
   const gitIdentity = gitProbe.identityId ? `identity ${gitProbe.identityId}` : "the identity";
   const scope = `In Infisical (Project > Access Control > Machine Identities), give the Git credential's ${gitIdentity} a role whose only secret permission carries the condition "Secret Path" equal to ${folder}, and give no other identity a permission that reaches ${folder}`;
   const problems: string[] = [];
-  const [castleAccess, clusterAccess] = gitProbe.forbidden;
+  const [castleAccess, clusterAccess, ...otherAccess] = gitProbe.forbidden;
+  otherAccess.forEach((access, i) => {
+    if (breach(access)) {
+      problems.push(
+        `${gitWho} can list the castle folder ${access.path} of stack "${otherCastles[i]?.stack ?? "?"}" (${where}): it holds that castle's secretbox key and Proxmox token. ${scope}.`,
+      );
+    }
+  });
   if (castleAccess && breach(castleAccess)) {
     problems.push(
       `${gitWho} can list the castle's folder ${settings.secretPath} (${where}): a copy of the fleet repository's credential would also open the secretbox key and the Proxmox token. ${scope}.`,

@@ -12,7 +12,7 @@
  */
 import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
 import { InfisicalSDK } from "@infisical/sdk";
-import { proxmoxTokenIdProblem, secretboxKeyProblem } from "../lib/secret-formats";
+import { proxmoxTokenIdProblem, secretboxKeyProblem, weakSecretboxKeyProblem } from "../lib/secret-formats";
 import { INFISICAL_ENV, type InfisicalCredentials, tokenIdentityId } from "./infisical-credentials";
 import { InfisicalError, type InfisicalSettings, SECRET_ROLES, type SecretProblem } from "./infisical-errors";
 import { type Context, classify, deadlineFailure, failure, type Stage } from "./infisical-messages";
@@ -48,6 +48,8 @@ export interface CastleSecretsDiagnosis {
   gitopsCredentials?: { clientId: string; clientSecret: string };
   /** The identity id the program's access token carries (from the login or INFISICAL_TOKEN). */
   programIdentityId?: string;
+  /** Names of every secret in the castle's folder, the castle's five and any other (never values). */
+  castleKeyNames?: string[];
   /** Login or list failure; when set, the secrets were not checked. */
   error?: InfisicalError;
   /** HTTP requests sent to Infisical (retries included). */
@@ -61,7 +63,7 @@ export interface CastleSecretsDiagnosis {
 export function secretValueProblem(role: keyof CastleSecretValues, value: string): string | undefined {
   if (value.length === 0) return "is empty";
   if (value.trim() !== value) return "has leading or trailing whitespace (a pasted line break?)";
-  if (role === "secretboxKey") return secretboxKeyProblem(value);
+  if (role === "secretboxKey") return secretboxKeyProblem(value) ?? weakSecretboxKeyProblem(value);
   if (role === "proxmoxTokenId") return proxmoxTokenIdProblem(value);
   return undefined;
 }
@@ -110,6 +112,8 @@ interface Outcome {
   httpRequests: number;
   /** The identity id the program's access token carries, when it is an identity token. */
   identityId?: string;
+  /** Names of every secret listed in the castle's folder (never values). */
+  names?: string[];
 }
 
 /** Credentials-dependent parts of a message context. */
@@ -240,7 +244,7 @@ async function fetchAndCheck(
     if (problem === undefined && secret !== undefined) values[role] = secret.secretValue;
     else if (problem !== undefined) problems.push({ name, role, problem });
   }
-  return { values, problems, httpRequests: scope.requests, identityId };
+  return { values, problems, httpRequests: scope.requests, identityId, names: listed.map((s) => s.secretKey) };
 }
 
 function secretsFailure(settings: InfisicalSettings, siteUrl: string, problems: SecretProblem[]): InfisicalError {
@@ -293,6 +297,7 @@ export async function diagnoseCastleSecrets(
     error: outcome.error,
     httpRequests: outcome.httpRequests,
     programIdentityId: outcome.identityId,
+    castleKeyNames: outcome.names,
     ...(esoClientId !== undefined && esoClientSecret !== undefined
       ? { esoCredentials: { clientId: esoClientId, clientSecret: esoClientSecret } }
       : {}),
@@ -327,6 +332,8 @@ export interface ClusterIdentityProbe {
   own?: FolderAccess;
   /** The castle's folder, listed without values: it must be refused. */
   castle?: FolderAccess;
+  /** The castle folders of the project's other stacks (other colors), listed without values: each must be refused. */
+  others?: FolderAccess[];
   /** The login failed (then neither folder was tried), or the deadline passed. */
   error?: InfisicalError;
   httpRequests: number;
@@ -335,13 +342,14 @@ export interface ClusterIdentityProbe {
 /**
  * Logs in as the cluster's identity (Universal Auth, with the ESO credentials just fetched) and lists
  * its own folder (`castle:eso.secretsPath`, values included, as ESO reads it) and the castle's folder
- * (`castle:infisical.secretPath`, names only). Three requests. No value leaves this function.
+ * (`castle:infisical.secretPath`, names only), then each of `otherCastleFolders` (the other colors'
+ * castle folders, names only). Three requests, and one per other folder. No value leaves this function.
  */
 export async function probeClusterIdentity(
   settings: InfisicalSettings,
   clusterFolder: string,
   esoCredentials: { clientId: string; clientSecret: string },
-  options: FetchOptions & { siteUrl?: string } = {},
+  options: FetchOptions & { siteUrl?: string; otherCastleFolders?: string[] } = {},
 ): Promise<ClusterIdentityProbe> {
   const { esoClientId, esoClientSecret } = settings.secretNames;
   const probe = await probeIdentityWall(
@@ -351,13 +359,14 @@ export async function probeClusterIdentity(
       credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
       ...esoCredentials,
     },
-    { own: clusterFolder, forbidden: [settings.secretPath] },
+    { own: clusterFolder, forbidden: [settings.secretPath, ...(options.otherCastleFolders ?? [])] },
     options,
   );
   return {
     identityId: probe.identityId,
     own: probe.own,
     castle: probe.forbidden[0],
+    others: probe.forbidden.length > 0 ? probe.forbidden.slice(1) : undefined,
     error: probe.error,
     httpRequests: probe.httpRequests,
   };

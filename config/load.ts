@@ -8,9 +8,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { core, z } from "zod";
+import { secretLikeReason } from "../lib/secret-like";
 import { closestName } from "../lib/suggest";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
-import { folderOverlap, gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import { folderOverlap, gitopsIssues, overlapWords, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
   type CastleConfig,
   CastleConfigSchema,
@@ -21,6 +22,7 @@ import {
   NodeSchema,
   ProxmoxSchema,
 } from "./schema";
+import { infisicalFolder, isUnquotedIssue } from "./value-kinds";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -58,6 +60,8 @@ function describeValue(value: unknown): string {
   if (value === undefined) return "missing";
   if (isSecureValue(value)) return "[secure value]";
   const text = JSON.stringify(value);
+  // Whatever field it sits in, a value that looks like a secret is never repeated.
+  if (secretLikeReason(text)) return "[value not shown: it looks like a secret]";
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -208,9 +212,10 @@ function problemsFromIssues(issues: core.$ZodIssue[], read: ReadContext, hidden:
       continue;
     }
     // Cross-field rules already quote the values they talk about.
+    // Value kinds (value-kinds.ts) never quote the value: they say what in it is not allowed.
     const written = typeof input === "number" ? read.written?.get(writtenKey(issue.path)) : undefined;
     const prefix =
-      issue.code === "custom" && issue.path.length > 0 && input === undefined
+      isUnquotedIssue(issue) || (issue.code === "custom" && issue.path.length > 0 && input === undefined)
         ? ""
         : `${written ?? describeValue(input)}: `;
     problems.push({
@@ -489,7 +494,8 @@ function claimsOf(raw: Record<string, unknown>) {
   const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
   const add = (kind: (typeof claims)[number]["kind"], value: unknown, key: string) => {
     const v = text(value);
-    if (v !== undefined) claims.push({ kind, value: v, key });
+    // A value that looks like a secret is refused by its own stack's check and never quoted here.
+    if (v !== undefined && secretLikeReason(v) === undefined) claims.push({ kind, value: v, key });
   };
   add("cluster name", raw.clusterName, "castle:clusterName");
   add("address", (raw.network as { vip?: unknown } | undefined)?.vip, "castle:network.vip");
@@ -530,43 +536,106 @@ export function crossStackProblems(
   return problems;
 }
 
-/** The Infisical folders a stack names, each with its key, taken leniently (a folder invalid on its own is left out). */
-function foldersOf(raw: Record<string, unknown>): { key: string; folder: string; gitops: boolean }[] {
-  const folders: { key: string; folder: string; gitops: boolean }[] = [];
-  const castle = valid(InfisicalSchema, raw.infisical)?.secretPath;
-  if (castle !== undefined) folders.push({ key: "castle:infisical.secretPath", folder: castle, gitops: false });
-  const cluster = valid(EsoSchema, raw.eso)?.secretsPath;
-  if (cluster !== undefined) folders.push({ key: "castle:eso.secretsPath", folder: cluster, gitops: false });
-  const gitops = valid(GitOpsSchema, raw.gitops)?.secretsPath;
-  if (gitops !== undefined) folders.push({ key: "castle:gitops.secretsPath", folder: gitops, gitops: true });
-  return folders;
+/** A stack's Infisical coordinates, taken leniently from its raw keys; undefined parts were invalid. */
+function foldersOf(raw: Record<string, unknown>) {
+  const infisical = valid(InfisicalSchema, raw.infisical);
+  const eso = raw.eso as { secretsPath?: unknown } | undefined;
+  const clusterFolder = valid(infisicalFolder("/apps/blue"), eso?.secretsPath);
+  const gitops = raw.gitops as { secretsPath?: unknown } | undefined;
+  const gitopsFolder = valid(infisicalFolder("/gitops/blue"), gitops?.secretsPath);
+  return {
+    place: infisical
+      ? `${new URL(infisical.siteUrl).origin} ${infisical.projectId} ${infisical.environment}`
+      : undefined,
+    castleFolder: infisical?.secretPath,
+    clusterFolder,
+    gitopsFolder,
+  };
+}
+
+/** A stack's folders with their keys, the Git credential's marked. */
+function keyedFolders(folders: ReturnType<typeof foldersOf>): { key: string; folder: string; gitops: boolean }[] {
+  return [
+    { key: "castle:infisical.secretPath", folder: folders.castleFolder, gitops: false },
+    { key: "castle:eso.secretsPath", folder: folders.clusterFolder, gitops: false },
+    { key: "castle:gitops.secretsPath", folder: folders.gitopsFolder, gitops: true },
+  ].flatMap((entry) => (entry.folder === undefined ? [] : [{ ...entry, folder: entry.folder }]));
 }
 
 /**
- * The Git credential's folder across stacks: this stack's `castle:gitops.secretsPath` must be apart from
- * every folder of every other stack, and this stack's folders apart from every other stack's Git
- * credential folder (both stacks then report the clash, each on its own key).
+ * The Git credential's folder across stacks of the same Infisical project and environment: this stack's
+ * `castle:gitops.secretsPath` must be apart from every folder of every other stack, and this stack's
+ * folders apart from every other stack's Git credential folder (both stacks then report the clash, each
+ * on its own key).
  */
 export function crossStackGitopsFolderProblems(
   raw: Record<string, unknown>,
   others: { stack: string; raw: Record<string, unknown> }[],
 ): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
   const mine = foldersOf(raw);
+  if (mine.place === undefined) return [];
+  const problems: ConfigProblem[] = [];
   for (const other of others) {
-    for (const theirs of foldersOf(other.raw)) {
-      for (const own of mine) {
-        if (!own.gitops && !theirs.gitops) continue;
-        const how = folderOverlap(own.folder, theirs.folder);
-        if (how === undefined) continue;
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place) continue;
+    for (const their of keyedFolders(theirs)) {
+      for (const own of keyedFolders(mine)) {
+        if (!own.gitops && !their.gitops) continue;
+        const overlap = folderOverlap(own.folder, their.folder);
+        if (overlap === undefined) continue;
         problems.push({
           key: own.key,
-          message: `${own.folder} ${how} ${theirs.folder}, ${theirs.key} of stack "${other.stack}" (${stackFileName(other.stack)}): a Git credential's folder is read by its own identity alone, so it must be apart from every other folder of every stack`,
+          message: `${own.folder} ${overlapWords(overlap)} ${their.folder}, ${their.key} of stack "${other.stack}" (${stackFileName(other.stack)}, same project and environment): a Git credential's folder is read by its own identity alone, so it must be apart from every other folder of every stack`,
         });
       }
     }
   }
   return problems;
+}
+
+/**
+ * The wall between colors: this stack's cluster folder (castle:eso.secretsPath) must neither be, contain
+ * nor lie inside any other stack's castle folder (castle:infisical.secretPath) of the same Infisical
+ * project and environment. Green's castle folder holds green's Proxmox token (likely the same Proxmox)
+ * and its secretbox key; blue's cluster must never be handed a path that reaches it.
+ */
+export function crossStackFolderProblems(
+  raw: Record<string, unknown>,
+  others: { stack: string; raw: Record<string, unknown> }[],
+): ConfigProblem[] {
+  const mine = foldersOf(raw);
+  if (mine.place === undefined || mine.clusterFolder === undefined) return [];
+  const problems: ConfigProblem[] = [];
+  for (const other of others) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined) continue;
+    const overlap = folderOverlap(mine.clusterFolder, theirs.castleFolder);
+    if (overlap === undefined) continue;
+    problems.push({
+      key: "castle:eso.secretsPath",
+      message: `${mine.clusterFolder} ${overlapWords(overlap)} the castle folder of stack "${other.stack}" (castle:infisical.secretPath ${theirs.castleFolder} in ${stackFileName(other.stack)}, same project and environment), which holds that castle's secretbox key and Proxmox token. Give this cluster a folder of its own apart from every castle folder, e.g. /apps/<color>`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The castle folders of the project's other stacks in the same Infisical project and environment as
+ * `stack` (other colors), without this stack's own folder, each once: where `castle doctor` proves the
+ * cluster's identity is refused.
+ */
+export function otherCastleFolders(projectDir: string, stack: string): { stack: string; folder: string }[] {
+  const mine = foldersOf(readStackFile(projectDir, stack));
+  if (mine.place === undefined) return [];
+  const seen = new Set(mine.castleFolder === undefined ? [] : [mine.castleFolder]);
+  const found: { stack: string; folder: string }[] = [];
+  for (const other of otherStacks(projectDir, stack)) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined || seen.has(theirs.castleFolder)) continue;
+    seen.add(theirs.castleFolder);
+    found.push({ stack: other.stack, folder: theirs.castleFolder });
+  }
+  return found;
 }
 
 /** Raw keys of every other stack file of the project. */
@@ -601,7 +670,11 @@ export function validateStack(
     problems.push(...error.problems);
   }
   const others = otherStacks(projectDir, stack);
-  problems.push(...crossStackProblems(raw, others), ...crossStackGitopsFolderProblems(raw, others));
+  problems.push(
+    ...crossStackProblems(raw, others),
+    ...crossStackFolderProblems(raw, others),
+    ...crossStackGitopsFolderProblems(raw, others),
+  );
   if (problems.length > 0 || config === undefined) throw new CastleConfigError(stack, source, problems);
   return config;
 }

@@ -162,6 +162,24 @@ export function folderContains(outer: string, inner: string): boolean {
   return outer === inner || outer === "/" || inner.startsWith(`${outer}/`);
 }
 
+/**
+ * How a folder stands to another (a cluster's folder to a castle's, a Git credential's folder to any
+ * other): it `is` it, `contains` it or lies `inside` it, or undefined when they are apart. Any of the three
+ * puts the other folder's secrets within reach (a role scoped to the folder, a glob below it, a recursive
+ * read).
+ */
+export function folderOverlap(folder: string, other: string): "is" | "contains" | "inside" | undefined {
+  if (folder === other) return "is";
+  if (folderContains(folder, other)) return "contains";
+  if (folderContains(other, folder)) return "inside";
+  return undefined;
+}
+
+/** "is", "contains", "lies inside", for a message. */
+export function overlapWords(overlap: "is" | "contains" | "inside"): string {
+  return overlap === "inside" ? "lies inside" : overlap;
+}
+
 /** Rules between settings that are not about addresses: shared storage, ESO namespaces. */
 export function settingsIssues(config: SettingsLike): RuleIssue[] {
   const issues: RuleIssue[] = [];
@@ -172,9 +190,9 @@ export function settingsIssues(config: SettingsLike): RuleIssue[] {
       message: `true, but ${proxmox.imageDatastore} (castle:proxmox.imageDatastore) is storage of each node of its own: the image would land on one Proxmox node only. Use a shared datastore (NFS, CephFS...) or set false`,
     });
   }
-  if (eso && infisical && folderContains(eso.secretsPath, infisical.secretPath)) {
-    const how =
-      eso.secretsPath === infisical.secretPath ? "is the castle's own folder" : "contains the castle's own folder";
+  const overlap = eso && infisical ? folderOverlap(eso.secretsPath, infisical.secretPath) : undefined;
+  if (eso && infisical && overlap) {
+    const how = `${overlapWords(overlap)} the castle's own folder`;
     issues.push({
       path: ["eso", "secretsPath"],
       message: `${eso.secretsPath} ${how} (castle:infisical.secretPath ${infisical.secretPath}), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only`,
@@ -289,14 +307,6 @@ export interface StackFolders {
   cluster?: string;
 }
 
-/** How folder `mine` overlaps folder `theirs`, or undefined when they are apart. */
-export function folderOverlap(mine: string, theirs: string): string | undefined {
-  if (mine === theirs) return "is";
-  if (folderContains(mine, theirs)) return "contains";
-  if (folderContains(theirs, mine)) return "lies inside";
-  return undefined;
-}
-
 /**
  * The Git credential's folder against the stack's other folders: apart from both, since an identity
  * that reads a folder may be granted its subfolders (a `/**` glob) and the castle's identity reads its
@@ -313,11 +323,11 @@ function gitopsFolderIssues(secretsPath: string, folders: StackFolders): RuleIss
     ],
   ] as const;
   for (const [key, folder, what] of others) {
-    const how = folder === undefined ? undefined : folderOverlap(secretsPath, folder);
-    if (how) {
+    const overlap = folder === undefined ? undefined : folderOverlap(secretsPath, folder);
+    if (overlap) {
       issues.push({
         path: ["gitops", "secretsPath"],
-        message: `${secretsPath} ${how} ${folder} (${key}), ${what}. The Git credential needs a folder of its own that no other identity reads, e.g. /gitops/<color>`,
+        message: `${secretsPath} ${overlapWords(overlap)} ${folder} (${key}), ${what}. The Git credential needs a folder of its own that no other identity reads, e.g. /gitops/<color>`,
       });
     }
   }

@@ -102,6 +102,8 @@ class HttpError extends Error {
     readonly error: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    /** The body carries no `reqId` (as the permission-denied answer observed at 593bda8b). */
+    readonly withoutReqId = false,
   ) {
     super(message);
   }
@@ -120,8 +122,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function errorBody(status: number, error: string, message: unknown, extra: Record<string, unknown> = {}) {
-  return { reqId: reqId(), statusCode: status, message, error, ...extra };
+function errorBody(
+  status: number,
+  error: string,
+  message: unknown,
+  extra: Record<string, unknown> = {},
+  withoutReqId = false,
+) {
+  return { ...(withoutReqId ? {} : { reqId: reqId() }), statusCode: status, message, error, ...extra };
 }
 
 /** `secretPath` as the server normalizes it: default `/`, trailing slash removed. */
@@ -299,7 +307,11 @@ export class InfisicalStandIn {
           sendJson(res, 500, errorBody(500, "InternalServerError", "Something went wrong"));
           return;
         }
-        sendJson(res, error.status, errorBody(error.status, error.error, error.message, error.extra));
+        sendJson(
+          res,
+          error.status,
+          errorBody(error.status, error.error, error.message, error.extra, error.withoutReqId),
+        );
       }
     });
   }
@@ -422,18 +434,21 @@ export class InfisicalStandIn {
     const allowed = identity.grants.some(
       (g) => g.projectId === projectId && g.environment === environment && pathAllowed(g.paths, path),
     );
-    // Checked against a real backend (Infisical/infisical@593bda8, 2024-10-24) with an identity whose only
-    // permission is `read` on secretPath `$eq /gitops/blue` (the Git credential's wall): /gitops/blue 200
-    // with its secrets; /castle/blue, /apps/blue and a folder that does not exist (/gitops/missing) 403
-    // PermissionDenied, before any existence check; the cluster's identity (read on /apps/blue only) 403 on
-    // /gitops/blue and /gitops, and on the single-secret route too. That version says "You are not allowed
-    // to read on secrets" with no reqId nor details; newer Infisical splits read into describeSecret and
-    // readValue, whose text this answers. Not modelled: `recursive=true`, which that backend answers with
-    // 200 and only the permitted folders' secrets (none for a folder the identity may not read).
+    // The identity wall. Observed on the real Infisical backend at commit 593bda8b (Infisical/infisical
+    // main, 2024-10-24), GET /api/v3/secrets/raw as a cluster identity whose only permission is
+    // {subject: secrets, action: read, conditions: {secretPath: {$eq: "/apps/blue"}}}: on /castle/green,
+    // /castle/blue, /apps/green, and on folders that do not exist (/castle/nosuch), the answer is
+    // HTTP 403 with exactly {"statusCode":403,"message":"You are not allowed to read on secrets",
+    // "error":"PermissionDenied"}: no reqId, no details, and the permission is checked before the folder
+    // exists (so a refused identity never learns which folders exist). Source of the message:
+    // Way2nnadi/infisical@593bda8b backend/src/server/plugins/error-handler.ts (ForbiddenError ->
+    // `You are not allowed to ${error.action} on ${error.subjectType}`).
+    // The Git credential's wall, observed there too: an identity whose only permission is read on
+    // secretPath `$eq /gitops/blue` gets 200 on /gitops/blue and this 403 on /castle/blue, /apps/blue and an
+    // absent /gitops/missing; the cluster's identity gets it on /gitops/blue, /gitops and the single-secret
+    // route. Not modelled: `recursive=true`, answered with 200 and only the permitted folders' secrets.
     if (!allowed) {
-      throw new HttpError(403, "PermissionDenied", "You are not allowed to readValue on secrets", {
-        details: [{ action: "readValue", subject: "secrets", conditions: { environment, secretPath: path } }],
-      });
+      throw new HttpError(403, "PermissionDenied", "You are not allowed to read on secrets", {}, true);
     }
     const folder = project[environment]?.[path];
     if (folder === undefined) {

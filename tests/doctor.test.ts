@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
 import { InfisicalStandIn, type StandInSecret } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const PROJECT_ROOT = path.join(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */
@@ -20,7 +21,7 @@ const GITOPS = "/gitops/blue";
 const CLIENT_ID = "castle-doctor-identity";
 const CLIENT_SECRET = "SENTINEL-DOCTOR-CLIENT-SECRET-5e7a";
 const VALUES: Record<string, string> = {
-  TALOS_SECRETBOX_KEY: Buffer.from("doctor-sentinel-secretbox-key-32").toString("base64"),
+  TALOS_SECRETBOX_KEY: testSecretboxKey("doctor"),
   PROXMOX_TOKEN_ID: "sentinel-doctor@pve!doctortoken",
   PROXMOX_TOKEN_SECRET: "SENTINEL-DOCTOR-PVE-SECRET-81c2",
   ESO_CLIENT_ID: "SENTINEL-DOCTOR-ESO-ID-4410",
@@ -213,6 +214,32 @@ describe("castle doctor", () => {
       err.includes(`give the Git credential's identity ${identityId} a role whose only secret permission`),
       err,
     );
+  });
+
+  it("the Git credential's identity can read another color's castle folder: exit 1, naming the color", async () => {
+    // The green stack in the same project and environment: its castle folder is one more the Git identity must not read.
+    const green = path.join(projectDir, "Pulumi.green.yaml");
+    const greenFile = parseDocument(readFileSync(path.join(PROJECT_ROOT, "Pulumi.green.yaml"), "utf8"));
+    greenFile.setIn(["config", "castle:infisical", "siteUrl"], server.siteUrl);
+    writeFileSync(green, greenFile.toString());
+    try {
+      useSecrets(VALUES, ESO_ONLY_APPS.grants, true, [
+        { projectId: PROJECT, environment: ENV, paths: [GITOPS, "/castle/green"] },
+      ]);
+      server.projects[PROJECT][ENV]["/castle/green"] = [
+        { key: "PROXMOX_TOKEN_SECRET", value: VALUES.PROXMOX_TOKEN_SECRET },
+      ];
+      const { code, out, err } = await runDoctor(ENV_OK);
+      assert.equal(code, 1);
+      assert.match(out, /must not read \/castle\/blue, \/apps\/blue, \/castle\/green \(green\)$/m);
+      assert.match(out, /^ {2}other castle {3}\/castle\/green: listed \(1 secret, values hidden\)$/m);
+      assert.match(
+        err,
+        /the Git credential's identity \(GITOPS_CLIENT_ID\/GITOPS_CLIENT_SECRET\) can list the castle folder \/castle\/green of stack "green"/,
+      );
+    } finally {
+      rmSync(green);
+    }
   });
 
   it("the Git credential's identity cannot read its own folder: exit 1, saying the store would not be Ready", async () => {
