@@ -79,10 +79,15 @@ async function castle(inputs?: CastleInputs) {
   });
 
   // Kubernetes: in `pulumi up` reachable only once the cluster passed its health check (the kubeconfig
-  // waits for it); in a preview the kubeconfig is known for a running cluster, so its objects are diffed,
-  // not shown as replaced. `deleteUnreachable`: an object of a cluster that no longer answers is dropped
-  // from state instead of failing the run.
-  const kubernetes = new k8s.Provider("kubernetes", { kubeconfig: cluster.kubeconfig, deleteUnreachable: true });
+  // waits for it); in a preview the kubeconfig is known for a running cluster, so its objects are diffed.
+  // `clusterIdentifier`: the provider is replaced only when the cluster is a new one, not when Talos marks
+  // the kubeconfig unknown inside its renewal window (pulumi-kubernetes `DiffConfig`). No
+  // `deleteUnreachable`: a refresh while the API does not answer must fail, not drop every object from
+  // state; `castle recreate` sets PULUMI_K8S_DELETE_UNREACHABLE for its destroy alone.
+  const kubernetes = new k8s.Provider("kubernetes", {
+    kubeconfig: cluster.kubeconfig,
+    clusterIdentifier: cluster.clusterIdentifier,
+  });
 
   // Every in-cluster object is deleted with the cluster: destroying the castle never needs its API
   // (the engine skips the delete of a resource whose `deletedWith` target is deleted in the same run;

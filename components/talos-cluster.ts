@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { CastleNode } from "../lib/nodes";
 import * as talos from "../lib/talos";
@@ -79,6 +80,12 @@ export class TalosCluster extends pulumi.ComponentResource {
    * as is (known for a running cluster), since no health check runs there.
    */
   public readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * The cluster's identity for the Kubernetes provider's `clusterIdentifier` (not secret):
+   * `<cluster name>-<first 16 hex digits of the SHA-256 of the Talos cluster id>`. The cluster id is
+   * random and generated with the machine secrets, so this changes exactly when the cluster is a new one.
+   */
+  public readonly clusterIdentifier: pulumi.Output<string>;
   /**
    * The resource that lives exactly as long as the cluster: the machine secrets (created first, deleted
    * last, replaced only when the cluster is). The `deletedWith` target of every in-cluster object.
@@ -205,6 +212,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       health ? pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw) : kubeconfig.kubeconfigRaw,
     );
     this.lifetime = secrets;
+    // A digest of a random id tells nothing about the secrets it was generated with.
+    this.clusterIdentifier = pulumi.unsecret(
+      secrets.machineSecrets.apply(
+        (machineSecrets) =>
+          `${args.clusterName}-${createHash("sha256").update(machineSecrets.cluster.id).digest("hex").slice(0, 16)}`,
+      ),
+    );
     this.talosconfig = pulumi.secret(talosconfig.talosConfig);
     this.endpoint = pulumi.output(args.clusterEndpoint);
     // The health result is secret only because its inputs carry the client key; `true` reveals nothing.
@@ -217,6 +231,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       talosconfig: this.talosconfig,
       endpoint: this.endpoint,
       healthy: this.healthy,
+      clusterIdentifier: this.clusterIdentifier,
     });
   }
 }
