@@ -89,12 +89,16 @@ export async function stackOutputs(projectDir: string, stack: string): Promise<a
   return cli(stack, () => ws.stackOutputs(stack));
 }
 
-/** The stack, selected (`pulumi stack select`), for destroy and up. */
-export async function selectStack(projectDir: string, stack: string): Promise<automationTypes.Stack> {
+/** The stack, selected (`pulumi stack select`), for destroy and up; `envVars` reach every CLI run on it. */
+export async function selectStack(
+  projectDir: string,
+  stack: string,
+  envVars?: Record<string, string>,
+): Promise<automationTypes.Stack> {
   return cli(stack, async () =>
     automation().LocalWorkspace.selectStack(
       { stackName: stack, workDir: projectDir },
-      { pulumiCommand: await pulumiCommand() },
+      { pulumiCommand: await pulumiCommand(), ...(envVars ? { envVars } : {}) },
     ),
   );
 }

@@ -2,12 +2,19 @@
  * `castle recreate <stack> [--yes]`: recreate, don't repair. `pulumi destroy` then `pulumi up` for one
  * stack, through Pulumi's Automation API (the Pulumi CLI must be installed), after a pre-flight (the
  * stack file passes `check`, the secrets come from Infisical as `doctor` checks them), a confirmation,
- * and a check that the other color keeps the service up when the stack asks for that. Nothing is
- * destroyed unless all of these pass; a status that cannot be read stops it too.
+ * and a check that the other color keeps the service up when the stack asks for that: its last update
+ * left it healthy and its Kubernetes API answers now. Nothing is destroyed unless all of these pass; a
+ * status that cannot be read stops it too, for any stack.
+ *
+ * The destroy refreshes first (bpg's VM delete works on the node held in state, and a refresh moves
+ * that to where the VM runs now: bpg/terraform-provider-proxmox v0.111.1 proxmoxtf/resource/vm/vm.go
+ * `vmRead`, `vmDelete`) and runs with PULUMI_K8S_DELETE_UNREACHABLE=true, so the objects of a cluster
+ * that no longer answers leave the state instead of failing the run; the up after it runs without.
  */
 import { createInterface } from "node:readline/promises";
 import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
 import type { CliIo } from "./doctor";
+import { reachable } from "./reach";
 
 /** What the program knows of one stack's deployment. */
 export interface StackStatus {
@@ -16,11 +23,19 @@ export interface StackStatus {
   deployed: boolean;
   /** Its last update succeeded and reported a healthy cluster. */
   healthy: boolean;
+  /** Its Kubernetes API endpoint, as its last update recorded it. */
+  endpoint?: string;
+  /** Why its Kubernetes API does not answer now; set by the pre-flight's live check. */
+  notAnswering?: string;
 }
 
 /** The operations recreate needs, so the decisions can be tested without a Pulumi CLI. */
 export interface StackOperations {
+  /** Throws when the status cannot be read: never "not deployed" on an error. */
   status(stack: string): Promise<StackStatus>;
+  /** Why the Kubernetes API at `endpoint` does not answer now, or undefined when it does. */
+  apiAnswers(endpoint: string): Promise<string | undefined>;
+  /** `pulumi destroy --refresh`, with PULUMI_K8S_DELETE_UNREACHABLE=true for this run only. */
   destroy(stack: string, log: (line: string) => void): Promise<void>;
   up(stack: string, log: (line: string) => void): Promise<void>;
 }
@@ -38,13 +53,16 @@ export function recreateRefusal({ stack, keepOneColorUp, statuses }: RecreateDec
   if (!keepOneColorUp) return undefined;
   const self = statuses.find((s) => s.stack === stack);
   if (!self?.deployed) return undefined; // nothing serving is taken away
-  const others = statuses.filter((s) => s.stack !== stack && s.deployed && s.healthy).map((s) => s.stack);
+  const others = statuses.filter((s) => s.stack !== stack && s.deployed && s.healthy && !s.notAnswering);
   if (others.length > 0) return undefined;
   const known = statuses.filter((s) => s.stack !== stack);
-  const why =
-    known.length === 0
-      ? "there is no other stack"
-      : known.map((s) => `${s.stack} is ${s.deployed ? "deployed but not healthy" : "not deployed"}`).join(", ");
+  const state = (s: StackStatus) =>
+    !s.deployed
+      ? "not deployed"
+      : !s.healthy
+        ? "deployed but not healthy"
+        : `healthy at its last update, but its Kubernetes API does not answer now (${s.notAnswering})`;
+  const why = known.length === 0 ? "there is no other stack" : known.map((s) => `${s.stack} is ${state(s)}`).join(", ");
   return (
     `refusing to recreate "${stack}": castle:guards.keepOneColorUp is set and destroying it would leave no healthy color (${why}). ` +
     `Bring another color up first (e.g. pulumi up --stack ${known[0]?.stack ?? "green"}), then cut over and recreate.`
@@ -73,6 +91,25 @@ export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Pre
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/**
+ * The other colors, each with whether its Kubernetes API answers now: one that was healthy at its last
+ * update but no longer answers does not keep the service up. A color with no recorded endpoint cannot
+ * be checked, so it does not count either.
+ */
+async function withLiveCheck(
+  stack: string,
+  statuses: StackStatus[],
+  operations: StackOperations,
+): Promise<StackStatus[]> {
+  return Promise.all(
+    statuses.map(async (s) => {
+      if (s.stack === stack || !s.deployed || !s.healthy) return s;
+      const notAnswering = s.endpoint === undefined ? "no endpoint recorded" : await operations.apiAnswers(s.endpoint);
+      return notAnswering === undefined ? s : { ...s, notAnswering };
+    }),
+  );
+}
+
 export async function recreate(
   projectDir: string,
   stack: string,
@@ -92,62 +129,61 @@ export async function recreate(
     return ok;
   };
 
-  const ready = await phase(
-    "pre-flight",
-    "pre-flight (check, secrets from Infisical, status of every stack)",
-    async () => {
-      let keepOneColorUp: boolean;
-      try {
-        keepOneColorUp = loadStackFile(projectDir, stack).guards.keepOneColorUp;
-      } catch (error) {
-        if (!(error instanceof CastleConfigError)) throw error;
-        io.err(error.message);
-        io.err(`castle recreate ${stack}: the stack file does not pass check; nothing was destroyed`);
-        return false;
-      }
-      if (!(await preflight(stack, io))) {
-        io.err(`castle recreate ${stack}: the pre-flight failed (see above); nothing was destroyed`);
-        return false;
-      }
-      let statuses: StackStatus[];
-      try {
-        statuses = await Promise.all(listStacks(projectDir).map((name) => operations.status(name)));
-      } catch (error) {
-        io.err(
-          `castle recreate ${stack}: cannot read the stacks' status: ${(error as Error).message}. Nothing was destroyed`,
-        );
-        return false;
-      }
-      const refusal = recreateRefusal({ stack, keepOneColorUp, statuses });
-      if (refusal) {
-        io.err(refusal);
-        return false;
-      }
-      return true;
-    },
-  );
-  if (!ready) return 1;
+  /** check, the secrets, the status of every stack and, when one color must stay up, the other's API now. */
+  const preflightPhase = async (): Promise<boolean> => {
+    let keepOneColorUp: boolean;
+    try {
+      keepOneColorUp = loadStackFile(projectDir, stack).guards.keepOneColorUp;
+    } catch (error) {
+      if (!(error instanceof CastleConfigError)) throw error;
+      io.err(error.message);
+      io.err(`castle recreate ${stack}: the stack file does not pass check; nothing was destroyed`);
+      return false;
+    }
+    if (!(await preflight(stack, io))) {
+      io.err(`castle recreate ${stack}: the pre-flight failed (see above); nothing was destroyed`);
+      return false;
+    }
+    let statuses: StackStatus[];
+    try {
+      statuses = await Promise.all(listStacks(projectDir).map((name) => operations.status(name)));
+    } catch (error) {
+      io.err(
+        `castle recreate ${stack}: cannot read the stacks' status: ${(error as Error).message}. Nothing was destroyed`,
+      );
+      return false;
+    }
+    if (keepOneColorUp) statuses = await withLiveCheck(stack, statuses, operations);
+    const refusal = recreateRefusal({ stack, keepOneColorUp, statuses });
+    if (refusal) {
+      io.err(refusal);
+      return false;
+    }
+    return true;
+  };
 
-  if (!flags.yes) {
+  /** The user typed the stack's name, or passed --yes. */
+  const confirmed = async (): Promise<boolean> => {
+    if (flags.yes) return true;
     if (!io.ask) {
       io.err(`castle recreate ${stack}: no terminal to confirm on; pass --yes to destroy and recreate without asking`);
-      return 1;
+      return false;
     }
     const typed = await io.ask(
       `This destroys every resource of stack "${stack}" (its VMs, etcd and all data in the cluster) and creates it again.\nType the stack name to confirm: `,
     );
     if (typed.trim() !== stack) {
       io.err(`not confirmed ("${typed.trim()}" is not "${stack}"); nothing was changed`);
-      return 1;
+      return false;
     }
-  }
-  for (const [name, run] of [
-    ["destroy", operations.destroy],
-    ["up", operations.up],
-  ] as const) {
-    const ok = await phase(name, `pulumi ${name} --stack ${stack}`, async () => {
+    return true;
+  };
+
+  /** One Pulumi operation on the stack; on failure, says what state it left and what to do. */
+  const pulumiPhase = async (name: "destroy" | "up"): Promise<boolean> =>
+    phase(name, `pulumi ${name} --stack ${stack}`, async () => {
       try {
-        await run(stack, io.out);
+        await operations[name](stack, io.out);
         return true;
       } catch (error) {
         io.err(`pulumi ${name} of stack "${stack}" failed: ${(error as Error).message}`);
@@ -159,8 +195,12 @@ export async function recreate(
         return false;
       }
     });
-    if (!ok) return 1;
-  }
+
+  if (!(await phase("pre-flight", "pre-flight (check, secrets from Infisical, status of every stack)", preflightPhase)))
+    return 1;
+  if (!(await confirmed())) return 1;
+  if (!(await pulumiPhase("destroy"))) return 1;
+  if (!(await pulumiPhase("up"))) return 1;
   io.out(`recreated "${stack}": ${timings.join(", ")}`);
   return 0;
 }
@@ -194,12 +234,15 @@ export function automationOperations(projectDir: string): StackOperations {
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
       if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
-      return { stack, deployed: state.deployed, healthy: state.healthy };
+      return { stack, deployed: state.deployed, healthy: state.healthy, endpoint: state.endpoint };
     },
+    apiAnswers: (endpoint) => reachable(endpoint),
     async destroy(stack, log) {
-      const selected = await selectStack(projectDir, stack);
+      // The variable reaches the Kubernetes provider of this run only (the provider itself sets no
+      // deleteUnreachable, which would override it: pulumi-kubernetes provider.go `Configure`).
+      const selected = await selectStack(projectDir, stack, { PULUMI_K8S_DELETE_UNREACHABLE: "true" });
       const output = lines(log);
-      await cli(stack, () => selected.destroy({ onOutput: output.onOutput })).finally(output.flush);
+      await cli(stack, () => selected.destroy({ onOutput: output.onOutput, refresh: true })).finally(output.flush);
     },
     async up(stack, log) {
       const selected = await selectStack(projectDir, stack);

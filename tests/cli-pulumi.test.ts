@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -41,6 +42,8 @@ const DEPLOYED_CONFIG = {
 interface StandInState {
   stacks: Record<string, unknown>;
   backendError?: string;
+  /** `stack output` fails for these stacks alone, with this message. */
+  outputError?: Record<string, string>;
   fail?: { destroy?: string; up?: string };
   upOutputs?: { outputs: Record<string, unknown>; secret: string[] };
 }
@@ -71,7 +74,14 @@ const dirs: string[] = [];
 function setState(state: StandInState): void {
   writeFileSync(path.join(standIn, "state.json"), JSON.stringify(state));
   writeFileSync(path.join(standIn, "calls.log"), "");
+  writeFileSync(path.join(standIn, "env.log"), "");
 }
+/** PULUMI_K8S_DELETE_UNREACHABLE as each destroy and up ran with it. */
+const envLog = (): { command: string; PULUMI_K8S_DELETE_UNREACHABLE: string | null }[] =>
+  readFileSync(path.join(standIn, "env.log"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 const state = (): StandInState => JSON.parse(readFileSync(path.join(standIn, "state.json"), "utf8"));
 /** The pulumi commands run so far (first two words, e.g. "stack output", "destroy"). */
 const calls = (): string[][] =>
@@ -354,6 +364,22 @@ describe("castle recreate through the Automation API", () => {
     assert.deepEqual(order, ["destroy --yes", "up --yes"]);
     const destroy = (calls().find((c) => c[0] === "destroy") ?? []).join(" ");
     assert.match(destroy, /^destroy --yes --skip-preview .*--stack blue\b/);
+    assert.ok(
+      calls()
+        .find((c) => c[0] === "destroy")
+        ?.includes("--refresh"),
+      destroy,
+    );
+    assert.ok(
+      !calls()
+        .find((c) => c[0] === "up")
+        ?.includes("--refresh"),
+    );
+    // The dead cluster's objects may leave the state in the destroy alone.
+    assert.deepEqual(envLog(), [
+      { command: "destroy", PULUMI_K8S_DELETE_UNREACHABLE: "true" },
+      { command: "up", PULUMI_K8S_DELETE_UNREACHABLE: null },
+    ]);
     const lines = out.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     assert.ok(at(/^== pre-flight/) < at(/^== pre-flight.*: done in \d+\.\d s$/));
@@ -416,6 +442,57 @@ describe("castle recreate through the Automation API", () => {
     assert.match(
       err,
       /cannot read the stacks' status: could not reach the backend s3:\/\/castle-state: dial tcp: no route to host\. Nothing was destroyed/,
+    );
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("one stack's status that cannot be read stops it too, never read as 'not deployed'", async () => {
+    useSecrets(VALUES);
+    setState({
+      stacks: { blue: deployedBlue(), green: deployedBlue() },
+      outputError: { green: "failed to decrypt the stack's outputs: passphrase incorrect" },
+    });
+    const { code, err } = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(code, 1);
+    assert.match(err, /cannot read the stacks' status: .*passphrase incorrect\. Nothing was destroyed/);
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("with one color to keep up, probes the other color's recorded endpoint before destroying", async () => {
+    useSecrets(VALUES);
+    const keep = mkdtempSync(path.join(tmpdir(), "castle-recreate-keep-"));
+    dirs.push(keep);
+    for (const file of ["Pulumi.yaml", "Pulumi.green.yaml"]) cpSync(path.join(dir, file), path.join(keep, file));
+    const blue = parseDocument(readFileSync(path.join(dir, "Pulumi.blue.yaml"), "utf8"));
+    blue.setIn(["config", "castle:guards"], { keepOneColorUp: true });
+    writeFileSync(path.join(keep, "Pulumi.blue.yaml"), blue.toString());
+    const api = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    const { port } = api.address() as AddressInfo;
+    const green = { ...deployedBlue(), outputs: { ...BLUE_OUTPUTS, endpoint: `https://127.0.0.1:${port}` } };
+    try {
+      setState({
+        stacks: { blue: deployedBlue(), green },
+        upOutputs: { outputs: BLUE_OUTPUTS, secret: SECRET_OUTPUTS },
+      });
+      const answered = await castle(["recreate", "blue", "--yes"], ENV, keep);
+      assert.equal(answered.code, 0, answered.err);
+    } finally {
+      await new Promise((resolve) => api.close(resolve));
+    }
+    // The same endpoint with nothing listening: green was healthy at its last update, and is not now.
+    setState({ stacks: { blue: deployedBlue(), green } });
+    const silent = await castle(["recreate", "blue", "--yes"], ENV, keep);
+    assert.equal(silent.code, 1);
+    assert.match(
+      silent.err,
+      /green is healthy at its last update, but its Kubernetes API does not answer now \(nothing listens/,
     );
     assert.deepEqual(
       ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
