@@ -16,7 +16,7 @@ import { TalosImage } from "./components/talos-image";
 import { resolveGitOps } from "./config/gitops";
 import { type CastleInputs, loadCastle } from "./config/index";
 import { castleProxmoxProvider } from "./config/running-castle";
-import { castleNodes, clusterEndpoint } from "./config/topology";
+import { castleNodes, clusterEndpoint, controlPlanesRunWorkloads } from "./config/topology";
 import { FLUX_NAMESPACE } from "./lib/flux-manifests";
 import { guardTags } from "./lib/guard-tags";
 import { STACK_OUTPUTS } from "./lib/stack-outputs";
@@ -76,6 +76,7 @@ async function castle(inputs?: CastleInputs) {
     nodes: nodes.map((node) => ({ hostname: node.hostname, ip: node.ip, role: node.role, vm: vms.vms[node.hostname] })),
     controlPlanePatches: [secretbox.configPatch],
     healthTimeoutSeconds: config.talos.healthTimeoutSeconds,
+    allowSchedulingOnControlPlanes: controlPlanesRunWorkloads(config),
   });
 
   // Kubernetes: in `pulumi up` reachable only once the cluster passed its health check (the kubeconfig

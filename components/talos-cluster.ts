@@ -49,6 +49,8 @@ export interface TalosClusterArgs {
    * e.g. 600 (`castle:talos.healthTimeoutSeconds`).
    */
   healthTimeoutSeconds: number;
+  /** The control planes run workloads too (not tainted); default false. */
+  allowSchedulingOnControlPlanes?: boolean;
 }
 
 /**
@@ -56,9 +58,12 @@ export interface TalosClusterArgs {
  * while planning: a change that needs a reboot is staged (written, applied at the node's next boot), anything
  * else is applied at once. The applies run in parallel, so `auto` would reboot every control plane at the
  * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (README,
- * "Rolling reboots"). A first apply reaches a node in maintenance mode, where the dry-run cannot connect: the
- * provider warns and applies in `auto`, which installs Talos (provider v0.8.1 to v0.11.0,
- * `handleRebootPrevention` in pkg/talos/talos_machine_configuration_apply_resource.go).
+ * "Rolling reboots"). A first apply meets a node in maintenance mode, and that resolves to `auto`, which
+ * installs Talos: the provider's dry-run first tries the node's insecure maintenance API, which answers,
+ * and Talos answers a dry-run `auto` there with "no reboot" (siderolabs/terraform-provider-talos v0.11.0
+ * pkg/talos/util.go `talosClientOp`, talos_machine_configuration_apply_resource.go `handleRebootPrevention`;
+ * siderolabs/talos v1.13.9 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go
+ * `ApplyConfiguration`). A node not booted yet cannot be reached at all: the provider warns and uses `auto` too.
  */
 const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
 
@@ -126,11 +131,14 @@ export class TalosCluster extends pulumi.ComponentResource {
     // Generation is local to the provider (no network), so N invokes cost little.
     const applies = new Map<string, talos.machine.ConfigurationApply>();
     for (const node of args.nodes) {
-      const nodePatches = pulumi
-        .output(args.installerImage)
-        .apply((installerImage) =>
-          renderNodePatches(node, { installDisk: args.installDisk, installerImage, network: args.network }),
-        );
+      const nodePatches = pulumi.output(args.installerImage).apply((installerImage) =>
+        renderNodePatches(node, {
+          installDisk: args.installDisk,
+          installerImage,
+          network: args.network,
+          allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
+        }),
+      );
       const extra = node.role === "controlPlane" ? (args.controlPlanePatches ?? []) : [];
       const configPatches = pulumi
         .all([nodePatches, ...extra])
