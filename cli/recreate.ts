@@ -80,13 +80,67 @@ export interface RecreateIo {
 /** The pre-flight: true when the stack may be destroyed (it printed why not otherwise). */
 export type Preflight = (stack: string, io: RecreateIo) => Promise<boolean>;
 
-/** The real pre-flight: `castle doctor` (check, then every secret fetched from Infisical and validated). */
+/**
+ * The real pre-flight: `castle doctor` (check, then every secret fetched from Infisical and validated),
+ * then the guard's Proxmox read: the cluster's nodes and VMs, listed with the castle's token. A Proxmox
+ * that cannot be read, or a VM the castle did not create on one of the stack's IDs, would stop the `up`
+ * after the destroy; here it stops recreate before. Castle VMs marked with another key are expected:
+ * the destroy removes them.
+ */
 export function doctorPreflight(projectDir: string, env: NodeJS.ProcessEnv): Preflight {
   return async (stack, io) => {
     const { doctor } = require("./doctor") as typeof import("./doctor");
     const doctorIo: CliIo = { out: io.out, err: io.err, env };
-    return (await doctor(projectDir, stack, doctorIo)) === 0;
+    if ((await doctor(projectDir, stack, doctorIo)) !== 0) return false;
+    return proxmoxPreflight(projectDir, stack, env, io);
   };
+}
+
+async function proxmoxPreflight(
+  projectDir: string,
+  stack: string,
+  env: NodeJS.ProcessEnv,
+  io: RecreateIo,
+): Promise<boolean> {
+  const { withHostOverrides } = require("../config/overrides") as typeof import("../config/overrides");
+  const { credentialsFromEnv } =
+    require("../config/infisical-credentials") as typeof import("../config/infisical-credentials");
+  const { fetchCastleSecrets } = require("../config/infisical") as typeof import("../config/infisical");
+  const { listProxmoxCluster } = require("../config/proxmox-api") as typeof import("../config/proxmox-api");
+  const { foreignVmProblems, observeCastleVms, proxmoxReadFailure } =
+    require("../config/running-castle") as typeof import("../config/running-castle");
+  const config = withHostOverrides(stack, loadStackFile(projectDir, stack), env);
+  io.out(`reading the Proxmox cluster at ${config.proxmox.endpoint} (nodes, and the VMs on each) ...`);
+  try {
+    const values = await fetchCastleSecrets(config.infisical, credentialsFromEnv(env));
+    let cluster: Awaited<ReturnType<typeof listProxmoxCluster>>;
+    try {
+      cluster = await listProxmoxCluster({
+        endpoint: config.proxmox.endpoint,
+        tokenId: values.proxmoxTokenId,
+        tokenSecret: values.proxmoxTokenSecret,
+        insecure: config.proxmox.insecureSkipTlsVerify,
+      });
+    } catch (error) {
+      throw proxmoxReadFailure(stack, config, error);
+    }
+    const observed = observeCastleVms(stack, config, cluster);
+    const foreign = foreignVmProblems(config, observed);
+    if (foreign.length > 0) {
+      io.err(
+        `castle recreate ${stack}: the up after the destroy would be refused:\n${foreign.map((p) => `  - ${p}`).join("\n")}`,
+      );
+      return false;
+    }
+    const present = observed.filter((vm) => vm.found).length;
+    io.out(
+      `proxmox ok: ${present} of the stack's ${observed.length} VM IDs hold castle ${config.clusterName}'s VMs, the others are free`,
+    );
+    return true;
+  } catch (error) {
+    io.err((error as Error).message);
+    return false;
+  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -71,7 +71,7 @@ export class ProxmoxReadError extends Error {
  *   configuration is not known yet (pulumi pkg/resource/plugin/provider_plugin.go `Invoke`): nothing was read.
  * - PVE lists only the VMs the token may audit (VM.Audit): the token needs it on every castle VM ID.
  */
-async function readCluster(provider: proxmox.Provider) {
+async function readCluster(provider: proxmox.Provider): Promise<ProxmoxCluster> {
   const [vms, nodes] = await Promise.all([
     proxmox.getVmsLegacy({}, { provider }),
     proxmox.getNodesLegacy({ provider }),
@@ -84,33 +84,37 @@ async function readCluster(provider: proxmox.Provider) {
   return { vms: vms.vms ?? [], offline };
 }
 
-/**
- * Reads what Proxmox holds on every VM ID of the stack, across the whole Proxmox cluster (a VM moved
- * by HA or by hand is found on its new node). Throws ProxmoxReadError on anything that does not prove
- * "no such VM": a failed read, an empty answer, or an ID not found while a node is offline.
- */
-export async function readCastleVms(
-  stack: string,
-  config: CastleConfig,
-  provider: proxmox.Provider,
-): Promise<ObservedVm[]> {
-  const fail = (why: string, next: string) =>
-    new ProxmoxReadError(
-      `stack "${stack}": could not tell which of the stack's VM IDs exist on the Proxmox cluster at ${config.proxmox.endpoint}: ${why}. ` +
-        `Nothing was changed. ${next}`,
-    );
-  let cluster: Awaited<ReturnType<typeof readCluster>>;
-  try {
-    cluster = await readCluster(provider);
-  } catch (error) {
-    throw fail(
-      errorText(error).replace(/\s+/g, " ").trim().slice(0, 300),
-      "Check the endpoint, the API token's VM.Audit and Sys.Audit privileges and that the nodes are online, then run again.",
-    );
-  }
-  const byId = new Map<number, (typeof cluster.vms)[number]>();
-  for (const vm of cluster.vms) if (!byId.has(vm.vmId)) byId.set(vm.vmId, vm);
+/** What the guard reads of the Proxmox cluster: every VM the token may see, and the nodes not online. */
+export interface ProxmoxCluster {
+  vms: { nodeName: string; vmId: number; name?: string; tags?: string[] }[];
+  offline: string[];
+}
 
+function readFailure(stack: string, config: CastleConfig, why: string, next: string): ProxmoxReadError {
+  return new ProxmoxReadError(
+    `stack "${stack}": could not tell which of the stack's VM IDs exist on the Proxmox cluster at ${config.proxmox.endpoint}: ${why}. ` +
+      `Nothing was changed. ${next}`,
+  );
+}
+
+/** A failed read of the Proxmox cluster, as the guard reports it. */
+export function proxmoxReadFailure(stack: string, config: CastleConfig, error: unknown): ProxmoxReadError {
+  return readFailure(
+    stack,
+    config,
+    errorText(error).replace(/\s+/g, " ").trim().slice(0, 300),
+    "Check the endpoint, the API token's VM.Audit and Sys.Audit privileges and that the nodes are online, then run again.",
+  );
+}
+
+/**
+ * What sits on each of the stack's VM IDs, anywhere in the Proxmox cluster (a VM moved by HA or by hand
+ * is found on its new node). Throws ProxmoxReadError when an ID is not found while a node is offline:
+ * the VM may be there.
+ */
+export function observeCastleVms(stack: string, config: CastleConfig, cluster: ProxmoxCluster): ObservedVm[] {
+  const byId = new Map<number, ProxmoxCluster["vms"][number]>();
+  for (const vm of cluster.vms) if (!byId.has(vm.vmId)) byId.set(vm.vmId, vm);
   const observed = nodesWithPaths(config).map(({ node, role, path }): ObservedVm => {
     const vm = byId.get(node.vmId);
     return {
@@ -124,7 +128,9 @@ export async function readCastleVms(
   });
   const unseen = observed.filter((vm) => !vm.found);
   if (unseen.length > 0 && cluster.offline.length > 0) {
-    throw fail(
+    throw readFailure(
+      stack,
+      config,
       `Proxmox node${cluster.offline.length === 1 ? "" : "s"} ${cluster.offline.join(", ")} ${cluster.offline.length === 1 ? "is" : "are"} not online, and the provider skips a node that does not answer, so VM ${unseen.map((vm) => `${vm.vmId} (${vm.key})`).join(", ")} may exist there`,
       "Bring the node back online (or remove it from the Proxmox cluster), then run again.",
     );
@@ -132,10 +138,45 @@ export async function readCastleVms(
   return observed;
 }
 
+/**
+ * Reads what Proxmox holds on every VM ID of the stack, through the castle's Proxmox provider. Throws
+ * ProxmoxReadError on anything that does not prove "no such VM": a failed read, an empty answer, or an
+ * ID not found while a node is offline.
+ */
+export async function readCastleVms(
+  stack: string,
+  config: CastleConfig,
+  provider: proxmox.Provider,
+): Promise<ObservedVm[]> {
+  let cluster: ProxmoxCluster;
+  try {
+    cluster = await readCluster(provider);
+  } catch (error) {
+    throw proxmoxReadFailure(stack, config, error);
+  }
+  return observeCastleVms(stack, config, cluster);
+}
+
 /** The node a found VM runs on, saying so when it is not the one the stack file names (moved by HA or by hand). */
 function where(vm: ObservedVm): string {
   const node = vm.found?.node ?? vm.proxmoxNode;
   return node === vm.proxmoxNode ? node : `${node}, not ${vm.proxmoxNode} as the stack file says`;
+}
+
+/** The VMs on the stack's IDs that are not this castle's (without its `castle` and cluster-name tags). */
+function foreignVms(config: CastleConfig, observed: readonly ObservedVm[]): ObservedVm[] {
+  return observed.filter(
+    (vm) => vm.found && !(vm.found.tags.includes(CASTLE_TAG) && vm.found.tags.includes(config.clusterName)),
+  );
+}
+
+/** One problem per VM on the stack's IDs that the castle did not create: no run may take those IDs. */
+export function foreignVmProblems(config: CastleConfig, observed: readonly ObservedVm[]): string[] {
+  return foreignVms(config, observed).map(
+    (vm) =>
+      `VM ${vm.vmId} on Proxmox node ${where(vm)} (${vm.key}) exists and is not castle ${config.clusterName}'s: it is named ${JSON.stringify(vm.found?.name)} with tags [${vm.found?.tags.join(", ")}], without the tags ${CASTLE_TAG} and ${config.clusterName}. ` +
+      `Choose a free VM ID for ${vm.hostname}, or remove that VM if it is garbage; the castle never takes over a VM it did not create.`,
+  );
 }
 
 /**
@@ -155,15 +196,8 @@ export function runningCastleProblems(
   const recreate = `To replace the cluster on purpose: npx castle recreate ${stack} (pulumi destroy, then pulumi up with the new value).`;
   const list = (vms: ObservedVm[]) => vms.map((vm) => `${vm.hostname} (VM ${vm.vmId} on ${where(vm)})`).join(", ");
 
-  const foreign = observed.filter(
-    (vm) => vm.found && !(vm.found.tags.includes(CASTLE_TAG) && vm.found.tags.includes(config.clusterName)),
-  );
-  for (const vm of foreign) {
-    problems.push(
-      `VM ${vm.vmId} on Proxmox node ${where(vm)} (${vm.key}) exists and is not castle ${config.clusterName}'s: it is named ${JSON.stringify(vm.found?.name)} with tags [${vm.found?.tags.join(", ")}], without the tags ${CASTLE_TAG} and ${config.clusterName}. ` +
-        `Choose a free VM ID for ${vm.hostname}, or remove that VM if it is garbage; the castle never takes over a VM it did not create.`,
-    );
-  }
+  const foreign = foreignVms(config, observed);
+  problems.push(...foreignVmProblems(config, observed));
 
   const controlPlanes = observed.filter((vm) => vm.role === "controlPlane" && vm.found && !foreign.includes(vm));
   const byKey = new Map<string, ObservedVm[]>();

@@ -13,6 +13,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
+import { ProxmoxStandIn } from "./support/proxmox-stand-in";
 
 const ROOT = path.resolve(__dirname, "..");
 const STAND_IN_BIN = path.join(__dirname, "support", "bin");
@@ -310,6 +311,7 @@ describe("castle recreate through the Automation API", () => {
   };
   const ENV = { INFISICAL_CLIENT_ID: CLIENT_ID, INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
   let infisical: InfisicalStandIn;
+  let proxmox: ProxmoxStandIn;
   let dir: string;
 
   before(async () => {
@@ -329,15 +331,27 @@ describe("castle recreate through the Automation API", () => {
       ],
     });
     await infisical.start();
+    // The guard's Proxmox read in the pre-flight: blue's nodes, online, no VM on blue's IDs.
+    proxmox = new ProxmoxStandIn({
+      tokenId: VALUES.PROXMOX_TOKEN_ID,
+      tokenSecret: VALUES.PROXMOX_TOKEN_SECRET,
+      nodes: { pve1: { state: "online" }, pve2: { state: "online" }, pve3: { state: "online" } },
+    });
+    await proxmox.start();
     dir = mkdtempSync(path.join(tmpdir(), "castle-recreate-"));
     dirs.push(dir);
     for (const file of ["Pulumi.yaml", "Pulumi.green.yaml"]) cpSync(path.join(ROOT, file), path.join(dir, file));
     const blue = parseDocument(readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8"));
     blue.setIn(["config", "castle:infisical", "siteUrl"], infisical.siteUrl);
+    blue.setIn(["config", "castle:proxmox", "endpoint"], proxmox.endpoint);
+    blue.setIn(["config", "castle:proxmox", "insecureSkipTlsVerify"], true);
     writeFileSync(path.join(dir, "Pulumi.blue.yaml"), blue.toString());
     mkdirSync(path.join(dir, "sub"));
   });
-  after(() => infisical.close());
+  after(async () => {
+    await infisical.close();
+    await proxmox.close();
+  });
 
   const useSecrets = (values: Record<string, string>) => {
     const secrets = Object.entries(values).map(([key, value]) => ({ key, value }));
@@ -384,6 +398,8 @@ describe("castle recreate through the Automation API", () => {
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     assert.ok(at(/^== pre-flight/) < at(/^== pre-flight.*: done in \d+\.\d s$/));
     assert.ok(at(/^all 5 secrets ok$/) > 0, "the pre-flight fetched the secrets from Infisical");
+    assert.ok(at(/^proxmox ok: 0 of the stack's 5 VM IDs hold castle blue's VMs, the others are free$/) > 0, out);
+    assert.ok(proxmox.requests.some((r) => r.path === "/api2/json/nodes" && r.authorized));
     assert.ok(at(/^== pulumi destroy --stack blue$/) < at(/^Destroying \(blue\):$/));
     assert.ok(at(/^== pulumi destroy --stack blue: done in/) < at(/^== pulumi up --stack blue$/));
     assert.ok(at(/^Updating \(blue\):$/) < at(/^== pulumi up --stack blue: done in/));
@@ -494,6 +510,38 @@ describe("castle recreate through the Automation API", () => {
       silent.err,
       /green is healthy at its last update, but its Kubernetes API does not answer now \(nothing listens/,
     );
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("stops before the destroy when Proxmox cannot be read, or a VM it did not create holds one of its IDs", async () => {
+    useSecrets(VALUES);
+    setState({ stacks: { blue: deployedBlue() } });
+    proxmox.options.nodes.pve1 = { state: "online", vms: [{ vmid: 2021, name: "gitlab-runner", tags: ["ci"] }] };
+    const foreign = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(foreign.code, 1);
+    assert.match(
+      foreign.err,
+      /the up after the destroy would be refused:\n {2}- VM 2021 on Proxmox node pve1 \(castle:workers\[0\]\.vmId\) exists and is not castle blue's/,
+    );
+
+    proxmox.options.nodes.pve1 = { state: "online" };
+    proxmox.options.nodes.pve3 = { state: "offline" };
+    const offline = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(offline.code, 1);
+    assert.match(offline.err, /Proxmox node pve3 is not online/);
+    proxmox.options.nodes.pve3 = { state: "online" };
+
+    useSecrets({ ...VALUES, PROXMOX_TOKEN_SECRET: "SENTINEL-RECREATE-STALE-PVE-SECRET" });
+    const denied = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.err,
+      /could not tell which of the stack's VM IDs exist .*HTTP 401 response - Reason: invalid token value!/,
+    );
+    assert.ok(!denied.err.includes("SENTINEL-RECREATE-STALE-PVE-SECRET"));
     assert.deepEqual(
       ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
       [],
