@@ -5,9 +5,20 @@
  * content to standard output for piping.
  *
  * A file is overwritten only when this command wrote it (it starts with the marker line below): a
- * kubeconfig or talosconfig the user keeps at that path stays as it is.
+ * kubeconfig or talosconfig the user keeps at that path stays as it is. `--merge` adds the castle's
+ * entries to the user's own `~/.kube/config` or `~/.talos/config` instead (merge-config.ts), still 0600,
+ * never through a symbolic link.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { STACK_OUTPUTS } from "../lib/stack-outputs";
@@ -39,7 +50,12 @@ export interface AccessIo {
 }
 
 /** Reads a stack's outputs, secrets in clear. */
-export type OutputsReader = (stack: string) => Promise<Record<string, { value: unknown; secret: boolean }>>;
+export type OutputsReader = (stack: string) => Promise<Record<string, unknown>>;
+
+/** The file `--merge` merges into without --out: the tools' own default file. */
+function defaultMergePath(kind: AccessKind, home: string): string {
+  return kind === "kubeconfig" ? path.join(home, ".kube", "config") : path.join(home, ".talos", "config");
+}
 
 /** Creates the missing folders of `dir` with mode 0700. */
 function makeFolder(dir: string): void {
@@ -67,8 +83,17 @@ export async function access(
   out: string | undefined,
   readOutputs: OutputsReader,
   io: AccessIo,
+  options: { merge?: boolean } = {},
 ): Promise<number> {
   const home = io.env.HOME || homedir();
+  const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(stackFile) && !existsSync(path.join(projectDir, `Pulumi.${stack}.yml`))) {
+    io.err(
+      `castle ${kind}: no stack file ${stackFile}: is "${stack}" the stack's name? (castle status lists the stacks)`,
+    );
+    return 1;
+  }
+  if (options.merge) return mergeAccess(kind, stack, out ?? defaultMergePath(kind, home), readOutputs, io);
   const target = out === "-" ? "-" : path.resolve(projectDir, out ?? defaultAccessPath(kind, stack, home));
   if (target !== "-" && existsSync(target) && statSync(target).isDirectory()) {
     io.err(`castle ${kind}: ${target} is a folder; give a file path with --out`);
@@ -83,21 +108,8 @@ export async function access(
       return 1;
     }
   }
-  let outputs: Awaited<ReturnType<OutputsReader>>;
-  try {
-    outputs = await readOutputs(stack);
-  } catch (error) {
-    io.err(`castle ${kind} ${stack}: cannot read the stack's outputs: ${(error as Error).message}`);
-    return 1;
-  }
-  const value = outputs[ACCESS_OUTPUT[kind]]?.value;
-  if (typeof value !== "string" || value.trim() === "") {
-    io.err(
-      `castle ${kind} ${stack}: the stack has no ${ACCESS_OUTPUT[kind]} output; it is not deployed or its last update did not finish. Run pulumi up --stack ${stack} (castle status shows where it stands)`,
-    );
-    return 1;
-  }
-  const content = value.endsWith("\n") ? value : `${value}\n`;
+  const content = await accessContent(kind, stack, readOutputs, io);
+  if (content === undefined) return 1;
   if (target === "-") {
     io.write(content);
     return 0;
@@ -107,4 +119,86 @@ export async function access(
   if (kind === "kubeconfig") io.err(`use it with: export KUBECONFIG=${target}`);
   else io.err(`use it with: export TALOSCONFIG=${target}`);
   return 0;
+}
+
+/** The kubeconfig or talosconfig from the stack's outputs, ending in a newline; undefined after saying why not. */
+async function accessContent(
+  kind: AccessKind,
+  stack: string,
+  readOutputs: OutputsReader,
+  io: AccessIo,
+): Promise<string | undefined> {
+  let outputs: Awaited<ReturnType<OutputsReader>>;
+  try {
+    outputs = await readOutputs(stack);
+  } catch (error) {
+    io.err(`castle ${kind} ${stack}: cannot read the stack's outputs: ${(error as Error).message}`);
+    return undefined;
+  }
+  const value = outputs[ACCESS_OUTPUT[kind]];
+  if (typeof value !== "string" || value.trim() === "") {
+    io.err(
+      `castle ${kind} ${stack}: the stack has no ${ACCESS_OUTPUT[kind]} output; it is not deployed or its last update did not finish. Run npx castle up ${stack} (castle status shows where it stands)`,
+    );
+    return undefined;
+  }
+  return value.endsWith("\n") ? value : `${value}\n`;
+}
+
+/** `--merge`: the castle's entries into the user's own config file, everything else left as it was. */
+async function mergeAccess(
+  kind: AccessKind,
+  stack: string,
+  file: string,
+  readOutputs: OutputsReader,
+  io: AccessIo,
+): Promise<number> {
+  const { MergeRefusal, mergeKubeconfig, mergeTalosconfig } =
+    require("./merge-config") as typeof import("./merge-config");
+  if (file === "-") {
+    io.err(`castle ${kind}: --merge writes into a file; --out - prints a separate ${kind} instead`);
+    return 2;
+  }
+  const target = path.resolve(file);
+  let existing: string | undefined;
+  const found = existsSync(target) || isLink(target) ? lstatSync(target) : undefined;
+  if (found?.isSymbolicLink()) {
+    io.err(
+      `castle ${kind}: ${target} is a symbolic link; castle does not write through links. Give the file it points to with --out, or write a separate file without --merge`,
+    );
+    return 1;
+  }
+  if (found && !found.isFile()) {
+    io.err(`castle ${kind}: ${target} is not a regular file; give a file path with --out`);
+    return 1;
+  }
+  if (found) existing = readFileSync(target, "utf8");
+  const content = await accessContent(kind, stack, readOutputs, io);
+  if (content === undefined) return 1;
+  let merged: ReturnType<typeof mergeKubeconfig>;
+  try {
+    merged = (kind === "kubeconfig" ? mergeKubeconfig : mergeTalosconfig)(existing, content, stack, target);
+  } catch (error) {
+    if (!(error instanceof MergeRefusal)) throw error;
+    io.err(`castle ${kind} ${stack}: ${error.message}`);
+    return 1;
+  }
+  writePrivateFile(target, merged.text);
+  io.out(target);
+  const use =
+    kind === "kubeconfig"
+      ? `kubectl --context ${merged.context} (or kubectl config use-context ${merged.context})`
+      : `talosctl --context ${merged.context} (or talosctl config context ${merged.context})`;
+  io.err(
+    `merged context ${merged.context}${merged.madeCurrent ? ", now the current context" : ""}; use it with: ${use}`,
+  );
+  return 0;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

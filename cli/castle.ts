@@ -17,9 +17,13 @@ export interface MainIo {
   /** Raw text to standard output (`--out -`). */
   write(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** How `up` and `preview` connect pulumi's output: the terminal (default), or lines to out and err. */
+  stdio?: "inherit" | "pipe";
+  /** Check the command line only: exit 0 where the command would start, without starting it. */
+  validateOnly?: boolean;
 }
 
-type Flag = "out" | "yes" | "all" | "json";
+type Flag = "out" | "yes" | "all" | "json" | "merge";
 
 interface Command {
   /** `<stack>`: exactly one stack; `[<stack>]`: one or none; none: no positional. */
@@ -45,7 +49,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "castle doctor <stack>",
     summary: "check, then fetch and validate the stack's secrets from Infisical",
     details:
-      "Needs INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET (INFISICAL_SITE_URL overrides the stack's site).\nPrints what it does before each network step; never prints a secret value.",
+      "Needs INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET, or an access token in INFISICAL_TOKEN (INFISICAL_SITE_URL\noverrides the stack's site). Prints what it does before each network step; a site that does not answer within\n5 s (nothing listening, packets dropped, or a listener that never answers) fails then. Never prints a secret\nvalue.",
   },
   render: {
     stack: "one",
@@ -55,37 +59,61 @@ const COMMANDS: Record<string, Command> = {
     details:
       "Runs the real program under Pulumi's mock runtime. --out DIR writes files to diff into a new or empty folder,\nor one castle render wrote before; it never removes a file it did not write.",
   },
+  preview: {
+    stack: "one",
+    flags: [],
+    usage: "castle preview <stack> [pulumi flags]",
+    summary: "pulumi preview --stack <stack>, with the project's Node 22 first on PATH",
+    details:
+      "Runs the real pulumi preview for the stack. Every argument after the stack goes to pulumi unchanged\n(e.g. castle preview blue --diff). The program runs on node_modules/.bin/node (Node 22, installed by npm ci),\nwhatever node your shell has.",
+  },
+  up: {
+    stack: "one",
+    flags: [],
+    usage: "castle up <stack> [pulumi flags]",
+    summary: "pulumi up --stack <stack>, with the project's Node 22 first on PATH",
+    details:
+      "Runs the real pulumi up for the stack. Every argument after the stack goes to pulumi unchanged\n(e.g. castle up blue --yes). The program runs on node_modules/.bin/node (Node 22, installed by npm ci),\nwhatever node your shell has.",
+  },
   recreate: {
     stack: "one",
     flags: ["yes"],
     usage: "castle recreate <stack> [--yes]",
     summary: "pre-flight, then pulumi destroy and pulumi up (asks for the stack name; --yes to skip)",
     details:
-      "Pre-flight: the stack file passes check, its secrets come from Infisical (as doctor checks them) and the\nstatus of every stack can be read; otherwise nothing is destroyed. Needs the Pulumi CLI.",
+      "Pre-flight: the stack file passes check, its secrets come from Infisical (as doctor checks them) and the\nstatus of every stack can be read; otherwise nothing is destroyed. Needs the Pulumi CLI. After up, castle verify\nchecks the new castle (talosctl, kubectl); exit 1 if it fails.",
   },
   kubeconfig: {
     stack: "one",
-    flags: ["out"],
-    usage: "castle kubeconfig <stack> [--out FILE]",
+    flags: ["out", "merge"],
+    usage: "castle kubeconfig <stack> [--out FILE | --merge]",
     summary: "write the stack's admin kubeconfig, mode 0600 (default ~/.kube/castle-<stack>.yaml)",
     details:
-      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.\n--merge adds or replaces the castle's cluster, user and context in ~/.kube/config (or the --out file), mode\n0600, leaving every other entry as it was; it never writes through a symbolic link.",
   },
   talosconfig: {
     stack: "one",
-    flags: ["out"],
-    usage: "castle talosconfig <stack> [--out FILE]",
+    flags: ["out", "merge"],
+    usage: "castle talosconfig <stack> [--out FILE | --merge]",
     summary: "write the stack's talosconfig, mode 0600 (default ~/.talos/castle-<stack>.yaml)",
     details:
-      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.",
+      "Reads the stack's secret output through the Pulumi CLI and prints the path, never the content.\n--out - writes it to standard output. A file castle did not write is never overwritten.\n--merge adds or replaces the castle's context in ~/.talos/config (or the --out file), mode 0600, leaving\nevery other context as it was; it never writes through a symbolic link.",
+  },
+  verify: {
+    stack: "one",
+    flags: ["json"],
+    usage: "castle verify <stack> [--json]",
+    summary: "prove the running castle: etcd sealed with the Infisical key, marks, ESO, Flux, identities, versions",
+    details:
+      "Read-only. Reads the stack's outputs (Pulumi CLI), its secrets (Infisical, as doctor), an etcd snapshot\n(talosctl, into a private temporary folder removed afterwards), the control planes' Proxmox tags and the cluster\n(kubectl). One row per check; exit 1 if any fails or cannot run. --json prints {stack, checks: [{check, ok, detail}]}.\nNever prints a decrypted value, a key or a token.",
   },
   status: {
-    stack: "none",
+    stack: "optional",
     flags: ["json"],
-    usage: "castle status [--json]",
-    summary: "every stack: deployed, last update, healthy, endpoint, versions, key fingerprint",
+    usage: "castle status [<stack>] [--json]",
+    summary: "every stack (or one): deployed, last update, healthy, endpoint, versions, key fingerprint",
     details:
-      "Reads the Pulumi backend through the Pulumi CLI (no secret output is read). A stack whose status cannot be\nread says why and the exit code is 1; it is never shown as not deployed.",
+      "Reads the Pulumi backend through the Pulumi CLI, each stack with --stack (never stack select) and no secret\n(never --show-secrets). Each read must answer within CASTLE_PULUMI_TIMEOUT seconds (default 60). A stack whose\nstatus cannot be read says why (deployed: null in --json) and the exit code is 1; it is never shown as not\ndeployed.",
   },
 };
 
@@ -94,6 +122,7 @@ const FLAG_HELP: Record<Flag, string> = {
   yes: "--yes, -y",
   all: "--all",
   json: "--json",
+  merge: "--merge",
 };
 
 const USAGE = `usage: castle <command> [<stack>] [flags]
@@ -104,7 +133,14 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 <stack> is a stack name (blue) or its file (Pulumi.blue.yaml). Run from any folder of the project.
-castle help <command> (or castle <command> --help) tells more.`;
+castle help <command> (or castle <command> --help) tells more; castle --version prints the versions.`;
+
+/** `castle --version`: the castle's version, and the Pulumi SDK and Node it runs on. */
+function versionLine(): string {
+  const own = require("../package.json") as { version: string };
+  const sdk = require("@pulumi/pulumi/package.json") as { version: string };
+  return `castle ${own.version} (@pulumi/pulumi ${sdk.version}, Node ${process.version})`;
+}
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name];
@@ -112,26 +148,10 @@ function commandHelp(name: string): string {
   return `usage: ${c.usage}\n\n${c.summary}\n\n${c.details}${flags ? `\n\nflags: ${flags}, --help` : ""}`;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 /** The command closest to a mistyped one, if any is close. */
 export function closestCommand(typed: string): string | undefined {
-  const ranked = Object.keys(COMMANDS)
-    .map((name) => ({ name, d: name.startsWith(typed) && typed.length >= 2 ? 0 : distance(typed, name) }))
-    .sort((x, y) => x.d - y.d);
-  const best = ranked[0];
-  return best && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined;
+  const { closestName } = require("../lib/suggest") as typeof import("../lib/suggest");
+  return closestName(typed, Object.keys(COMMANDS));
 }
 
 /** The folder holding Pulumi.yaml, walking up from `start` as `pulumi` does; `start` when there is none. */
@@ -166,7 +186,9 @@ function parse(argv: string[]) {
         yes: { type: "boolean", short: "y" },
         all: { type: "boolean" },
         json: { type: "boolean" },
+        merge: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (error) {
@@ -193,6 +215,20 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const write = io.write ?? ((text: string) => process.stdout.write(text));
   const env = io.env ?? process.env;
 
+  // `up` and `preview` hand every argument after the stack to pulumi as it is.
+  if ((argv[0] === "up" || argv[0] === "preview") && argv[1] !== undefined && !argv[1].startsWith("-")) {
+    const operation = argv[0];
+    const argument = stackArgument(argv[1], cwd);
+    if (io.validateOnly) return 0;
+    const { deploy } = require("./deploy") as typeof import("./deploy");
+    return deploy(operation, argument.dir ?? findProjectDir(cwd), argument.stack, argv.slice(2), {
+      out,
+      err,
+      env,
+      stdio: io.stdio ?? "inherit",
+    });
+  }
+
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -206,6 +242,14 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const { values: flags, positionals } = parsed;
   const [command, ...rest] = positionals;
 
+  if (flags.version) {
+    if (command !== undefined || flags.help) {
+      err("castle: --version takes nothing else (castle --version)");
+      return 2;
+    }
+    out(versionLine());
+    return 0;
+  }
   if (command === undefined) {
     if (flags.help) {
       out(USAGE);
@@ -235,7 +279,9 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
     return 0;
   }
 
-  const given = (Object.keys(flags) as (Flag | "help")[]).filter((f) => f !== "help") as Flag[];
+  const given = (Object.keys(flags) as (Flag | "help" | "version")[]).filter(
+    (f) => f !== "help" && f !== "version",
+  ) as Flag[];
   const foreign = given.filter((f) => !spec.flags.includes(f));
   if (foreign.length > 0) {
     err(`castle ${command}: ${foreign.map((f) => `--${f}`).join(", ")} does not apply here\n\n${commandHelp(command)}`);
@@ -246,6 +292,10 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
     err(
       `castle ${command}: too many arguments: ${rest.slice(max).join(" ")} (${spec.usage}; one stack at a time${command === "check" ? ", or --all" : ""})`,
     );
+    return 2;
+  }
+  if (flags.merge && flags.out === "-") {
+    err(`castle ${command}: --merge writes into a file; --out - prints a separate ${command} instead (not both)`);
     return 2;
   }
   if (command === "check" && flags.all && rest.length > 0) {
@@ -262,6 +312,7 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
   const projectDir = argument?.dir ?? findProjectDir(cwd);
   const stack = argument?.stack ?? "";
   const outPath = flags.out === undefined || flags.out === "-" ? flags.out : path.resolve(cwd, flags.out);
+  if (io.validateOnly) return 0;
 
   switch (command) {
     case "check": {
@@ -285,22 +336,38 @@ export async function main(argv: string[], cwd = process.cwd(), io: Partial<Main
         recreate.automationOperations(projectDir),
         { out, err, ask: recreate.terminalAsk(), now: () => performance.now() },
         recreate.doctorPreflight(projectDir, env),
+        recreate.verifyAfterUp(projectDir, env),
       );
     }
     case "kubeconfig":
     case "talosconfig": {
       const { access } = require("./access") as typeof import("./access");
-      const { stackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-      return access(command as AccessKind, projectDir, stack, outPath, (s) => stackOutputs(projectDir, s), {
-        out,
-        err,
-        write,
-        env,
-      });
+      const { pulumiReadTimeoutMs, secretStackOutputs } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+      return access(
+        command as AccessKind,
+        projectDir,
+        stack,
+        outPath,
+        async (s) => secretStackOutputs(projectDir, s, pulumiReadTimeoutMs(env)),
+        { out, err, write, env },
+        { merge: flags.merge === true },
+      );
+    }
+    case "verify": {
+      const { verify } = require("./verify") as typeof import("./verify");
+      return verify(projectDir, stack, { json: flags.json === true }, { out, err, env });
     }
     case "status": {
-      const { automationStatusReader, status } = require("./status") as typeof import("./status");
-      return status(projectDir, { json: flags.json === true }, () => automationStatusReader(projectDir), { out, err });
+      const { cliStatusReader, status } = require("./status") as typeof import("./status");
+      return status(
+        projectDir,
+        { json: flags.json === true, only: argument?.stack },
+        () => cliStatusReader(projectDir, env),
+        {
+          out,
+          err,
+        },
+      );
     }
     default:
       return unknown(command, err);

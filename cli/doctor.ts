@@ -24,6 +24,7 @@ import { CastleConfigError } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
+import { nodeForBarePulumi } from "./deploy";
 import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
@@ -49,6 +50,7 @@ export async function doctor(
 ): Promise<number> {
   const checked = check(projectDir, stack, io.out);
   if (checked.code !== 0 || checked.config === undefined) return 1;
+  io.out(nodeForBarePulumi(io.env, stack).line);
   let credentials: ReturnType<typeof credentialsFromEnv>;
   let config: CastleConfig;
   try {

@@ -1,6 +1,7 @@
 /**
- * The castle's way to the Pulumi CLI: Pulumi's Automation API (LocalWorkspace) over the project folder.
- * Loaded only by the commands that need a deployment (recreate, kubeconfig, talosconfig, status).
+ * The castle's way to the Pulumi CLI, loaded only by the commands that need a deployment: Pulumi's
+ * Automation API over the project folder for what changes a stack (recreate's destroy and up), and reads
+ * with a deadline, each with `--stack`, for what only looks (status, kubeconfig, talosconfig; below).
  *
  * Errors are told apart: a stack the backend does not know is `StackNotFound` (not deployed); anything
  * else (no Pulumi CLI, backend unreachable, not logged in) is a `PulumiCliError` and never read as
@@ -62,8 +63,8 @@ let found: { path: string | undefined; command: Promise<automationTypes.PulumiCo
 
 /**
  * The Pulumi CLI on PATH. `PulumiCommand.get` runs `pulumi version` (and checks it against the SDK's
- * minimum); a command that opens several workspaces, such as `castle status` over every stack, asks
- * once. A failed look-up is not kept, so the next call tries again.
+ * minimum); a command that selects several stacks asks once. A failed look-up is not kept, so the next
+ * call tries again.
  */
 function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
   const path = process.env.PATH;
@@ -74,19 +75,6 @@ function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
   });
   found = { path, command };
   return command;
-}
-
-/** A LocalWorkspace over the project folder. */
-export async function workspace(projectDir: string): Promise<automationTypes.LocalWorkspace> {
-  return cli(undefined, async () =>
-    automation().LocalWorkspace.create({ workDir: projectDir, pulumiCommand: await pulumiCommand() }),
-  );
-}
-
-/** A stack's outputs, secrets in clear (`pulumi stack output --json --show-secrets`). */
-export async function stackOutputs(projectDir: string, stack: string): Promise<automationTypes.OutputMap> {
-  const ws = await workspace(projectDir);
-  return cli(stack, () => ws.stackOutputs(stack));
 }
 
 /** The stack, selected (`pulumi stack select`), for destroy and up; `envVars` reach every CLI run on it. */
@@ -101,4 +89,122 @@ export async function selectStack(
       { pulumiCommand: await pulumiCommand(), ...(envVars ? { envVars } : {}) },
     ),
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reads with a deadline, for `castle status`: the CLI run directly, each call with `--stack`, never
+// `stack select` (the user's current stack stays theirs) and never `--show-secrets` (a status decrypts
+// nothing). The Automation API has no such read: `LocalWorkspace.stackOutputs` always runs a second
+// `stack output --json --show-secrets`, `Stack.history` needs a selected Stack, and neither takes a
+// deadline (@pulumi/pulumi 3.276.0 automation/localWorkspace.js, stack.js).
+
+/** Seconds one read may take when `CASTLE_PULUMI_TIMEOUT` does not say otherwise. */
+export const PULUMI_READ_TIMEOUT_SECONDS = 60;
+
+/** The deadline of one read, in milliseconds: `CASTLE_PULUMI_TIMEOUT` seconds, or the default. */
+export function pulumiReadTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.CASTLE_PULUMI_TIMEOUT;
+  if (raw === undefined || raw.trim() === "") return PULUMI_READ_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new PulumiCliError(`CASTLE_PULUMI_TIMEOUT must be a number of seconds above 0, not "${raw}"`);
+  }
+  return seconds * 1000;
+}
+
+/**
+ * Runs `pulumi <args> --non-interactive` in the project folder and returns its standard output. After
+ * `timeoutMs` the CLI is killed and the read is a PulumiCliError naming the command: a read that waits
+ * forever never holds up a status. A stack the backend does not know is StackNotFound, told by the same
+ * pattern the Automation API uses (@pulumi/pulumi 3.276.0 automation/errors.js: /no stack named.*found/;
+ * the CLI's text is `no stack named '<name>' found`, pulumi/pulumi pkg/backend/backenderr/backenderr.go).
+ */
+export function pulumiRead(
+  args: string[],
+  { cwd, timeoutMs, stack }: { cwd: string; timeoutMs: number; stack?: string },
+): Promise<string> {
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const command = `pulumi ${args.join(" ")}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", [...args, "--non-interactive"], {
+      cwd,
+      env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(() => {
+      settle(() => {
+        // Killed, and its pipes let go of, so that nothing it started keeps this process waiting.
+        child.kill("SIGKILL");
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.unref();
+        reject(
+          new PulumiCliError(`\`${command}\` did not answer within ${timeoutMs / 1000} s (CASTLE_PULUMI_TIMEOUT)`),
+        );
+      });
+    }, timeoutMs);
+    // "spawn pulumi ENOENT" when there is no CLI on PATH.
+    child.once("error", (error) => settle(() => reject(new PulumiCliError(cliMessage(error)))));
+    child.once("close", (code) =>
+      settle(() => {
+        if (code === 0) return resolve(stdout);
+        if (stack !== undefined && /no stack named.*found/.test(stderr)) return reject(new StackNotFound(stack));
+        reject(
+          new PulumiCliError(cliMessage({ commandResult: { stderr }, message: `${command} exited with ${code}` })),
+        );
+      }),
+    );
+  });
+}
+
+/** Parses the JSON a `--json` read printed, or says which command printed something else. */
+function readJson<T>(text: string, command: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new PulumiCliError(`\`pulumi ${command}\` did not print JSON: ${text.trim().split("\n")[0] ?? ""}`);
+  }
+}
+
+/** The read-only calls `castle status` makes, each with `--stack` where it names one. */
+export function pulumiReads(projectDir: string, timeoutMs: number) {
+  const read = async <T>(args: string[], stack?: string) =>
+    readJson<T>(await pulumiRead(args, { cwd: projectDir, timeoutMs, stack }), args.join(" "));
+  return {
+    /** `pulumi stack ls --json`: the project's stacks, with their resource counts. */
+    listStacks: () => read<{ name: string; resourceCount?: number }[]>(["stack", "ls", "--json"]),
+    /** `pulumi stack output --json --stack <stack>`: secret outputs come as "[secret]", undecrypted. */
+    outputs: (stack: string) => read<Record<string, unknown>>(["stack", "output", "--json", "--stack", stack], stack),
+    /** `pulumi stack history --json --page-size 1 --page 1 --stack <stack>`: the newest entry, secrets blinded. */
+    history: (stack: string) =>
+      read<unknown[]>(["stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", stack], stack),
+  };
+}
+
+/**
+ * A stack's outputs with secrets in clear, for kubeconfig and talosconfig:
+ * `pulumi stack output --json --show-secrets --stack <stack>`, within the deadline.
+ */
+export async function secretStackOutputs(
+  projectDir: string,
+  stack: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  const args = ["stack", "output", "--json", "--show-secrets", "--stack", stack];
+  return readJson(await pulumiRead(args, { cwd: projectDir, timeoutMs, stack }), args.join(" "));
 }

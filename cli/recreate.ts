@@ -11,10 +11,11 @@
  * `vmRead`, `vmDelete`) and runs with PULUMI_K8S_DELETE_UNREACHABLE=true, so the objects of a cluster
  * that no longer answers leave the state instead of failing the run; the up after it runs without.
  */
+
+import { request } from "node:https";
 import { createInterface } from "node:readline/promises";
 import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
 import type { CliIo } from "./doctor";
-import { reachable } from "./reach";
 
 /** What the program knows of one stack's deployment. */
 export interface StackStatus {
@@ -143,6 +144,20 @@ async function proxmoxPreflight(
   }
 }
 
+/**
+ * The acceptance after `up`: true when the new castle passed (what it found is printed). Kept apart from
+ * the pre-flight and the Pulumi operations so that recreate's own steps stay as they are.
+ */
+export type Verification = (stack: string, io: RecreateIo) => Promise<boolean>;
+
+/** The real acceptance: `castle verify <stack>`, its table printed as the command prints it. */
+export function verifyAfterUp(projectDir: string, env: NodeJS.ProcessEnv): Verification {
+  return async (stack, io) => {
+    const { verify } = require("./verify") as typeof import("./verify");
+    return (await verify(projectDir, stack, { json: false }, { out: io.out, err: io.err, env })) === 0;
+  };
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
@@ -171,6 +186,7 @@ export async function recreate(
   operations: StackOperations,
   io: RecreateIo,
   preflight: Preflight,
+  verification?: Verification,
 ): Promise<number> {
   const timings: string[] = [];
   const phase = async (label: string, name: string, run: () => Promise<boolean>): Promise<boolean> => {
@@ -255,6 +271,12 @@ export async function recreate(
   if (!(await confirmed())) return 1;
   if (!(await pulumiPhase("destroy"))) return 1;
   if (!(await pulumiPhase("up"))) return 1;
+  if (verification && !(await phase("verify", `castle verify ${stack}`, () => verification(stack, io)))) {
+    io.err(
+      `castle recreate ${stack}: the castle is up again, but castle verify failed (see above): fix what it names, then run castle verify ${stack}`,
+    );
+    return 1;
+  }
   io.out(`recreated "${stack}": ${timings.join(", ")}`);
   return 0;
 }
@@ -262,7 +284,7 @@ export async function recreate(
 /** The real operations, through the Automation API against the project's own workspace. */
 export function automationOperations(projectDir: string): StackOperations {
   const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-  const { automationStatusReader, stackState } = require("./status") as typeof import("./status");
+  const { cliStatusReader, stackState } = require("./status") as typeof import("./status");
   // The CLI's output arrives in chunks: print whole lines as they complete, the rest at the end.
   const lines = (log: (line: string) => void) => {
     let pending = "";
@@ -278,19 +300,24 @@ export function automationOperations(projectDir: string): StackOperations {
       },
     };
   };
-  let reading: ReturnType<typeof automationStatusReader> | undefined;
+  let reading: ReturnType<typeof cliStatusReader> | undefined;
   return {
     async status(stack) {
       // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
-      reading ??= automationStatusReader(projectDir);
+      reading ??= cliStatusReader(projectDir);
       const reader = await reading;
       const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
       if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
-      return { stack, deployed: state.deployed, healthy: state.healthy, endpoint: state.endpoint };
+      return {
+        stack,
+        deployed: state.deployed === true,
+        healthy: state.healthy === true,
+        endpoint: state.endpoint,
+      };
     },
-    apiAnswers: (endpoint) => reachable(endpoint),
+    apiAnswers: (endpoint) => kubernetesApiAnswers(endpoint),
     async destroy(stack, log) {
       // The variable reaches the Kubernetes provider of this run only (the provider itself sets no
       // deleteUnreachable, which would override it: pulumi-kubernetes provider.go `Configure`).
@@ -304,6 +331,41 @@ export function automationOperations(projectDir: string): StackOperations {
       await cli(stack, () => selected.up({ onOutput: output.onOutput })).finally(output.flush);
     },
   };
+}
+
+/** How long the other color's Kubernetes API has to answer. */
+const API_PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * Why the Kubernetes API at `endpoint` does not answer now, or undefined when it does: any HTTP answer to
+ * an anonymous `GET /readyz` over TLS counts. Talos runs kube-apiserver with `anonymous-auth=false`
+ * (siderolabs/talos v1.13.9 internal/app/machined/pkg/controllers/k8s/control_plane_static_pod.go), so a
+ * live API answers 401; its certificate is signed by the cluster's own CA, which this probe does not
+ * hold, so it is not verified (no credential is sent).
+ */
+export function kubernetesApiAnswers(endpoint: string, timeoutMs = API_PROBE_TIMEOUT_MS): Promise<string | undefined> {
+  const url = new URL("/readyz", endpoint);
+  return new Promise((resolve) => {
+    const probe = request(url, { method: "GET", agent: false, rejectUnauthorized: false });
+    const done = (why: string | undefined) => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(`no answer from ${url.host} within ${timeoutMs / 1000} s`), timeoutMs);
+    probe.once("response", (response) => {
+      response.destroy();
+      done(undefined);
+    });
+    probe.on("error", (error: NodeJS.ErrnoException) =>
+      done(
+        error.code === "ECONNREFUSED"
+          ? `nothing listens on ${url.host} (connection refused)`
+          : `${url.host}: ${error.code ?? error.message}`,
+      ),
+    );
+    probe.end();
+  });
 }
 
 /** Asks on the terminal, or undefined when standard input is not one. */

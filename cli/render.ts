@@ -55,6 +55,18 @@ export interface Rendering {
   invokes: Record<string, number>;
 }
 
+/**
+ * The secretbox key's fingerprint as it shows in a rendering (the VM tags `castle-key-sha256-<hex>`, the
+ * guard's inputs): computed from the placeholder key, so the same for every stack, and marked as such.
+ */
+const PLACEHOLDER_FINGERPRINT_HEX = secretboxKeyFingerprint(PLACEHOLDER_SECRETS.secretboxKey).replace(/^sha256:/, "");
+export const FINGERPRINT_PLACEHOLDER = "<placeholder: fingerprint of the secretbox key in Infisical>";
+
+/** `text` with the placeholder key's fingerprint marked as a placeholder. */
+function markPlaceholders(text: string): string {
+  return text.split(PLACEHOLDER_FINGERPRINT_HEX).join(FINGERPRINT_PLACEHOLDER);
+}
+
 /** The text with every placeholder secret replaced by `[secret]`. */
 function redactText(text: string): string {
   let out = text;
@@ -69,7 +81,7 @@ function redactText(text: string): string {
 function redact(value: unknown, options: { keepKeyOrder?: boolean } = {}): unknown {
   const keepOrder = options.keepKeyOrder === true;
   if (isSecretMarked(value)) return SECRET;
-  if (typeof value === "string") return value === redactText(value) ? value : SECRET;
+  if (typeof value === "string") return value === redactText(value) ? markPlaceholders(value) : SECRET;
   if (Array.isArray(value)) return value.map((v) => redact(v, options));
   if (value && typeof value === "object") {
     const keys = keepOrder ? Object.keys(value) : Object.keys(value).sort();
@@ -94,7 +106,9 @@ function talosPatches(invokes: RecordedInvoke[]): Record<string, string> {
       (doc) => doc?.kind === "HostnameConfig",
     )?.hostname;
     if (!hostname) throw new Error("render: a machine configuration has no HostnameConfig patch; cannot tell its node");
-    const header = `# Talos config patches of ${hostname} (${String(invoke.inputs.machineType)}), in the order applied\n`;
+    const header =
+      `# Talos config patches of ${hostname} (${String(invoke.inputs.machineType)}), in the order applied\n` +
+      `# Kubernetes ${String(invoke.inputs.kubernetesVersion)}, Talos config contract ${String(invoke.inputs.talosVersion)}\n`;
     perNode[hostname] = header + documents.map((doc) => `---\n${stringify(doc)}`).join("");
   }
   return perNode;
@@ -179,7 +193,7 @@ function pick(inputs: unknown, dotted: string): unknown {
 }
 
 /** The resource tree for the terminal: components with their children, and the inputs that matter. */
-function resourceTree(stack: string, rendering: Rendering): string[] {
+function resourceTree(stack: string, rendering: Rendering, config: CastleConfig): string[] {
   const { resources } = rendering;
   const label = (r: RenderedResource) => {
     const keys = (KEY_INPUTS[r.type] ?? [])
@@ -188,7 +202,9 @@ function resourceTree(stack: string, rendering: Rendering): string[] {
       .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
     return `${r.type} ${r.name}${keys.length ? `  ${keys.join(" ")}` : ""}`;
   };
-  const lines = [`castle render ${stack}: ${resources.length} resources`];
+  const lines = [
+    `castle render ${stack}: ${resources.length} resources (Talos ${config.talos.version}, Kubernetes ${config.kubernetesVersion})`,
+  ];
   const children = (parent: string | null) => resources.filter((r) => r.parent === parent);
   const walk = (parent: string | null, indent: string) => {
     const list = children(parent);
@@ -297,7 +313,7 @@ export async function render(projectDir: string, stack: string, outDir: string |
     return 1;
   }
   const rendering = await renderStack(stack, config);
-  for (const line of resourceTree(stack, rendering)) io.out(line);
+  for (const line of resourceTree(stack, rendering, config)) io.out(line);
   if (target !== undefined) {
     const written = writeRendering(target, stack, rendering);
     io.out(`wrote ${written.length} files to ${outDir}`);

@@ -1,8 +1,9 @@
 /**
- * `castle status [--json]`: where every stack of the project stands, from the Pulumi backend (through
- * the Automation API): deployed or not, the last update's result and time, healthy, the API endpoint,
- * the secretbox key fingerprint and Talos contract, the Talos and Kubernetes versions. Secret outputs
- * are never read. A stack whose status cannot be read says why; it is never shown as "not deployed".
+ * `castle status [<stack>] [--json]`: where every stack of the project (or one) stands, from the Pulumi
+ * backend: deployed or not, the last update's result and time, healthy, the API endpoint, the secretbox key
+ * fingerprint and Talos contract, the Talos and Kubernetes versions. It reads with `--stack` (never
+ * `stack select`), never with `--show-secrets`, and each read has a deadline. A stack whose status cannot
+ * be read says why, with `deployed: null`; it is never shown as "not deployed".
  */
 import { listStacks } from "../config/load";
 import { STACK_OUTPUTS } from "../lib/stack-outputs";
@@ -13,14 +14,14 @@ export interface StackState {
   stack: string;
   /** The project has a Pulumi.<stack>.yaml. */
   stackFile: boolean;
-  /** The backend has the stack. */
-  inBackend: boolean;
-  /** It has resources. */
-  deployed: boolean;
+  /** The backend has the stack; null when the backend could not be read. */
+  inBackend: boolean | null;
+  /** It has resources; null when that could not be read (see `error`). */
+  deployed: boolean | null;
   /** The last operation (update, destroy, refresh...), its result and when it ended (or started). */
   lastUpdate?: { kind: string; result: string; time: string };
-  /** The last operation succeeded and the cluster reported healthy. */
-  healthy: boolean;
+  /** The last operation succeeded and the cluster reported healthy; null when that could not be read. */
+  healthy: boolean | null;
   endpoint?: string;
   fingerprint?: string;
   contract?: string;
@@ -54,20 +55,19 @@ export interface StatusReader {
   lastUpdate(stack: string): Promise<HistoryEntry | undefined>;
 }
 
-/** The real reader: `pulumi stack ls --json`, `stack output --json`, `stack select` + `stack history --json`. */
-export async function automationStatusReader(projectDir: string): Promise<StatusReader> {
-  const { cli, selectStack, workspace } = require("./pulumi-cli") as typeof import("./pulumi-cli");
-  const ws = await workspace(projectDir);
+/**
+ * The real reader: `pulumi stack ls --json`, `pulumi stack output --json --stack <s>` and
+ * `pulumi stack history --json --page-size 1 --page 1 --stack <s>`, each within the deadline
+ * (`CASTLE_PULUMI_TIMEOUT` seconds, default 60).
+ */
+export async function cliStatusReader(projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<StatusReader> {
+  const { pulumiReadTimeoutMs, pulumiReads } = require("./pulumi-cli") as typeof import("./pulumi-cli");
+  const reads = pulumiReads(projectDir, pulumiReadTimeoutMs(env));
   return {
-    list: () => cli(undefined, () => ws.listStacks()),
-    async outputs(stack) {
-      const outputs = await cli(stack, () => ws.stackOutputs(stack));
-      // Secret values are dropped here: status shows none of them.
-      return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
-    },
+    list: () => reads.listStacks(),
+    outputs: (stack) => reads.outputs(stack),
     async lastUpdate(stack) {
-      const selected = await selectStack(projectDir, stack);
-      const [last] = await cli(stack, () => selected.history(1, undefined, false));
+      const [last] = await reads.history(stack);
       return last as HistoryEntry | undefined;
     },
   };
@@ -95,7 +95,7 @@ function time(value: string | Date | undefined): string {
 
 /** The state of one stack the backend has. */
 export async function stackState(reader: StatusReader, stack: BackendStack, stackFile: boolean): Promise<StackState> {
-  const state: StackState = { stack: stack.name, stackFile, inBackend: true, deployed: false, healthy: false };
+  const state: StackState = { stack: stack.name, stackFile, inBackend: true, deployed: null, healthy: null };
   try {
     const [outputs, last] = await Promise.all([reader.outputs(stack.name), reader.lastUpdate(stack.name)]);
     state.deployed = stack.resourceCount !== undefined ? stack.resourceCount > 0 : Object.keys(outputs).length > 0;
@@ -112,33 +112,47 @@ export async function stackState(reader: StatusReader, stack: BackendStack, stac
         text(outputs[STACK_OUTPUTS.kubernetesVersion]) ?? configValue(last, "castle:kubernetesVersion");
     }
   } catch (error) {
-    state.error = (error as Error).message;
+    return {
+      stack: stack.name,
+      stackFile,
+      inBackend: true,
+      deployed: null,
+      healthy: null,
+      error: (error as Error).message,
+    };
   }
   return state;
 }
 
-/** Every stack of the project: those with a stack file and those the backend has. */
-/** Every stack file's status as unknown, saying why: never read as "not deployed". */
-function unknownStates(stacks: string[], error: string): StackState[] {
-  return stacks.map((stack) => ({ stack, stackFile: true, inBackend: false, deployed: false, healthy: false, error }));
+/** Each stack's status as unknown, saying why: never read as "not deployed". */
+function unknownStates(stacks: string[], files: string[], error: string): StackState[] {
+  return stacks.map((stack) => ({
+    stack,
+    stackFile: files.includes(stack),
+    inBackend: null,
+    deployed: null,
+    healthy: null,
+    error,
+  }));
 }
 
-async function projectStatus(projectDir: string, reader: StatusReader): Promise<StackState[]> {
+/** Every stack of the project (those with a stack file and those the backend has), or only `only`. */
+async function projectStatus(projectDir: string, reader: StatusReader, only?: string): Promise<StackState[]> {
   const files = listStacks(projectDir);
   let backend: BackendStack[];
   try {
     backend = await reader.list();
   } catch (error) {
-    return unknownStates(files, `cannot list the stacks: ${(error as Error).message}`);
+    return unknownStates(only ? [only] : files, files, `cannot list the stacks: ${(error as Error).message}`);
   }
   // The backend names stacks `name` or `org/name` (Pulumi Cloud): the last part is the stack.
   const byName = new Map(backend.map((s) => [s.name.split("/").pop() ?? s.name, s]));
-  const names = [...new Set([...files, ...byName.keys()])].sort();
+  const names = only ? [only] : [...new Set([...files, ...byName.keys()])].sort();
   return Promise.all(
     names.map((name) => {
       const found = byName.get(name);
       if (!found) {
-        return { stack: name, stackFile: true, inBackend: false, deployed: false, healthy: false } as StackState;
+        return { stack: name, stackFile: files.includes(name), inBackend: false, deployed: false, healthy: false };
       }
       return stackState(reader, { ...found, name }, files.includes(name));
     }),
@@ -184,25 +198,36 @@ export interface StatusIo {
   err(line: string): void;
 }
 
-/** Exit code 0 when every stack's status was read, 1 when any could not be. */
+/**
+ * Exit code 0 when every stack's status was read, 1 when any could not be (or `only` is a stack neither
+ * the project nor the backend has).
+ */
 export async function status(
   projectDir: string,
-  flags: { json: boolean },
+  flags: { json: boolean; only?: string },
   reader: StatusReader | (() => Promise<StatusReader>),
   io: StatusIo,
 ): Promise<number> {
+  const files = listStacks(projectDir);
   let states: StackState[];
   try {
     const ready = typeof reader === "function" ? await reader() : reader;
-    states = await projectStatus(projectDir, ready);
+    states = await projectStatus(projectDir, ready, flags.only);
   } catch (error) {
     // No CLI at all: every stack's status is unknown.
     const message = (error as Error).message;
-    states = unknownStates(listStacks(projectDir), message);
+    states = unknownStates(flags.only ? [flags.only] : files, files, message);
     if (states.length === 0) {
       io.err(`castle status: ${message}`);
       return 1;
     }
+  }
+  const [one] = states;
+  if (flags.only && one && !one.stackFile && one.inBackend === false) {
+    io.err(
+      `castle status: no stack "${flags.only}": the project has no Pulumi.${flags.only}.yaml and the backend has no such stack (castle status lists them)`,
+    );
+    return 1;
   }
   if (flags.json) io.out(JSON.stringify(states, null, 2));
   else for (const line of statusTable(states)) io.out(line);

@@ -57,7 +57,7 @@ export interface TalosClusterArgs {
  * How every configuration is applied. `staged_if_needing_reboot` makes the talos provider dry-run a change
  * while planning: a change that needs a reboot is staged (written, applied at the node's next boot), anything
  * else is applied at once. The applies run in parallel, so `auto` would reboot every control plane at the
- * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (README,
+ * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (docs/runbooks.md,
  * "Rolling reboots"). A first apply meets a node in maintenance mode, and that resolves to `auto`, which
  * installs Talos: the provider's dry-run first tries the node's insecure maintenance API, which answers,
  * and Talos answers a dry-run `auto` there with "no reboot" (siderolabs/terraform-provider-talos v0.11.0

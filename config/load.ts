@@ -6,8 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isMap, isScalar, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { core, z } from "zod";
+import { closestName } from "../lib/suggest";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
 import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
@@ -86,8 +87,29 @@ const EXPECTED: Record<string, string> = {
   object: "a map of keys",
 };
 
+/** What a whole-number key counts, for a value written with a unit (`memoryMiB: 4G`). */
+const NUMBER_EXAMPLES: Record<string, string> = {
+  memoryMiB: "the memory in MiB, such as 4096",
+  diskGiB: "the disk size in GiB, such as 32",
+  cores: "the number of cores, such as 2",
+  vmId: "the Proxmox VM ID, such as 2011",
+};
+
+/** The schema's verdict on `value` at `path` of `raw`: undefined when valid there, else the message. */
+function verdictAt(raw: Record<string, unknown>, path: readonly PropertyKey[], value: unknown): string | undefined {
+  const copy = structuredClone(raw) as Record<string | number, unknown>;
+  let at: Record<string | number, unknown> = copy;
+  for (const segment of path.slice(0, -1)) at = at[segment as string | number] as Record<string | number, unknown>;
+  at[path.at(-1) as string | number] = value;
+  const result = CastleConfigSchema.safeParse(copy);
+  const issue = result.success
+    ? undefined
+    : result.error.issues.find((i) => i.path.length === path.length && i.path.every((p, n) => p === path[n]));
+  return issue?.message;
+}
+
 /** A zod issue in plain words, without the value (the caller adds it). */
-function plainMessage(issue: core.$ZodIssue, key: string, input: unknown): string {
+function plainMessage(issue: core.$ZodIssue, key: string, input: unknown, read: ReadContext): string {
   // A message the schema wrote itself is kept: only zod's generic English is rephrased.
   // Pulumi hands a top-level value over as text, so `kubernetesVersion: 1.36` arrives as "1.36": say why.
   if (issue.code === "invalid_format" && typeof input === "string" && /^-?\d+(\.\d+)?$/.test(input) && EXAMPLES[key]) {
@@ -98,11 +120,20 @@ function plainMessage(issue: core.$ZodIssue, key: string, input: unknown): strin
   switch (issue.code) {
     case "invalid_type": {
       if (issue.expected === "string" && (typeof input === "number" || typeof input === "boolean")) {
-        const example = EXAMPLES[key] ?? String(input);
-        return `YAML read ${kindOf(input)}, not text; quote it as "${example}"`;
+        // "Quote it" only when the quoted value is valid; otherwise what would be. The text is as written
+        // (`012`, not the 12 YAML made of it).
+        const quoted = read.written?.get(writtenKey(issue.path)) ?? String(input);
+        const verdict = verdictAt(read.raw, issue.path, quoted);
+        if (verdict === undefined) return `YAML read ${kindOf(input)}, not text; quote it as "${quoted}"`;
+        const example = EXAMPLES[key];
+        return `YAML read ${kindOf(input)}, not text, and "${quoted}" would not do either: ${example ? `write it in full, quoted, as "${example}"` : verdict}`;
       }
       if (typeof input === "string" && ["number", "int", "boolean"].includes(issue.expected)) {
-        return `is text (in quotes); expected ${EXPECTED[issue.expected]}, written without quotes`;
+        const looksRight = issue.expected === "boolean" ? /^(true|false)$/.test(input) : /^-?\d+(\.\d+)?$/.test(input);
+        if (looksRight) return `is text (in quotes); expected ${EXPECTED[issue.expected]}, written without quotes`;
+        const leaf = String(issue.path.at(-1));
+        const hint = issue.expected !== "boolean" && NUMBER_EXAMPLES[leaf] ? `: write ${NUMBER_EXAMPLES[leaf]}` : "";
+        return `is text; expected ${EXPECTED[issue.expected]}${hint}`;
       }
       return `is ${kindOf(input)}; expected ${EXPECTED[issue.expected] ?? issue.expected}`;
     }
@@ -120,10 +151,43 @@ function plainMessage(issue: core.$ZodIssue, key: string, input: unknown): strin
   }
 }
 
+/** The keys the schema knows in the map at `path` (list indexes walk into the list's items). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  type Def = { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown; in?: unknown };
+  let schema: unknown = CastleConfigSchema;
+  const def = (s: unknown) => (s as { _zod: { def: Def } })._zod.def;
+  const unwrap = (s: unknown): unknown => {
+    const d = def(s);
+    if (d.innerType) return unwrap(d.innerType);
+    if (d.type === "pipe" && d.in) return unwrap(d.in);
+    return s;
+  };
+  for (const segment of path) {
+    const d = def(unwrap(schema));
+    if (typeof segment === "number" && d.type === "array") schema = d.element;
+    else if (typeof segment === "string" && d.type === "object" && d.shape?.[segment]) schema = d.shape[segment];
+    else return [];
+  }
+  const d = def(unwrap(schema));
+  return d.type === "object" && d.shape ? Object.keys(d.shape) : [];
+}
+
+/** "unknown key", with the known key it most likely misspells. */
+function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
+  const suggestion = closestName(key, knownKeysAt(path));
+  return suggestion ? `unknown key; did you mean ${suggestion}?` : "unknown key (misspelt?); remove or rename it";
+}
+
 const startsWith = (path: readonly PropertyKey[], prefix: ValuePath) =>
   prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
 
-function problemsFromIssues(issues: core.$ZodIssue[], hidden: ValuePath[] = []): ConfigProblem[] {
+/** What the messages may look at besides the issue: the whole raw config, and numbers as written. */
+interface ReadContext {
+  raw: Record<string, unknown>;
+  written?: WrittenNumbers;
+}
+
+function problemsFromIssues(issues: core.$ZodIssue[], read: ReadContext, hidden: ValuePath[] = []): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const isHidden = (path: readonly PropertyKey[]) => hidden.some((h) => startsWith(path, h));
   for (const issue of issues) {
@@ -132,7 +196,7 @@ function problemsFromIssues(issues: core.$ZodIssue[], hidden: ValuePath[] = []):
         if (isHidden([...issue.path, key])) continue;
         problems.push({
           key: configKey([...issue.path, key]),
-          message: "unknown key (misspelt?); remove or rename it",
+          message: unknownKeyMessage(issue.path, key),
         });
       }
       continue;
@@ -144,11 +208,14 @@ function problemsFromIssues(issues: core.$ZodIssue[], hidden: ValuePath[] = []):
       continue;
     }
     // Cross-field rules already quote the values they talk about.
+    const written = typeof input === "number" ? read.written?.get(writtenKey(issue.path)) : undefined;
     const prefix =
-      issue.code === "custom" && issue.path.length > 0 && input === undefined ? "" : `${describeValue(input)}: `;
+      issue.code === "custom" && issue.path.length > 0 && input === undefined
+        ? ""
+        : `${written ?? describeValue(input)}: `;
     problems.push({
       key: configKey(issue.path),
-      message: `${prefix}${plainMessage(issue, configKey(issue.path), input)}`,
+      message: `${prefix}${plainMessage(issue, configKey(issue.path), input, read)}`,
     });
   }
   return problems;
@@ -162,6 +229,57 @@ export interface StackContext {
   secureKeys?: ReadonlySet<string>;
   /** Problems found while reading the file (duplicate keys). */
   problems?: ConfigProblem[];
+  /** Numbers whose text in the stack file is not the number YAML made of it (`012`), for messages. */
+  written?: WrittenNumbers;
+}
+
+/**
+ * Where a number's text in the stack file differs from the number read (`012` is 12 to YAML 1.2, 10 to
+ * the Pulumi CLI's YAML 1.1 reader), keyed by `writtenKey` of its path below `castle:`: so a message
+ * quotes what was written.
+ */
+export type WrittenNumbers = ReadonlyMap<string, string>;
+
+function writtenKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map((p) => (typeof p === "number" ? p : String(p))));
+}
+
+/** The numbers of a stack file's `castle:` keys written otherwise than YAML reads them back. */
+export function writtenNumbers(source: string): WrittenNumbers {
+  const found = new Map<string, string>();
+  const document = parseDocument(source);
+  if (document.errors.length > 0) return found;
+  const walk = (node: unknown, path: (string | number)[]) => {
+    if (isScalar(node)) {
+      const text = node.source;
+      if (
+        typeof node.value === "number" &&
+        node.type === "PLAIN" &&
+        text !== undefined &&
+        text !== String(node.value)
+      ) {
+        found.set(writtenKey(path), text);
+      }
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        walk(item, [...path, i]);
+      });
+    }
+  };
+  const config = document.get("config", true);
+  if (isMap(config)) {
+    for (const pair of config.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (key.includes(":") && !key.startsWith(`${CASTLE_NAMESPACE}:`)) continue;
+      walk(pair.value, [key.replace(`${CASTLE_NAMESPACE}:`, "")]);
+    }
+  }
+  return found;
 }
 
 /**
@@ -176,8 +294,13 @@ export function parseCastleConfig(
 ): CastleConfig {
   const result = CastleConfigSchema.safeParse(raw, { reportInput: true });
   const issues = result.success ? [] : result.error.issues;
+  // A misspelt key (secretPth) is reported as one, with the key it misspells, not as a pasted secret.
   const unknownKeys = issues.flatMap((issue) =>
-    issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key] as ValuePath) : [],
+    issue.code === "unrecognized_keys"
+      ? issue.keys
+          .filter((key) => closestName(key, knownKeysAt(issue.path)) === undefined)
+          .map((key) => [...issue.path, key] as ValuePath)
+      : [],
   );
   const secrets = pastedSecrets({ castle: raw, foreign: context.foreign, unknownKeys, secureKeys: context.secureKeys });
   const problems = [...(context.problems ?? [])];
@@ -190,6 +313,7 @@ export function parseCastleConfig(
   problems.push(
     ...problemsFromIssues(
       issues,
+      { raw, written: context.written },
       secrets.filter((s) => !s.foreign).map((s) => s.path),
     ),
   );
@@ -450,5 +574,6 @@ export function validateStack(
 /** Reads and validates `Pulumi.<stack>.yaml` without the Pulumi CLI. */
 export function loadStackFile(projectDir: string, stack: string): CastleConfig {
   const { castle, foreign, problems } = readStackFileKeys(projectDir, stack);
-  return validateStack(stack, stackFileName(stack), castle, projectDir, { foreign, problems });
+  const written = writtenNumbers(readFileSync(path.join(projectDir, stackFileName(stack)), "utf8"));
+  return validateStack(stack, stackFileName(stack), castle, projectDir, { foreign, problems, written });
 }

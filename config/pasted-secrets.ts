@@ -7,6 +7,9 @@
  * through config/load.ts, which applies them.
  */
 
+import { INFISICAL_ENV } from "./infisical-credentials";
+import { type SecretNames, secretNamesOf } from "./schema";
+
 /** Path of a value: below `castle:` (strings and indexes) or a whole key of another namespace. */
 export type ValuePath = (string | number)[];
 
@@ -52,16 +55,6 @@ export function urlCarriesCredentials(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
 }
 
-/** `proxmoxTokenSecret` -> `PROXMOX_TOKEN_SECRET`, `api-key` -> `API_KEY`. */
-function secretNameFor(key: string): string {
-  return key
-    .replace(/^.*:/, "")
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/[^A-Za-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
-    .toUpperCase();
-}
-
 /** Where the stack reads its secrets from, for the message: the folder and environment if readable. */
 function destination(castle: Record<string, unknown>): string {
   const infisical = (castle.infisical ?? {}) as Record<string, unknown>;
@@ -70,19 +63,40 @@ function destination(castle: Record<string, unknown>): string {
   return `folder ${folder}${environment} (castle:infisical.secretPath)`;
 }
 
-function where(name: string, castle: Record<string, unknown>): string {
-  return `secrets are read from Infisical: put it in ${destination(castle)} as ${secretNameFor(name)}`;
+/** The names the stack reads its secrets by (castle:infisical.secretNames, or the defaults). */
+function namesOf(castle: Record<string, unknown>): SecretNames {
+  return secretNamesOf((castle.infisical as Record<string, unknown> | undefined)?.secretNames);
 }
 
 /** The Proxmox token's names in Infisical, as the stack configures them. */
 function proxmoxTokenNames(castle: Record<string, unknown>): string {
-  const names = ((castle.infisical as Record<string, unknown> | undefined)?.secretNames ?? {}) as Record<
-    string,
-    unknown
-  >;
-  const id = typeof names.proxmoxTokenId === "string" ? names.proxmoxTokenId : "PROXMOX_TOKEN_ID";
-  const secret = typeof names.proxmoxTokenSecret === "string" ? names.proxmoxTokenSecret : "PROXMOX_TOKEN_SECRET";
-  return `${id} and ${secret}`;
+  const names = namesOf(castle);
+  return `${names.proxmoxTokenId} and ${names.proxmoxTokenSecret}`;
+}
+
+/**
+ * Where a pasted secret belongs, naming only secrets the program reads: the secretbox key, the Proxmox
+ * token, the cluster's ESO credentials (by the stack's castle:infisical.secretNames), the deploy
+ * identity's environment variables; any other secret is none of the castle's and goes to the cluster's
+ * folder, for an ExternalSecret.
+ */
+function where(path: ValuePath, foreign: boolean, castle: Record<string, unknown>): string {
+  const names = namesOf(castle);
+  const key = path.map(String).join(".");
+  const inFolder = (what: string) => `secrets are read from Infisical: put ${what} in ${destination(castle)}`;
+  if (/secretbox|encryption|etcd/i.test(key)) {
+    return `${inFolder("the secretbox key")} as ${names.secretboxKey}`;
+  }
+  if ((foreign && /^proxmoxve:/.test(key)) || (!foreign && path[0] === "proxmox")) {
+    return `${inFolder("the API token")} as ${proxmoxTokenNames(castle)}`;
+  }
+  if (!foreign && path[0] === "eso" && /client|identity|auth/i.test(key)) {
+    return `${inFolder("the cluster's identity")} as ${names.esoClientId} and ${names.esoClientSecret}`;
+  }
+  if ((foreign && /^infisical:/.test(key)) || (!foreign && path[0] === "infisical")) {
+    return `the program's own Infisical credentials come from the environment: ${INFISICAL_ENV.clientId} and ${INFISICAL_ENV.clientSecret}, or ${INFISICAL_ENV.accessToken}`;
+  }
+  return `the castle reads no such secret (it reads ${names.secretboxKey}, ${proxmoxTokenNames(castle)}, ${names.esoClientId} and ${names.esoClientSecret} from ${destination(castle)}); an application's secret goes in the cluster's folder (castle:eso.secretsPath) and reaches it through an ExternalSecret (castle:eso.externalSecrets)`;
 }
 
 function walk(value: unknown, path: ValuePath, visit: (value: unknown, path: ValuePath) => boolean): void {
@@ -111,25 +125,23 @@ export interface PastedSecretInput {
 export function pastedSecrets(input: PastedSecretInput): PastedSecret[] {
   const found: PastedSecret[] = [];
   const { castle } = input;
-  // The secret's suggested name: the key's path without list indexes, e.g. proxmox.apiToken -> PROXMOX_API_TOKEN.
   const leafName = (path: ValuePath) => path.filter((p) => typeof p === "string").join("_") || "secret";
 
   for (const key of input.secureKeys ?? []) {
     found.push({
       path: [key],
-      message: `a Pulumi secret (secure: value) in the stack file; ${where(key, castle)}`,
+      message: `a Pulumi secret (secure: value) in the stack file; ${where([key], false, castle)}`,
     });
   }
   const reported = new Set(found.map((f) => JSON.stringify(f.path)));
   const scan = (root: Record<string, unknown>, foreign: boolean) =>
     walk(root, [], (value, path) => {
       if (path.length === 0 || reported.has(JSON.stringify(path))) return false;
-      const name = leafName(path);
       if (isSecureValue(value)) {
         found.push({
           path,
           foreign,
-          message: `a Pulumi secret (secure: value) in the stack file; ${where(name, castle)}`,
+          message: `a Pulumi secret (secure: value) in the stack file; ${where(path, foreign, castle)}`,
         });
         return true;
       }
@@ -142,7 +154,7 @@ export function pastedSecrets(input: PastedSecretInput): PastedSecret[] {
               ? `the URL carries credentials (a user, password or token before the host); give the URL without them. Secrets are read from Infisical: put the API token in ${destination(castle)} as ${proxmoxTokenNames(castle)}`
               : !foreign && path[0] === "gitops"
                 ? "the URL carries credentials (a user, password or token before the host); give the URL without them. A Git token is read by ESO from the cluster's Infisical folder: name its secret in castle:gitops.credentials.token"
-                : `the URL carries credentials (a user, password or token before the host); give the URL without them. ${where(`${name}Credentials`, castle)}`,
+                : `the URL carries credentials (a user, password or token before the host); give the URL without them. ${where(path, foreign, castle)}`,
         });
         return true;
       }
@@ -157,12 +169,16 @@ export function pastedSecrets(input: PastedSecretInput): PastedSecret[] {
     // castle:infisical.secretNames holds the names of secrets, never their values.
     const namesOnly = path[0] === "infisical" && path[1] === "secretNames";
     if (soundsSecret(name) && !namesOnly && !has(path)) {
-      found.push({ path, message: `the name says it holds a secret; ${where(name, castle)}` });
+      found.push({ path, message: `the name says it holds a secret; ${where(path, false, castle)}` });
     }
   }
   for (const key of Object.keys(input.foreign ?? {})) {
     if (soundsSecret(key.replace(/^[^:]*:/, "")) && !has([key])) {
-      found.push({ path: [key], foreign: true, message: `the name says it holds a secret; ${where(key, castle)}` });
+      found.push({
+        path: [key],
+        foreign: true,
+        message: `the name says it holds a secret; ${where([key], true, castle)}`,
+      });
     }
   }
   return found;

@@ -2,8 +2,10 @@
  * The stack configuration as the Pulumi program sees it: every `castle:` key of the running stack,
  * validated with the same schema and cross-stack rules as `castle check`.
  */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CASTLE_NAMESPACE, fromPulumiConfigText, validateStack } from "./load";
+import { CASTLE_NAMESPACE, fromPulumiConfigText, stackFileName, validateStack, writtenNumbers } from "./load";
 import type { CastleConfig } from "./schema";
 
 /**
@@ -28,5 +30,8 @@ export function loadCastleConfig(projectDir = process.cwd()): CastleConfig {
       foreign[key] = fromPulumiConfigText(value);
     }
   }
-  return validateStack(stack, `stack config of "${stack}"`, raw, projectDir, { foreign, secureKeys });
+  // The stack file, when it is here, only for messages that quote a number as it was written.
+  const file = path.join(projectDir, stackFileName(stack));
+  const written = existsSync(file) ? writtenNumbers(readFileSync(file, "utf8")) : undefined;
+  return validateStack(stack, `stack config of "${stack}"`, raw, projectDir, { foreign, secureKeys, written });
 }

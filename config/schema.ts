@@ -179,7 +179,7 @@ export const NetworkSchema = z.strictObject({
   vip: ipv4,
 });
 
-const SecretNamesSchema = z.strictObject({
+export const SecretNamesSchema = z.strictObject({
   /** 32-byte etcd secretbox key, standard base64. Default `TALOS_SECRETBOX_KEY`. */
   secretboxKey: z.string().min(1).default("TALOS_SECRETBOX_KEY"),
   /** Proxmox API token id, `user@realm!name`. Default `PROXMOX_TOKEN_ID`. */
@@ -192,6 +192,23 @@ const SecretNamesSchema = z.strictObject({
   esoClientSecret: z.string().min(1).default("ESO_CLIENT_SECRET"),
 });
 export type SecretNames = z.infer<typeof SecretNamesSchema>;
+
+/**
+ * The names the program reads its secrets by, for a stack's `castle:infisical.secretNames` as written
+ * (the defaults above for what is missing or unreadable): the one place messages take them from.
+ */
+export function secretNamesOf(written: unknown): SecretNames {
+  const names = SecretNamesSchema.safeParse(written ?? {});
+  if (names.success) return names.data;
+  const defaults = SecretNamesSchema.parse({});
+  const given = (written && typeof written === "object" ? written : {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(defaults).map(([role, name]) => [
+      role,
+      typeof given[role] === "string" && given[role] ? given[role] : name,
+    ]),
+  ) as SecretNames;
+}
 
 export const InfisicalSchema = z.strictObject({
   /** Infisical instance root, without `/api`. Default `https://eu.infisical.com`. `INFISICAL_SITE_URL` overrides it. */

@@ -39,7 +39,7 @@ export interface FluxSettings {
 /** The FluxInstance API: `v1` is the only version of the CRD. */
 const FLUX_INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1";
 /** The operator accepts exactly one FluxInstance, named `flux` (a CEL rule of the CRD). */
-const FLUX_INSTANCE_NAME = "flux";
+export const FLUX_INSTANCE_NAME = "flux";
 /** Helm release name of the operator (its objects are named after it). */
 export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
 /**
@@ -48,7 +48,7 @@ export const FLUX_OPERATOR_RELEASE_NAME = "flux-operator";
  */
 const FLUX_PULL_SECRET_NAME = "flux-system";
 /** The ExternalSecret that writes the pull secret. */
-const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
+export const FLUX_PULL_SECRET_EXTERNAL_SECRET = "flux-git-credentials";
 /** HTTPS user sent with a token (what `flux bootstrap` writes for GitHub, GitLab and Gitea tokens). */
 const GIT_TOKEN_USERNAME = "git";
 

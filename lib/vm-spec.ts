@@ -104,7 +104,7 @@ const SYSTEM_DISK_INTERFACE = "scsi0";
  * - `rebootAfterUpdate: false`: the provider never reboots a VM to apply a change (CPU, memory, ...). The
  *   VMs update in parallel, so a reboot would take every control plane down at once; a change that needs
  *   one fails or is left pending with a warning, and the operator rolls the reboots one node at a time
- *   (README, "Rolling reboots").
+ *   (docs/runbooks.md, "Rolling reboots").
  * - Cloud-init: only `ipConfigs` and `dns` (both update in place); no `*FileId` and no `type` (ForceNew).
  *   PVE's default cloud-init format for an `l26` VM is nocloud, which Talos reads.
  */

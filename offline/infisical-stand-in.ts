@@ -174,6 +174,8 @@ function pathAllowed(patterns: string[], path: string): boolean {
 export class InfisicalStandIn {
   /** Every request received, in order. */
   readonly requests: RecordedRequest[] = [];
+  /** `GET /api/status` requests (castle doctor's reachability probe), kept apart from the API requests. */
+  readonly statusProbes: RecordedRequest[] = [];
   identities: StandInIdentity[];
   projects: StandInProjects;
   faults: Partial<Record<StandInRoute, StandInFault>>;
@@ -279,6 +281,23 @@ export class InfisicalStandIn {
     const url = new URL(req.url ?? "/", "http://stand-in");
     // Fastify's ignoreTrailingSlash.
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    if (path === "/api/status" && req.method === "GET") {
+      // Way2nnadi/infisical backend/src/server/routes/index.ts: GET /api/status answers 200 with the date,
+      // "Ok" and some server settings, outside the auth and the versioned API (the real backend at that
+      // commit answered {"date":...,"message":"Ok","emailConfigured":false,"inviteOnlySignup":true,
+      // "redisConfigured":true,"secretScanningConfigured":false}).
+      this.statusProbes.push({ method: "GET", path, query: {}, authorized: req.headers.authorization !== undefined });
+      req.resume();
+      sendJson(res, 200, {
+        date: new Date().toISOString(),
+        message: "Ok",
+        emailConfigured: false,
+        inviteOnlySignup: true,
+        redisConfigured: true,
+        secretScanningConfigured: false,
+      });
+      return;
+    }
     this.requests.push({
       method: req.method ?? "",
       path,

@@ -131,7 +131,7 @@ const rows: Row[] = [
     name: "misspelt top-level key",
     edit: (r) => (r.contolPlanes = []),
     code: 1,
-    wording: ["castle:contolPlanes: unknown key (misspelt?); remove or rename it"],
+    wording: ["castle:contolPlanes: unknown key; did you mean controlPlanes?"],
   },
   {
     name: "missing top-level key",
@@ -424,7 +424,7 @@ const rows: Row[] = [
     name: "misspelt key inside castle:talos",
     edit: (r) => (r.talos.verison = "v1.13.9"),
     code: 1,
-    refused: [["talos.verison", "unknown key (misspelt?)"]],
+    refused: [["talos.verison", "unknown key; did you mean version?"]],
   },
 
   // --- castle:proxmox ---------------------------------------------------------------------------
@@ -655,7 +655,7 @@ const rows: Row[] = [
     name: "misspelt node key",
     edit: (r) => (r.controlPlanes[0].vmid = 2011),
     code: 1,
-    refused: [["controlPlanes[0].vmid", "unknown key (misspelt?)"]],
+    refused: [["controlPlanes[0].vmid", "unknown key; did you mean vmId?"]],
   },
   {
     name: "VM ID below Proxmox's range",
@@ -805,7 +805,7 @@ const rows: Row[] = [
     name: "misspelt secret name key",
     edit: (r) => (r.infisical.secretNames = { secretBoxKey: "TALOS_SECRETBOX_KEY" }),
     code: 1,
-    refused: [["infisical.secretNames.secretBoxKey", "unknown key (misspelt?)"]],
+    refused: [["infisical.secretNames.secretBoxKey", "unknown key; did you mean secretboxKey?"]],
   },
   {
     name: "empty secret name",
@@ -904,7 +904,7 @@ const rows: Row[] = [
     name: "misspelt guard",
     edit: (r) => (r.guards = { keepOneColourUp: true }),
     code: 1,
-    refused: [["guards.keepOneColourUp", "unknown key (misspelt?)"]],
+    refused: [["guards.keepOneColourUp", "unknown key; did you mean keepOneColorUp?"]],
   },
   {
     name: "guard written as a string",
@@ -975,7 +975,7 @@ const rows: Row[] = [
     code: 1,
     wording: [
       "castle:talos.version: \"v1.12.6\": must be a Talos v1.13 release such as v1.13.9 (with the leading 'v')",
-      "castle:talos.verison: unknown key (misspelt?); remove or rename it",
+      "castle:talos.verison: unknown key; did you mean version?",
       "castle:infisical.projectSlug: is required (expected string)",
       "castle:controlPlanes: 2 control planes: etcd needs an odd number (1, 3, 5...) to keep quorum",
       "castle:controlPlanes[1].ip: 10.20.0.12 is also the VIP (castle:network.vip); the VIP must be an address no node has",

@@ -43,7 +43,17 @@ describe("castle help", () => {
       assert.equal(code, 0);
       assert.equal(err, "");
       assert.match(out, /^usage: castle <command>/);
-      for (const command of ["check", "doctor", "render", "recreate", "kubeconfig", "talosconfig", "status"]) {
+      for (const command of [
+        "check",
+        "doctor",
+        "render",
+        "preview",
+        "up",
+        "recreate",
+        "kubeconfig",
+        "talosconfig",
+        "status",
+      ]) {
         assert.match(out, new RegExp(`\\n  ${command} `));
       }
     });
@@ -61,6 +71,24 @@ describe("castle help", () => {
       assert.match(out, /never removes a file it did not write/);
     });
   }
+
+  it("castle help doctor names both ways to give the credentials", async () => {
+    const { code, out } = await castle(["help", "doctor"]);
+    assert.equal(code, 0);
+    assert.match(out, /INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET, or an access token in INFISICAL_TOKEN/);
+  });
+
+  it("castle --version prints the castle's version, the Pulumi SDK's and Node's", async () => {
+    const own = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    for (const argv of [["--version"], ["-V"]]) {
+      const { code, out, err } = await castle(argv);
+      assert.equal(code, 0, err);
+      assert.equal(out, `castle ${own} (@pulumi/pulumi 3.276.0, Node ${process.version})`);
+    }
+    const extra = await castle(["check", "--version"]);
+    assert.equal(extra.code, 2);
+    assert.match(extra.err, /--version takes nothing else/);
+  });
 
   it("castle with nothing prints the usage on stderr and exits 2", async () => {
     const { code, out, err } = await castle([]);
@@ -92,7 +120,12 @@ describe("castle: a wrong command line exits 2 and says what is wrong", () => {
     assert.equal(code, 2);
     assert.equal(out, "");
     assert.match(err, /castle check: too many arguments: green/);
-    assert.equal((await castle(["status", "blue"])).code, 2);
+    const status = await castle(["status", "blue", "green"]);
+    assert.equal(status.code, 2);
+    assert.match(
+      status.err,
+      /castle status: too many arguments: green \(castle status \[<stack>\] \[--json\]; one stack at a time\)/,
+    );
   });
 
   it("names an unknown flag in its own words, not the parser's", async () => {
@@ -119,6 +152,19 @@ describe("castle: a wrong command line exits 2 and says what is wrong", () => {
 });
 
 describe("castle check: where and what", () => {
+  it("accepts a stack file pulumi stack init wrote its secrets provider into", async () => {
+    // pulumi/pulumi v3.259.0 sdk/go/common/workspace/project.go ProjectStack: secretsprovider,
+    // encryptedkey, encryptionsalt beside config: (a passphrase stack gets encryptionsalt).
+    const dir = project();
+    const file = path.join(dir, "Pulumi.blue.yaml");
+    writeFileSync(
+      file,
+      `secretsprovider: passphrase\nencryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy\n${readFileSync(file, "utf8")}`,
+    );
+    const { code, out } = await castle(["check", "blue"], dir);
+    assert.equal(code, 0, out);
+  });
+
   it("takes a stack file name for its stack", async () => {
     const { code, out } = await castle(["check", "Pulumi.blue.yaml"]);
     assert.equal(code, 0);
@@ -227,13 +273,15 @@ describe("castle check: where and what", () => {
     }
     assert.deepEqual(
       [...packages].filter((p) => !LOADER.includes(p)).sort(),
-      ["ipaddr.js", "yaml", "zod"],
-      "check needs the schema (zod), the YAML reader and the address rules only",
+      ["fastest-levenshtein", "ipaddr.js", "yaml", "zod"],
+      "check needs the schema (zod), the YAML reader, the address rules and the key suggestions only",
     );
     const own = (modules as string[]).filter((m) => !m.includes("node_modules")).map((m) => path.relative(ROOT, m));
     assert.deepEqual(own.sort(), [
       "cli/castle.ts",
       "cli/check.ts",
+      "config/infisical-credentials.ts",
+      "config/infisical-errors.ts",
       "config/load.ts",
       "config/pasted-secrets.ts",
       "config/rules.ts",
@@ -242,6 +290,7 @@ describe("castle check: where and what", () => {
       "lib/eso-manifests.ts",
       "lib/flux-manifests.ts",
       "lib/net.ts",
+      "lib/suggest.ts",
       "lib/talos-version.ts",
     ]);
   });
@@ -287,19 +336,18 @@ describe("secrets pasted into a stack file", () => {
     const dir = pasted();
     const { code, out, err } = await castle(["check", "blue"], dir);
     assert.equal(code, 1);
-    const where =
-      'secrets are read from Infisical: put it in folder /castle/blue of environment "prod" (castle:infisical.secretPath) as';
-    assert.ok(
-      out.includes(`castle:proxmox.apiToken: the name says it holds a secret; ${where} PROXMOX_API_TOKEN`),
-      out,
-    );
+    const folder = 'folder /castle/blue of environment "prod" (castle:infisical.secretPath)';
+    // Only names the program reads: the Proxmox token's two secrets, never a name made from the key.
+    const token = `secrets are read from Infisical: put the API token in ${folder} as PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET`;
+    assert.ok(out.includes(`castle:proxmox.apiToken: the name says it holds a secret; ${token}`), out);
     assert.ok(
       out.includes(
-        `castle:eso.webhookPassword: a Pulumi secret (secure: value) in the stack file; ${where} ESO_WEBHOOK_PASSWORD`,
+        `castle:eso.webhookPassword: a Pulumi secret (secure: value) in the stack file; the castle reads no such secret (it reads TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET, ESO_CLIENT_ID and ESO_CLIENT_SECRET from ${folder}); an application's secret goes in the cluster's folder (castle:eso.secretsPath)`,
       ),
       out,
     );
-    assert.ok(out.includes(`proxmoxve:apiKey: the name says it holds a secret; ${where} API_KEY`), out);
+    assert.ok(out.includes(`proxmoxve:apiKey: the name says it holds a secret; ${token}`), out);
+    assert.doesNotMatch(out, /PROXMOX_API_TOKEN|ESO_WEBHOOK_PASSWORD|\bAPI_KEY\b/);
     assert.match(
       out,
       /castle:proxmox\.endpoint: the URL carries credentials .* as PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET/,

@@ -72,6 +72,7 @@ function useSecrets(values: Record<string, string>, esoGrants = ESO_ONLY_APPS.gr
   server.projects = { [PROJECT]: { [ENV]: { [PATH]: secrets, [APPS]: apps } } };
   server.identities = [server.identities[0], { ...ESO_ONLY_APPS, grants: esoGrants }];
   server.requests.length = 0;
+  server.statusProbes.length = 0;
 }
 
 async function runDoctor(env: NodeJS.ProcessEnv, stack = "blue") {
@@ -129,6 +130,8 @@ describe("castle doctor", () => {
     );
     // The castle's folder is listed as the cluster's identity without values.
     assert.equal(server.requests[4].query.viewSecretValue, "false");
+    // Before it, one look at /api/status: the site answers HTTP (reach.ts), unauthenticated.
+    assert.deepEqual(server.statusProbes, [{ method: "GET", path: "/api/status", query: {}, authorized: false }]);
   });
 
   it("the cluster's identity can read the castle's folder: exit 1, naming the identity, the folder and the fix", async () => {

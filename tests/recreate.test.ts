@@ -187,3 +187,44 @@ describe("recreate: the run", () => {
     );
   });
 });
+
+describe("recreate: castle verify after up", () => {
+  const both = [
+    { stack: "blue", deployed: true, healthy: true },
+    { stack: "green", deployed: true, healthy: true },
+  ];
+
+  it("verifies the new castle after up and reports it as a phase", async () => {
+    const { ops, calls } = fakeOps(both);
+    const { value, out } = io();
+    const verified: string[] = [];
+    const verification = async (stack: string) => {
+      verified.push(`${stack} after ${calls.join(", ")}`);
+      return true;
+    };
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value, pass, verification), 0);
+    assert.deepEqual(verified, ["blue after destroy blue, up blue"]);
+    assert.ok(out.includes("== castle verify blue"));
+    assert.equal(out.at(-1), 'recreated "blue": pre-flight 1.5 s, destroy 1.5 s, up 1.5 s, verify 1.5 s');
+  });
+
+  it("a failed verify after a successful up exits 1 and says the castle is up", async () => {
+    const { ops } = fakeOps(both);
+    const { value, out, err } = io();
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value, pass, async () => false), 1);
+    assert.ok(out.includes("== castle verify blue: stopped in 1.5 s"));
+    assert.match(err.join("\n"), /the castle is up again, but castle verify failed \(see above\).*castle verify blue$/);
+  });
+
+  it("no verify when up failed", async () => {
+    const { ops } = fakeOps(both, "up");
+    const { value } = io();
+    let asked = false;
+    const verification = async () => {
+      asked = true;
+      return true;
+    };
+    assert.equal(await recreate(projectDir, "blue", { yes: true }, ops, value, pass, verification), 1);
+    assert.equal(asked, false);
+  });
+});

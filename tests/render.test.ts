@@ -5,9 +5,10 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { main } from "../cli/castle";
-import { PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
+import { FINGERPRINT_PLACEHOLDER, PLACEHOLDER_SECRETS, SECRET } from "../cli/render";
 import { readStackFile } from "../config/load";
 import { namespacesToCreate } from "../lib/eso-manifests";
+import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { checkAgainstEsoCrd } from "./support/eso-crd-facts";
 import { checkAgainstFluxCrd } from "./support/flux-crd-facts";
 import { validateTalosDocument } from "./support/talos-config-facts";
@@ -47,6 +48,8 @@ process.env.INFISICAL_SITE_URL = "https://infisical.invalid";
 for (const stack of ["blue", "green"]) {
   describe(`castle render ${stack}`, () => {
     const raw = readStackFile(projectDir, stack) as {
+      kubernetesVersion: string;
+      talos: { version: string; contract: string };
       controlPlanes: { hostname: string }[];
       workers: { hostname: string }[];
       eso: { allowedNamespaces: string[]; externalSecrets: { name: string; namespace: string }[] };
@@ -65,7 +68,11 @@ for (const stack of ["blue", "green"]) {
     it("writes the files offline and prints the resource tree", async () => {
       const result = await renderTo(stack, first);
       assert.equal(result.code, 0, result.err.join("\n"));
-      assert.match(result.out[0], new RegExp(`^castle render ${stack}: ${resourceCount} resources$`));
+      // The versions the castle runs, in the summary line.
+      assert.equal(
+        result.out[0],
+        `castle render ${stack}: ${resourceCount} resources (Talos ${raw.talos.version}, Kubernetes ${raw.kubernetesVersion})`,
+      );
       assert.ok(
         result.out.some((l) => /proxmoxve:index\/vmLegacy:VmLegacy proxmox-\S+ {2}nodeName=pve\d vmId=\d+/.test(l)),
       );
@@ -127,6 +134,23 @@ for (const stack of ["blue", "green"]) {
         }
       }
       assert.ok(files["resources.json"].includes(`"${SECRET}"`));
+    });
+
+    it("marks the placeholder key's fingerprint as a placeholder, never as a real tag", () => {
+      const placeholderHex = secretboxKeyFingerprint(PLACEHOLDER_SECRETS.secretboxKey).slice("sha256:".length);
+      for (const [file, text] of Object.entries(files)) assert.ok(!text.includes(placeholderHex), file);
+      const vms = (
+        JSON.parse(files["resources.json"]) as { resources: { type: string; inputs: { tags?: string[] } }[] }
+      ).resources.filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
+      const tagged = vms.filter((vm) => vm.inputs.tags?.includes(`castle-key-sha256-${FINGERPRINT_PLACEHOLDER}`));
+      assert.equal(tagged.length, raw.controlPlanes.length, "every control plane's key tag is marked");
+    });
+
+    it("names the Kubernetes version and the Talos contract in each node's Talos file", () => {
+      for (const hostname of hostnames) {
+        const [, second] = files[`talos/${hostname}.yaml`].split("\n");
+        assert.equal(second, `# Kubernetes ${raw.kubernetesVersion}, Talos config contract ${raw.talos.contract}`);
+      }
     });
 
     it("writes Talos patches valid for Talos v1.13, the secretbox key only on control planes and redacted", () => {

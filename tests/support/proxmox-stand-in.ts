@@ -1,100 +1,141 @@
 /**
- * A stand-in for the two Proxmox VE API reads of the castle's guard, on 127.0.0.1 over HTTPS (a test-only
- * self-signed certificate in tests/support/tls/, for 127.0.0.1; it protects nothing, so stack files
- * pointed here set `insecureSkipTlsVerify`).
+ * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the read `castle verify` makes,
+ * `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current`, and the two lists of the castle's guard
+ * (`castle recreate`'s pre-flight: config/proxmox-api.ts), `GET /api2/json/nodes` and
+ * `GET /api2/json/nodes/<node>/qemu`, with an API token.
  *
- * What it answers, and from where:
- * - `GET /api2/json/nodes` -> `{data: [{node, status}]}`, status "online" or "offline": the fields bpg's
- *   client reads (bpg/terraform-provider-proxmox v0.111.1 proxmox/nodes/nodes_types.go `ListResponseData`,
- *   `node` and `status`); PVE adds more (cpu, mem, ...), which nobody reads here.
- * - `GET /api2/json/nodes/<node>/qemu` -> `{data: [{vmid, name, status, tags, template}]}`, tags one
- *   `;`-separated string, absent when none (proxmox/nodes/vms/vms_types.go `ListResponseData`).
- * - a node set to "unreachable" answers its list with HTTP 595, as PVE's proxy does for a node it cannot
- *   reach (the code vms.go skips; PVE's reason text "No route to host" assumed).
- * - `Authorization: PVEAPIToken=<id>=<secret>` (proxmox/api/token_auth.go); another token gets
- *   HTTP 401 with reason "invalid token value!" (assumed: PVE's text was not read).
- * Every request is recorded (method, path, whether the token matched).
+ * - found: 200 `{"data": {vmid, name, status, tags}}`, tags joined with `;` (bpg/terraform-provider-proxmox
+ *   v0.111.1 proxmox/nodes/vms/vms_types.go `GetStatusResponseData.Tags`, split on `;` by
+ *   proxmoxtf/datasource/vm.go);
+ * - no such VM: HTTP 500 whose status text is "Configuration file 'nodes/<node>/qemu-server/<vmid>.conf'
+ *   does not exist" and body `{"data":null}` (what proxmox/api/client.go reads as ErrResourceDoesNotExist);
+ * - another token: 401 "authentication failure" (assumed: PVE's text not read here).
+ * - the node list: `{"data": [{node, status}]}`, "online" or "offline" (bpg v0.111.1
+ *   proxmox/nodes/nodes_types.go `ListResponseData`: `node`, `status`; PVE adds fields nobody reads here);
+ *   the nodes of `nodes` and of every VM, online unless `nodes` says otherwise.
+ * - a node's VM list: `{"data": [{vmid, name, status, template, tags}]}`, tags one `;`-joined string,
+ *   absent when none (proxmox/nodes/vms/vms_types.go `ListResponseData`); a node not online answers
+ *   HTTP 595, as PVE's proxy does for a node it cannot reach (the code vms.go skips; PVE's reason text
+ *   "No route to host" assumed).
+ *
+ * The certificate is self-signed, made at start with `openssl` (the stack under test sets
+ * `insecureSkipTlsVerify`, as a home lab with PVE's own certificate does).
  */
-import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 export interface StandInVm {
-  vmid: number;
+  node: string;
+  vmId: number;
   name: string;
-  tags?: string[];
+  tags: string[];
 }
-
-export interface ProxmoxStandInOptions {
-  tokenId: string;
-  tokenSecret: string;
-  /** Node name -> its state and its VMs. */
-  nodes: Record<string, { state: "online" | "offline" | "unreachable"; vms?: StandInVm[] }>;
-}
-
-const TLS_DIR = path.join(__dirname, "tls");
 
 export class ProxmoxStandIn {
-  readonly requests: { path: string; authorized: boolean }[] = [];
-  private readonly server: Server;
-  private url = "";
+  vms: StandInVm[] = [];
+  /** Node states for the lists; a node not named here but holding a VM is online. */
+  nodes: Record<string, "online" | "offline" | "unreachable"> = {};
+  /** `user@realm!name=secret`. */
+  token = "";
+  requests: string[] = [];
+  private server?: Server;
 
-  constructor(public options: ProxmoxStandInOptions) {
-    this.server = createServer(
-      { key: readFileSync(path.join(TLS_DIR, "stand-in.key")), cert: readFileSync(path.join(TLS_DIR, "stand-in.crt")) },
-      (req, res) => this.handle(req, res),
-    );
+  async start(): Promise<void> {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-pve-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      this.server = createServer(
+        { key: readFileSync(path.join(dir, "key.pem")), cert: readFileSync(path.join(dir, "cert.pem")) },
+        (req, res) => {
+          this.requests.push(`${req.method} ${req.url}`);
+          const send = (status: number, statusText: string, body: unknown) => {
+            res.writeHead(status, statusText, { "content-type": "application/json;charset=UTF-8" });
+            res.end(JSON.stringify(body));
+          };
+          if (req.headers.authorization !== `PVEAPIToken=${this.token}`) {
+            return send(401, "authentication failure", { data: null });
+          }
+          const list = this.list(req.url ?? "");
+          if (list) return send(...list);
+          const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu\/(\d+)\/status\/current$/.exec(req.url ?? "");
+          if (!match) return send(501, "Method not implemented", { data: null });
+          const [node, vmId] = [decodeURIComponent(match[1]), Number(match[2])];
+          const vm = this.vms.find((v) => v.node === node && v.vmId === vmId);
+          if (!vm) {
+            return send(500, `Configuration file 'nodes/${node}/qemu-server/${vmId}.conf' does not exist`, {
+              data: null,
+            });
+          }
+          send(200, "OK", { data: { vmid: vm.vmId, name: vm.name, status: "running", tags: vm.tags.join(";") } });
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
-    return this.url;
-  }
-
-  /** The endpoint to give as `castle:proxmox.endpoint`. */
-  get endpoint(): string {
-    return this.url;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "https://stand-in");
-    const authorized = req.headers.authorization === `PVEAPIToken=${this.options.tokenId}=${this.options.tokenSecret}`;
-    this.requests.push({ path: url.pathname, authorized });
-    const [status, reason, body] = this.answer(url.pathname, authorized);
-    res.writeHead(status, reason, { "content-type": "application/json;charset=UTF-8" });
-    res.end(JSON.stringify(body));
-  }
-
-  /** Status, reason phrase and JSON body for a GET of `pathname`. */
-  private answer(pathname: string, authorized: boolean): [number, string, unknown] {
-    const { nodes } = this.options;
-    if (!authorized) return [401, "invalid token value!", { data: null }];
-    if (pathname === "/api2/json/nodes") {
-      const data = Object.entries(nodes).map(([node, n]) => ({
-        node,
-        status: n.state === "offline" ? "offline" : "online",
-      }));
+  /** The node list and a node's VM list: status, reason and body; undefined for another path. */
+  private list(url: string): [number, string, unknown] | undefined {
+    const states = { ...Object.fromEntries(this.vms.map((vm) => [vm.node, "online" as const])), ...this.nodes };
+    if (url === "/api2/json/nodes") {
+      const data = Object.entries(states)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([node, state]) => ({ node, status: state === "offline" ? "offline" : "online" }));
       return [200, "OK", { data }];
     }
-    const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu$/.exec(pathname);
-    const node = match ? nodes[decodeURIComponent(match[1] as string)] : undefined;
-    if (!match || node === undefined) return [501, `Method 'GET ${pathname}' not implemented`, { data: null }];
-    if (node.state !== "online") return [595, "No route to host", { data: null }];
-    const data = (node.vms ?? []).map((vm) => ({
-      vmid: vm.vmid,
-      name: vm.name,
-      status: "running",
-      template: 0,
-      ...(vm.tags && vm.tags.length > 0 ? { tags: vm.tags.join(";") } : {}),
-    }));
+    const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu$/.exec(url);
+    if (!match) return undefined;
+    const node = decodeURIComponent(match[1] as string);
+    if (states[node] === undefined) return [500, `hostname lookup '${node}' failed`, { data: null }];
+    if (states[node] !== "online") return [595, "No route to host", { data: null }];
+    const data = this.vms
+      .filter((vm) => vm.node === node)
+      .map((vm) => ({
+        vmid: vm.vmId,
+        name: vm.name,
+        status: "running",
+        template: 0,
+        ...(vm.tags.length > 0 ? { tags: vm.tags.join(";") } : {}),
+      }));
     return [200, "OK", { data }];
+  }
+
+  get endpoint(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) throw new Error("the Proxmox stand-in is not started");
+    return `https://127.0.0.1:${address.port}/`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
   }
 }
