@@ -873,9 +873,11 @@ describe("castle recreate through the Automation API", () => {
     // stand-in of the running castle (castle verify's) serves as one.
     const port = new URL(running.proxmox.endpoint).port;
     const green = { ...deployedBlue(), outputs: { ...BLUE_OUTPUTS, endpoint: `https://127.0.0.1:${port}` } };
-    setState({ stacks: { blue: deployedBlue(), green }, upOutputs: { outputs: BLUE_OUTPUTS, secret: SECRET_OUTPUTS } });
-    const answered = await castle(["recreate", "blue", "--yes"], ENV, keep);
-    assert.equal(answered.code, 0, answered.err);
+    setState({ stacks: { blue: deployedBlue(), green } });
+    // Without --yes and a terminal, recreate stops right after a pre-flight that passed.
+    const answered = await castle(["recreate", "blue"], ENV, keep);
+    assert.match(answered.out, /^== pre-flight .*: done in/m, answered.err);
+    assert.match(answered.err, /no terminal to confirm on; pass --yes/);
     assert.ok(running.proxmox.requests.includes("GET /readyz"), "the probe asked the API");
     // An endpoint where nothing listens: green was healthy at its last update, and is not now.
     const closed = createServer();
