@@ -745,6 +745,10 @@ describe("castle recreate through the Automation API", () => {
         .find((c) => c[0] === "up")
         ?.includes("--refresh"),
     );
+    // The user's current stack changes only to the stack recreate was asked about.
+    const selected = calls().filter((c) => c[0] === "stack" && c[1] === "select");
+    assert.ok(selected.length > 0);
+    for (const c of selected) assert.equal(c[c.indexOf("--stack") + 1] ?? c[2], "blue", c.join(" "));
     // The dead cluster's objects may leave the state in the destroy alone.
     assert.deepEqual(envLog(), [
       { command: "destroy", PULUMI_K8S_DELETE_UNREACHABLE: "true" },
