@@ -210,6 +210,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       ids: options.ids,
       config: pulumiConfigOf(raw),
       states: {
+        // The engine's built-in StackReference state: `outputs` and `secretOutputNames` (@pulumi/pulumi
+        // 3.276.0 stackReference.js; pulumi/pulumi v3.259.0 pkg/resource/deploy/builtins.go).
         "pulumi:pulumi:StackReference": () => ({ outputs: options.previousOutputs ?? {}, secretOutputNames: [] }),
       },
       invokes: proxmoxInvokes(raw, options),
