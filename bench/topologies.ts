@@ -2,6 +2,7 @@
  * Benchmark topologies: the blue stack's configuration with its control planes and workers replaced by
  * generated ones, validated by the same parser as a real stack. Secrets are valid dummies.
  */
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { parseCastleConfig, readStackFile } from "../config/load";
 import type { CastleConfig } from "../config/schema";
@@ -57,10 +58,10 @@ export function topologyConfig(topology: Topology): CastleConfig {
   return parseCastleConfig(BASE_STACK, `Pulumi.${BASE_STACK}.yaml with topology ${topology.name}`, raw);
 }
 
-/** Valid dummy secrets: a 32-byte secretbox key, a well-formed Proxmox token id. */
+/** Valid dummy secrets: a strong 32-byte secretbox key (a SHA-256), a well-formed Proxmox token id. */
 export function dummySecretValues(): CastleSecretValues {
   return {
-    secretboxKey: Buffer.alloc(32, 0x5a).toString("base64"),
+    secretboxKey: createHash("sha256").update("castle-bench-secretbox-key").digest("base64"),
     proxmoxTokenId: "castle@pve!bench",
     proxmoxTokenSecret: "00000000-0000-4000-8000-000000000000",
     esoClientId: "bench-eso-client-id",

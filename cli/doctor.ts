@@ -20,7 +20,7 @@ import {
 } from "../config/infisical";
 import { credentialsFromEnv, INFISICAL_ENV } from "../config/infisical-credentials";
 import { InfisicalError } from "../config/infisical-errors";
-import { CastleConfigError } from "../config/load";
+import { CastleConfigError, otherCastleFolders } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
@@ -98,11 +98,12 @@ export async function doctor(
     return 1;
   }
   io.out(`all ${report.secrets.length} secrets ok`);
-  return clusterWall(stack, config, report, credentials, io, options);
+  return clusterWall(projectDir, stack, config, report, credentials, io, options);
 }
 
 /** The identity check after the secrets: exit code 0 when the cluster's identity is walled in. */
 async function clusterWall(
+  projectDir: string,
   stack: string,
   config: CastleConfig,
   report: CastleSecretsDiagnosis,
@@ -129,9 +130,16 @@ async function clusterWall(
   io.out(
     `cluster identity (${esoClientId}/${esoClientSecret}): may read ${config.eso.secretsPath}, must not read ${settings.secretPath}`,
   );
+  const others = otherColorFolders(projectDir, stack);
+  if (others.length > 0) {
+    io.out(
+      `  and must not read the other colors' castle folders: ${others.map((o) => `${o.folder} (${o.stack})`).join(", ")}`,
+    );
+  }
   const probe = await probeClusterIdentity(settings, config.eso.secretsPath, eso, {
     ...options,
     siteUrl: credentials.siteUrl ?? settings.siteUrl,
+    otherCastleFolders: others.map((o) => o.folder),
   });
   const identity = probe.identityId ? `identity ${probe.identityId}` : "the identity";
   const sharedById = sharedIdentityProblem({
@@ -166,6 +174,8 @@ async function clusterWall(
       `could not tell whether the cluster's ${identity} can read the castle's folder ${settings.secretPath}: ${castle.error?.message ?? "no answer"}`,
     );
   }
+  problems.push(...crossColorWallProblems(probe, others, identity, where, scope, stack));
+  problems.push(...sharedKeyProblems(own, report.castleKeyNames, config, where));
   if (own?.outcome === "denied") {
     problems.push(
       `the cluster's ${identity} may not read its own folder ${config.eso.secretsPath} (${where}; HTTP 403): the ClusterSecretStore would not become Ready. ${scope}.`,
@@ -222,5 +232,63 @@ function probeLines(probe: ClusterIdentityProbe): string[] {
   };
   if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describe(probe.own)}`);
   if (probe.castle) lines.push(`  castle folder  ${probe.castle.path}: ${describe(probe.castle)}`);
+  for (const other of probe.others ?? []) lines.push(`  other castle   ${other.path}: ${describe(other)}`);
   return lines;
+}
+
+/** The castle folders of the project's other stacks (same Infisical project and environment). */
+function otherColorFolders(projectDir: string, stack: string): { stack: string; folder: string }[] {
+  try {
+    return otherCastleFolders(projectDir, stack);
+  } catch (error) {
+    if (error instanceof CastleConfigError) return []; // this stack's file was checked already
+    throw error;
+  }
+}
+
+/**
+ * The wall between colors: the cluster's identity must be refused on every other stack's castle folder,
+ * which holds that castle's secretbox key and Proxmox token (likely the same Proxmox).
+ */
+function crossColorWallProblems(
+  probe: ClusterIdentityProbe,
+  others: { stack: string; folder: string }[],
+  identity: string,
+  where: string,
+  scope: string,
+  stack: string,
+): string[] {
+  const problems: string[] = [];
+  for (const access of probe.others ?? []) {
+    const owner = others.find((o) => o.folder === access.path)?.stack ?? "another stack";
+    if (access.outcome === "listed" && (access.count ?? 0) > 0) {
+      problems.push(
+        `the cluster's ${identity} can list the castle folder ${access.path} of stack "${owner}" (${where}): this cluster could copy that castle's secretbox key and Proxmox token with one ExternalSecret. ${scope}. Then run castle doctor ${stack} again.`,
+      );
+    } else if (access.outcome === "failed") {
+      problems.push(
+        `could not tell whether the cluster's ${identity} can read the castle folder ${access.path} of stack "${owner}": ${access.error?.message ?? "no answer"}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * A secret of the castle's folder copied into the cluster's folder puts it within reach of every
+ * namespace allowed to use the store: names only are compared, values are never read for this.
+ */
+function sharedKeyProblems(
+  own: ClusterIdentityProbe["own"],
+  castleKeyNames: string[] | undefined,
+  config: CastleConfig,
+  where: string,
+): string[] {
+  if (own?.outcome !== "listed" || castleKeyNames === undefined) return [];
+  const castleKeys = new Set(castleKeyNames);
+  const shared = [...new Set(own.names ?? [])].filter((name) => castleKeys.has(name)).sort();
+  if (shared.length === 0) return [];
+  return [
+    `the cluster's folder ${config.eso.secretsPath} holds ${shared.join(", ")}, which the castle's folder ${config.infisical.secretPath} holds too (${where}): a castle secret copied where the cluster reads. Delete ${shared.length === 1 ? "it" : "them"} from ${config.eso.secretsPath} (and rotate ${shared.length === 1 ? "it" : "them"} if ${shared.length === 1 ? "it was" : "they were"} a copy), or give the cluster's secret another name`,
+  ];
 }

@@ -6,7 +6,6 @@
  * and every secret is written as `[secret]`. The same stack file gives the same files, byte for byte, so
  * a pull request (from a fork too) can show reviewers a diff of the castle.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { CastleConfigError, loadStackFile } from "../config/load";
@@ -22,6 +21,13 @@ import {
   withoutSourceMaps,
 } from "../offline/mock-runtime";
 import { offlineMocks } from "../offline/offline-provider";
+import {
+  outDirRefusal,
+  RENDER_MARKER,
+  RenderFolderError,
+  removePreviousRendering,
+  writeRenderingFiles,
+} from "./render-folder";
 
 /** How a secret value appears in rendered files. */
 export const SECRET = "[secret]";
@@ -230,66 +236,14 @@ function resourceTree(stack: string, rendering: Rendering, config: CastleConfig)
   return lines;
 }
 
-/** The file that marks a folder as castle render's output; it lists the files the last rendering wrote. */
-const RENDER_MARKER = ".castle-render.json";
-
-/** Why `outDir` may not receive a rendering, or undefined when it may (new, empty, or rendered before). */
-function outDirRefusal(outDir: string): string | undefined {
-  if (!existsSync(outDir)) return undefined;
-  if (!statSync(outDir).isDirectory()) return `${outDir} exists and is not a folder; give a new or empty folder`;
-  const entries = readdirSync(outDir);
-  if (entries.length === 0 || entries.includes(RENDER_MARKER)) return undefined;
-  return (
-    `${outDir} is not empty and castle render did not write it (no ${RENDER_MARKER} in it); nothing was written or removed. ` +
-    "Give a new or empty folder, or one castle render wrote before"
-  );
-}
-
-/** The files the previous rendering into `outDir` wrote, from its marker. */
-function previousFiles(outDir: string): string[] {
-  const marker = path.join(outDir, RENDER_MARKER);
-  if (!existsSync(marker)) return [];
-  try {
-    const files = (JSON.parse(readFileSync(marker, "utf8")) as { files?: unknown }).files;
-    return Array.isArray(files) ? files.filter((f): f is string => typeof f === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Writes the rendering under `outDir` and returns the relative paths written. `outDir` must pass
- * `outDirRefusal`. Of a previous rendering, only the files it wrote are removed (a file added by hand
- * stays), and folders it leaves empty.
- */
-function writeRendering(outDir: string, stack: string, rendering: Rendering): string[] {
-  const refusal = outDirRefusal(outDir);
-  if (refusal) throw new Error(refusal);
-  const root = path.resolve(outDir);
-  for (const relative of previousFiles(outDir)) {
-    const file = path.resolve(root, relative);
-    if (!file.startsWith(`${root}${path.sep}`)) continue; // a marker edited to point outside: ignore
-    rmSync(file, { force: true });
-    for (let dir = path.dirname(file); dir !== root && dir.startsWith(root); dir = path.dirname(dir)) {
-      if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
-      else break;
-    }
-  }
-  const written: string[] = [];
-  const write = (relative: string, text: string) => {
-    const file = path.join(outDir, relative);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    written.push(relative);
+/** The files of a rendering, relative path -> text, in the order they are written. */
+function renderingFiles(stack: string, rendering: Rendering): Record<string, string> {
+  const files: Record<string, string> = {
+    "resources.json": `${JSON.stringify({ stack, resources: rendering.resources }, null, 2)}\n`,
   };
-  write("resources.json", `${JSON.stringify({ stack, resources: rendering.resources }, null, 2)}\n`);
-  for (const [hostname, text] of Object.entries(rendering.talos).sort()) write(`talos/${hostname}.yaml`, text);
-  for (const [file, text] of Object.entries(rendering.kubernetes).sort()) write(`kubernetes/${file}`, text);
-  writeFileSync(
-    path.join(outDir, RENDER_MARKER),
-    `${JSON.stringify({ writtenBy: "castle render", stack, files: written }, null, 2)}\n`,
-  );
-  return written;
+  for (const [hostname, text] of Object.entries(rendering.talos).sort()) files[`talos/${hostname}.yaml`] = text;
+  for (const [file, text] of Object.entries(rendering.kubernetes).sort()) files[`kubernetes/${file}`] = text;
+  return files;
 }
 
 export interface RenderIo {
@@ -315,7 +269,18 @@ export async function render(projectDir: string, stack: string, outDir: string |
   const rendering = await renderStack(stack, config);
   for (const line of resourceTree(stack, rendering, config)) io.out(line);
   if (target !== undefined) {
-    const written = writeRendering(target, stack, rendering);
+    let written: string[];
+    try {
+      for (const { entry, reason } of removePreviousRendering(target)) {
+        // The marker may come from a pull request: its entries are not repeated.
+        io.err(`castle render: left alone an entry of ${RENDER_MARKER} (number ${entry + 1}) that ${reason}`);
+      }
+      written = writeRenderingFiles(target, renderingFiles(stack, rendering), { writtenBy: "castle render", stack });
+    } catch (error) {
+      if (!(error instanceof RenderFolderError)) throw error;
+      io.err(`castle render: ${error.message}`);
+      return 1;
+    }
     io.out(`wrote ${written.length} files to ${outDir}`);
   }
   return 0;

@@ -95,7 +95,8 @@ function siteUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefine
   const parsed = siteUrlSchema.safeParse(override);
   if (!parsed.success) {
     throw new InfisicalError(
-      `${INFISICAL_ENV.siteUrl}=${JSON.stringify(override)}: ${parsed.error.issues.map((i) => i.message).join("; ")}. ` +
+      // Never quoted: a pasted token or password would be printed with it.
+      `${INFISICAL_ENV.siteUrl}: ${parsed.error.issues.map((i) => i.message).join("; ")}. ` +
         "Give the instance root, e.g. https://eu.infisical.com, or unset it to use castle:infisical.siteUrl.",
       "config",
     );

@@ -12,7 +12,7 @@
  */
 import { clearTimeout as cancelTimer, setTimeout as startTimer } from "node:timers";
 import { InfisicalSDK } from "@infisical/sdk";
-import { proxmoxTokenIdProblem, secretboxKeyProblem } from "../lib/secret-formats";
+import { proxmoxTokenIdProblem, secretboxKeyProblem, weakSecretboxKeyProblem } from "../lib/secret-formats";
 import { INFISICAL_ENV, type InfisicalCredentials, tokenIdentityId } from "./infisical-credentials";
 import { InfisicalError, type InfisicalSettings, SECRET_ROLES, type SecretProblem } from "./infisical-errors";
 import { type Context, classify, deadlineFailure, failure, type Stage } from "./infisical-messages";
@@ -44,6 +44,8 @@ export interface CastleSecretsDiagnosis {
   esoCredentials?: { clientId: string; clientSecret: string };
   /** The identity id the program's access token carries (from the login or INFISICAL_TOKEN). */
   programIdentityId?: string;
+  /** Names of every secret in the castle's folder, the castle's five and any other (never values). */
+  castleKeyNames?: string[];
   /** Login or list failure; when set, the secrets were not checked. */
   error?: InfisicalError;
   /** HTTP requests sent to Infisical (retries included). */
@@ -57,7 +59,7 @@ export interface CastleSecretsDiagnosis {
 export function secretValueProblem(role: keyof CastleSecretValues, value: string): string | undefined {
   if (value.length === 0) return "is empty";
   if (value.trim() !== value) return "has leading or trailing whitespace (a pasted line break?)";
-  if (role === "secretboxKey") return secretboxKeyProblem(value);
+  if (role === "secretboxKey") return secretboxKeyProblem(value) ?? weakSecretboxKeyProblem(value);
   if (role === "proxmoxTokenId") return proxmoxTokenIdProblem(value);
   return undefined;
 }
@@ -106,6 +108,8 @@ interface Outcome {
   httpRequests: number;
   /** The identity id the program's access token carries, when it is an identity token. */
   identityId?: string;
+  /** Names of every secret listed in the castle's folder (never values). */
+  names?: string[];
 }
 
 /** Credentials-dependent parts of a message context. */
@@ -235,7 +239,7 @@ async function fetchAndCheck(
     if (problem === undefined && secret !== undefined) values[role] = secret.secretValue;
     else if (problem !== undefined) problems.push({ name, role, problem });
   }
-  return { values, problems, httpRequests: scope.requests, identityId };
+  return { values, problems, httpRequests: scope.requests, identityId, names: listed.map((s) => s.secretKey) };
 }
 
 function secretsFailure(settings: InfisicalSettings, siteUrl: string, problems: SecretProblem[]): InfisicalError {
@@ -288,6 +292,7 @@ export async function diagnoseCastleSecrets(
     error: outcome.error,
     httpRequests: outcome.httpRequests,
     programIdentityId: outcome.identityId,
+    castleKeyNames: outcome.names,
     ...(esoClientId !== undefined && esoClientSecret !== undefined
       ? { esoCredentials: { clientId: esoClientId, clientSecret: esoClientSecret } }
       : {}),
@@ -319,6 +324,8 @@ export interface ClusterIdentityProbe {
   own?: FolderAccess;
   /** The castle's folder, listed without values: it must be refused. */
   castle?: FolderAccess;
+  /** The castle folders of the project's other stacks (other colors), listed without values: each must be refused. */
+  others?: FolderAccess[];
   /** The login failed (then neither folder was tried), or the deadline passed. */
   error?: InfisicalError;
   httpRequests: number;
@@ -327,13 +334,14 @@ export interface ClusterIdentityProbe {
 /**
  * Logs in as the cluster's identity (Universal Auth, with the ESO credentials just fetched) and lists
  * its own folder (`castle:eso.secretsPath`, values included, as ESO reads it) and the castle's folder
- * (`castle:infisical.secretPath`, names only). Three requests. No value leaves this function.
+ * (`castle:infisical.secretPath`, names only), then each of `otherCastleFolders` (the other colors'
+ * castle folders, names only). Three requests, and one per other folder. No value leaves this function.
  */
 export async function probeClusterIdentity(
   settings: InfisicalSettings,
   clusterFolder: string,
   esoCredentials: { clientId: string; clientSecret: string },
-  options: FetchOptions & { siteUrl?: string } = {},
+  options: FetchOptions & { siteUrl?: string; otherCastleFolders?: string[] } = {},
 ): Promise<ClusterIdentityProbe> {
   const siteUrl = options.siteUrl ?? settings.siteUrl;
   const { esoClientId, esoClientSecret } = settings.secretNames;
@@ -371,14 +379,18 @@ export async function probeClusterIdentity(
       return { path, outcome: "failed", status, error: infisicalError };
     }
   };
-  const result = await session(ctx, esoCredentials, timeoutMs, async (sdk) => ({
-    own: await list(sdk, clusterFolder, true),
-    castle: await list(sdk, settings.secretPath, false),
-  }));
+  const result = await session(ctx, esoCredentials, timeoutMs, async (sdk) => {
+    const own = await list(sdk, clusterFolder, true);
+    const castle = await list(sdk, settings.secretPath, false);
+    const others: FolderAccess[] = [];
+    for (const folder of options.otherCastleFolders ?? []) others.push(await list(sdk, folder, false));
+    return { own, castle, others };
+  });
   return {
     identityId: result.accessToken === undefined ? undefined : tokenIdentityId(result.accessToken),
     own: result.value?.own,
     castle: result.value?.castle,
+    others: result.value?.others,
     error: result.error,
     httpRequests: result.httpRequests,
   };

@@ -8,9 +8,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { core, z } from "zod";
+import { secretLikeReason } from "../lib/secret-like";
 import { closestName } from "../lib/suggest";
 import { isSecureValue, pastedSecrets, type ValuePath } from "./pasted-secrets";
-import { gitopsIssues, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
+import { folderOverlap, gitopsIssues, overlapWords, settingsIssues, type TopologyLike, topologyIssues } from "./rules";
 import {
   type CastleConfig,
   CastleConfigSchema,
@@ -21,6 +22,7 @@ import {
   NodeSchema,
   ProxmoxSchema,
 } from "./schema";
+import { infisicalFolder, isUnquotedIssue } from "./value-kinds";
 
 /** One thing wrong with a stack's configuration. */
 export interface ConfigProblem {
@@ -58,6 +60,8 @@ function describeValue(value: unknown): string {
   if (value === undefined) return "missing";
   if (isSecureValue(value)) return "[secure value]";
   const text = JSON.stringify(value);
+  // Whatever field it sits in, a value that looks like a secret is never repeated.
+  if (secretLikeReason(text)) return "[value not shown: it looks like a secret]";
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -208,9 +212,10 @@ function problemsFromIssues(issues: core.$ZodIssue[], read: ReadContext, hidden:
       continue;
     }
     // Cross-field rules already quote the values they talk about.
+    // Value kinds (value-kinds.ts) never quote the value: they say what in it is not allowed.
     const written = typeof input === "number" ? read.written?.get(writtenKey(issue.path)) : undefined;
     const prefix =
-      issue.code === "custom" && issue.path.length > 0 && input === undefined
+      isUnquotedIssue(issue) || (issue.code === "custom" && issue.path.length > 0 && input === undefined)
         ? ""
         : `${written ?? describeValue(input)}: `;
     problems.push({
@@ -494,7 +499,8 @@ function claimsOf(raw: Record<string, unknown>) {
   const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : undefined);
   const add = (kind: (typeof claims)[number]["kind"], value: unknown, key: string) => {
     const v = text(value);
-    if (v !== undefined) claims.push({ kind, value: v, key });
+    // A value that looks like a secret is refused by its own stack's check and never quoted here.
+    if (v !== undefined && secretLikeReason(v) === undefined) claims.push({ kind, value: v, key });
   };
   add("cluster name", raw.clusterName, "castle:clusterName");
   add("address", (raw.network as { vip?: unknown } | undefined)?.vip, "castle:network.vip");
@@ -535,6 +541,65 @@ export function crossStackProblems(
   return problems;
 }
 
+/** A stack's Infisical coordinates, taken leniently from its raw keys; undefined parts were invalid. */
+function foldersOf(raw: Record<string, unknown>) {
+  const infisical = valid(InfisicalSchema, raw.infisical);
+  const eso = raw.eso as { secretsPath?: unknown } | undefined;
+  const clusterFolder = valid(infisicalFolder("/apps/blue"), eso?.secretsPath);
+  return {
+    place: infisical
+      ? `${new URL(infisical.siteUrl).origin} ${infisical.projectId} ${infisical.environment}`
+      : undefined,
+    castleFolder: infisical?.secretPath,
+    clusterFolder,
+  };
+}
+
+/**
+ * The wall between colors: this stack's cluster folder (castle:eso.secretsPath) must neither be, contain
+ * nor lie inside any other stack's castle folder (castle:infisical.secretPath) of the same Infisical
+ * project and environment. Green's castle folder holds green's Proxmox token (likely the same Proxmox)
+ * and its secretbox key; blue's cluster must never be handed a path that reaches it.
+ */
+export function crossStackFolderProblems(
+  raw: Record<string, unknown>,
+  others: { stack: string; raw: Record<string, unknown> }[],
+): ConfigProblem[] {
+  const mine = foldersOf(raw);
+  if (mine.place === undefined || mine.clusterFolder === undefined) return [];
+  const problems: ConfigProblem[] = [];
+  for (const other of others) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined) continue;
+    const overlap = folderOverlap(mine.clusterFolder, theirs.castleFolder);
+    if (overlap === undefined) continue;
+    problems.push({
+      key: "castle:eso.secretsPath",
+      message: `${mine.clusterFolder} ${overlapWords(overlap)} the castle folder of stack "${other.stack}" (castle:infisical.secretPath ${theirs.castleFolder} in ${stackFileName(other.stack)}, same project and environment), which holds that castle's secretbox key and Proxmox token. Give this cluster a folder of its own apart from every castle folder, e.g. /apps/<color>`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The castle folders of the project's other stacks in the same Infisical project and environment as
+ * `stack` (other colors), without this stack's own folder, each once: where `castle doctor` proves the
+ * cluster's identity is refused.
+ */
+export function otherCastleFolders(projectDir: string, stack: string): { stack: string; folder: string }[] {
+  const mine = foldersOf(readStackFile(projectDir, stack));
+  if (mine.place === undefined) return [];
+  const seen = new Set(mine.castleFolder === undefined ? [] : [mine.castleFolder]);
+  const found: { stack: string; folder: string }[] = [];
+  for (const other of otherStacks(projectDir, stack)) {
+    const theirs = foldersOf(other.raw);
+    if (theirs.place !== mine.place || theirs.castleFolder === undefined || seen.has(theirs.castleFolder)) continue;
+    seen.add(theirs.castleFolder);
+    found.push({ stack: other.stack, folder: theirs.castleFolder });
+  }
+  return found;
+}
+
 /** Raw keys of every other stack file of the project. */
 function otherStacks(projectDir: string, stack: string): { stack: string; raw: Record<string, unknown> }[] {
   return listStacks(projectDir)
@@ -566,7 +631,8 @@ export function validateStack(
     if (!(error instanceof CastleConfigError)) throw error;
     problems.push(...error.problems);
   }
-  problems.push(...crossStackProblems(raw, otherStacks(projectDir, stack)));
+  const others = otherStacks(projectDir, stack);
+  problems.push(...crossStackProblems(raw, others), ...crossStackFolderProblems(raw, others));
   if (problems.length > 0 || config === undefined) throw new CastleConfigError(stack, source, problems);
   return config;
 }

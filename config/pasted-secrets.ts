@@ -39,9 +39,13 @@ export function isSecureValue(value: unknown): boolean {
   );
 }
 
-/** A URL with a user, a password or a token before its host (`https://user:pass@host`, `https://u@pam!t=x@host`). */
+/**
+ * A URL with a user, a password or a token before its host (`https://user:pass@host`,
+ * `https://u@pam!t=x@host`), with or without the `//`: WHATWG parsing (`new URL`, as Node, undici and
+ * the SDKs read URLs) takes `https:root:pw@host` for `https://root:pw@host`.
+ */
 export function urlCarriesCredentials(value: string): boolean {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(value)) return false;
   // An SSH URL names the login user before the host (`ssh://git@host/org/repo.git`): a user alone is no
   // secret there, the key is. A password, or a user on any other scheme (where it may be a token), is.
   const sshUserOnly = /^ssh:\/\/[^/?#:@]+@[^/?#@]+([/?#]|$)/i.test(value);
@@ -52,7 +56,7 @@ export function urlCarriesCredentials(value: string): boolean {
   } catch {
     // fall through to the plain-text test
   }
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
+  return /^[a-z][a-z0-9+.-]*:(\/\/)?[^/?#]*@/i.test(value) && /^(https?|ssh|git|ftp|wss?):/i.test(value);
 }
 
 /** Where the stack reads its secrets from, for the message: the folder and environment if readable. */

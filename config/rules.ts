@@ -172,6 +172,23 @@ function folderContains(outer: string, inner: string): boolean {
   return outer === inner || outer === "/" || inner.startsWith(`${outer}/`);
 }
 
+/**
+ * How a cluster's folder stands to a castle's folder: it `is` it, `contains` it or lies `inside` it, or
+ * undefined when they are apart. Any of the three puts the castle's secrets within the cluster's reach
+ * (a role scoped to the cluster's folder, a glob below it, a recursive read).
+ */
+export function folderOverlap(clusterFolder: string, castleFolder: string): "is" | "contains" | "inside" | undefined {
+  if (clusterFolder === castleFolder) return "is";
+  if (folderContains(clusterFolder, castleFolder)) return "contains";
+  if (folderContains(castleFolder, clusterFolder)) return "inside";
+  return undefined;
+}
+
+/** "is", "contains", "lies inside", for a message. */
+export function overlapWords(overlap: "is" | "contains" | "inside"): string {
+  return overlap === "inside" ? "lies inside" : overlap;
+}
+
 /** Rules between settings that are not about addresses: shared storage, ESO namespaces. */
 export function settingsIssues(config: SettingsLike): RuleIssue[] {
   const issues: RuleIssue[] = [];
@@ -182,9 +199,9 @@ export function settingsIssues(config: SettingsLike): RuleIssue[] {
       message: `true, but ${proxmox.imageDatastore} (castle:proxmox.imageDatastore) is storage of each node of its own: the image would land on one Proxmox node only. Use a shared datastore (NFS, CephFS...) or set false`,
     });
   }
-  if (eso && infisical && folderContains(eso.secretsPath, infisical.secretPath)) {
-    const how =
-      eso.secretsPath === infisical.secretPath ? "is the castle's own folder" : "contains the castle's own folder";
+  const overlap = eso && infisical ? folderOverlap(eso.secretsPath, infisical.secretPath) : undefined;
+  if (eso && infisical && overlap) {
+    const how = `${overlapWords(overlap)} the castle's own folder`;
     issues.push({
       path: ["eso", "secretsPath"],
       message: `${eso.secretsPath} ${how} (castle:infisical.secretPath ${infisical.secretPath}), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only`,

@@ -7,8 +7,16 @@
  * Objects are strict: a key the schema does not know is an error, so typos are caught.
  */
 import { z } from "zod";
-import { DNS_LABEL, isLoopbackHost } from "../lib/net";
 import { contractOf, TALOS_CONTRACT, TALOS_RELEASE } from "../lib/talos-version";
+import {
+  infisicalFolder,
+  infisicalKeyName,
+  kubernetesName,
+  plainWord,
+  url,
+  urlProblem,
+  valueKind,
+} from "./value-kinds";
 
 /** Default Infisical instance: the EU cloud. Self-hosted and US users set `castle:infisical.siteUrl`. */
 const DEFAULT_INFISICAL_SITE_URL = "https://eu.infisical.com";
@@ -29,20 +37,14 @@ export const DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS = 600;
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
-const dnsLabel = (what: string) =>
-  z.string().regex(DNS_LABEL, {
-    message: `${what} must be a DNS label: lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit`,
-  });
-
-/** An absolute Infisical folder path without a trailing slash, `/` for the root. */
-const folderPath = (example: string) =>
-  z.string().regex(/^\/([^/]+(\/[^/]+)*)?$/, {
-    message: `must be an absolute folder path such as / or ${example}, without a trailing slash`,
-  });
+// Every text field is declared with its kind (config/value-kinds.ts): a value that looks like a secret
+// is refused there, without being quoted, whatever the field.
+const dnsLabel = kubernetesName;
+const folderPath = infisicalFolder;
 
 /** A Proxmox identifier (storage, bridge, CPU type): one word, no spaces. */
 const proxmoxName = (example: string) =>
-  z.string().regex(/^\S+$/, { message: `must be a Proxmox name without spaces, such as ${example}` });
+  plainWord("a Proxmox name", /^\S+$/, `must be a Proxmox name without spaces, such as ${example}`);
 
 const ipv4 = z.ipv4({ message: "must be an IPv4 address such as 10.0.0.10" });
 
@@ -51,29 +53,27 @@ const talosVersion = z.string().regex(TALOS_RELEASE, {
   message: `must be a Talos ${TALOS_CONTRACT} release such as ${TALOS_CONTRACT}.9 (with the leading 'v')`,
 });
 
-/** An https URL, or http on a loopback address. */
-export const siteUrl = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "must be an absolute URL such as https://eu.infisical.com" });
-    return;
-  }
-  if (url.pathname.replace(/\/+$/, "") !== "") {
-    // The SDK and ESO append /api/v1/... themselves: ".../api" ends up as /api/api/v1/... (a 404 at login).
-    ctx.addIssue({
-      code: "custom",
-      message: `must be the instance root without a path (e.g. ${url.origin}), not ${url.pathname}`,
-    });
-    return;
-  }
-  if (url.protocol === "https:") return;
-  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return;
-  ctx.addIssue({
-    code: "custom",
-    message: "must use https (plain http is allowed only for a loopback address such as 127.0.0.1)",
+/**
+ * An Infisical instance root: https, or http on a loopback address. No path: the SDK and ESO append
+ * /api/v1/... themselves, so ".../api" ends up as /api/api/v1/... (a 404 at login).
+ */
+export const siteUrl = url({
+  what: "the Infisical instance root",
+  schemes: ["https"],
+  loopbackHttp: true,
+  path: false,
+  example: "https://eu.infisical.com",
+});
+
+/** The Proxmox VE API root (without `/api2/json`). */
+export const proxmoxEndpoint = valueKind("the Proxmox API endpoint", (value) => {
+  const problem = urlProblem(value, {
+    what: "the Proxmox API endpoint",
+    schemes: ["https"],
+    example: "https://pve.example.internal:8006/",
   });
+  if (problem) return problem;
+  return value.includes("/api2/json") ? "must not include /api2/json: give the server root" : undefined;
 });
 
 export const NodeSchema = z.strictObject({
@@ -84,7 +84,7 @@ export const NodeSchema = z.strictObject({
   /** Proxmox VM ID (100..999999999), unique across the Proxmox cluster and across stacks. */
   vmId: z.int().min(100).max(999_999_999),
   /** Name of the Proxmox node that hosts this VM; must be listed in `castle:proxmox.nodes`. */
-  proxmoxNode: z.string().min(1),
+  proxmoxNode: valueKind("a Proxmox node name"),
   /** Virtual CPU cores. Default 2 (the Talos minimum for a control plane). */
   cores: z.int().min(1).max(512).default(2),
   /** Memory in MiB, dedicated (no ballooning: Talos does not support memory hotplug). Default 4096. */
@@ -144,9 +144,7 @@ const TalosSchema = z
 
 export const ProxmoxSchema = z.strictObject({
   /** Proxmox VE API endpoint, e.g. `https://pve.example.internal:8006/` (without `/api2/json`). */
-  endpoint: z
-    .url({ protocol: /^https$/, message: "must be an https URL such as https://pve.example.internal:8006/" })
-    .refine((u) => !u.includes("/api2/json"), { message: "must not include /api2/json: give the server root" }),
+  endpoint: proxmoxEndpoint,
   /**
    * Skip TLS certificate verification of the Proxmox API. Default false (verification on).
    * Turning it on prints a warning on every run.
@@ -181,15 +179,15 @@ export const NetworkSchema = z.strictObject({
 
 export const SecretNamesSchema = z.strictObject({
   /** 32-byte etcd secretbox key, standard base64. Default `TALOS_SECRETBOX_KEY`. */
-  secretboxKey: z.string().min(1).default("TALOS_SECRETBOX_KEY"),
+  secretboxKey: infisicalKeyName("TALOS_SECRETBOX_KEY").default("TALOS_SECRETBOX_KEY"),
   /** Proxmox API token id, `user@realm!name`. Default `PROXMOX_TOKEN_ID`. */
-  proxmoxTokenId: z.string().min(1).default("PROXMOX_TOKEN_ID"),
+  proxmoxTokenId: infisicalKeyName("PROXMOX_TOKEN_ID").default("PROXMOX_TOKEN_ID"),
   /** Proxmox API token secret (a UUID). Default `PROXMOX_TOKEN_SECRET`. */
-  proxmoxTokenSecret: z.string().min(1).default("PROXMOX_TOKEN_SECRET"),
+  proxmoxTokenSecret: infisicalKeyName("PROXMOX_TOKEN_SECRET").default("PROXMOX_TOKEN_SECRET"),
   /** Client id of the cluster's own read-only machine identity, used by ESO. Default `ESO_CLIENT_ID`. */
-  esoClientId: z.string().min(1).default("ESO_CLIENT_ID"),
+  esoClientId: infisicalKeyName("ESO_CLIENT_ID").default("ESO_CLIENT_ID"),
   /** Client secret of that identity. Default `ESO_CLIENT_SECRET`. */
-  esoClientSecret: z.string().min(1).default("ESO_CLIENT_SECRET"),
+  esoClientSecret: infisicalKeyName("ESO_CLIENT_SECRET").default("ESO_CLIENT_SECRET"),
 });
 export type SecretNames = z.infer<typeof SecretNamesSchema>;
 
@@ -214,16 +212,25 @@ export const InfisicalSchema = z.strictObject({
   /** Infisical instance root, without `/api`. Default `https://eu.infisical.com`. `INFISICAL_SITE_URL` overrides it. */
   siteUrl: siteUrl.default(DEFAULT_INFISICAL_SITE_URL),
   /** Project id (UUID): what the SDK and the API take. */
-  projectId: z.string().min(1),
+  projectId: valueKind(
+    "an Infisical project id",
+    (value) =>
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+        ? undefined
+        : "must be the project's id, a UUID such as 4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97 (Project Settings; not its slug)",
+    // The id is a UUID, which the secret test would take for a token secret: here it is what belongs.
+    { notSecret: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
+  ),
   /** Project slug: what ESO's ClusterSecretStore takes. */
   projectSlug: dnsLabel("projectSlug"),
   /** Environment slug, e.g. `prod`. */
-  environment: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: "must be an environment slug such as prod" }),
+  environment: plainWord("an environment slug", /^[a-z0-9][a-z0-9_-]*$/, "must be an environment slug such as prod"),
   /**
-   * Folder holding the castle's own secrets (secretbox key, Proxmox token, ESO credentials), absolute.
-   * Default `/`. Only the program's identity may read it; `castle:eso.secretsPath` must lie outside it.
+   * Folder holding the castle's own secrets (secretbox key, Proxmox token, ESO credentials), absolute,
+   * e.g. `/castle/blue`. Required: every cluster folder (`castle:eso.secretsPath` of any stack) lies inside
+   * the root, and must lie apart from every castle folder. Only the program's identity may read it.
    */
-  secretPath: folderPath("/castle/blue").default("/"),
+  secretPath: folderPath("/castle/blue"),
   /** Names of the secrets the castle reads. */
   secretNames: SecretNamesSchema.prefault({}),
   /** Overall deadline for logging in and fetching every secret, in seconds. Default 30. */
@@ -238,13 +245,7 @@ const ExternalSecretSchema = z.strictObject({
   /** Name of the Kubernetes Secret ESO writes. Default: `name`. */
   targetSecret: dnsLabel("targetSecret").optional(),
   /** Infisical secret keys copied into the target Secret (under the same key). */
-  keys: z
-    .array(
-      z.string().regex(/^[A-Za-z0-9_.-]+$/, {
-        message: "must be an Infisical secret name such as GRAFANA_ADMIN_PASSWORD (letters, digits, '_', '.', '-')",
-      }),
-    )
-    .min(1),
+  keys: z.array(infisicalKeyName("GRAFANA_ADMIN_PASSWORD")).min(1),
   /** How often ESO refreshes it. Default `1h`. */
   refreshInterval: z
     .string()
@@ -327,10 +328,7 @@ const FLUX_COMPONENTS = [
 /** A Go duration as Flux takes it (`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`), e.g. `1m`, `1m30s`. */
 export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 /** An Infisical secret name (a key in the cluster's folder). */
-const INFISICAL_KEY = /^[A-Za-z0-9_.-]+$/;
-const infisicalKey = z.string().regex(INFISICAL_KEY, {
-  message: "must be an Infisical secret name such as FLUX_GIT_TOKEN (letters, digits, '_', '.', '-')",
-});
+const infisicalKey = infisicalKeyName("FLUX_GIT_TOKEN");
 
 /**
  * Where Flux finds the Git credentials: names of secrets in the cluster's Infisical folder (the folder
@@ -353,18 +351,26 @@ export const GitOpsSchema = z.strictObject({
    * Git repository Flux syncs from: `https://host/org/repo.git` or `ssh://git@host/org/repo.git`
    * (no scp-like `git@host:org/repo`, which Flux refuses).
    */
-  url: z.string().min(1),
+  url: url({
+    what: "a Git repository URL",
+    schemes: ["https", "ssh"],
+    sshUser: true,
+    example: "https://github.com/org/repo.git or ssh://git@github.com/org/repo.git",
+  }),
   /**
    * Git reference to check out, written in full as FluxInstance passes it to the GitRepository's
    * `ref.name`: `refs/heads/main` (a branch), `refs/tags/v1.2.0` (a tag; pin a commit with a tag).
    * Default `refs/heads/main`.
    */
-  ref: z.string().min(1).default("refs/heads/main"),
+  // A commit id is refused by the reference rule (config/rules.ts), which tells how to pin one instead.
+  ref: valueKind("a Git reference", undefined, { notSecret: /^([0-9a-f]{40}|[0-9a-f]{64})$/ }).default(
+    "refs/heads/main",
+  ),
   /**
    * Directory of the repository applied to this cluster, relative, without `..`.
    * Default `clusters/<clusterName>` (see `resolveGitOps` in config/gitops.ts).
    */
-  path: z.string().min(1).optional(),
+  path: valueKind("a directory of the repository").optional(),
   /** How often Flux fetches the repository, a Go duration. Default `1m` (Flux's own default). */
   interval: z.string().regex(GO_DURATION, { message: "must be a Go duration such as 1m, 5m or 1h30m" }).default("1m"),
   /** Key names of the Git credentials in the cluster's Infisical folder. Default: none (public repository). */
@@ -383,10 +389,11 @@ export const GitOpsSchema = z.strictObject({
     .regex(SEMVER, { message: "must be an exact Flux version such as 2.9.4 (no range, no leading v)" })
     .default(DEFAULT_FLUX_VERSION),
   /** Registry of the Flux controller images. Default `ghcr.io/fluxcd`. */
-  registry: z
-    .string()
-    .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, { message: "must be an image registry such as ghcr.io/fluxcd" })
-    .default(DEFAULT_FLUX_REGISTRY),
+  registry: plainWord(
+    "an image registry",
+    /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/,
+    "must be an image registry such as ghcr.io/fluxcd",
+  ).default(DEFAULT_FLUX_REGISTRY),
   /** Flux controllers to run. Default source, kustomize, helm and notification controllers. */
   components: z
     .array(z.enum(FLUX_COMPONENTS))

@@ -3,6 +3,9 @@
  * never quotes the value it judges.
  */
 
+/** How to make a good key, for every message about a weak or malformed one. */
+export const GENERATE_SECRETBOX_KEY = "generate one with: openssl rand -base64 32";
+
 const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
@@ -10,7 +13,7 @@ const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
  * or undefined when it is one. The answer never quotes the value.
  */
 export function secretboxKeyProblem(value: string): string | undefined {
-  const generate = "generate one with: head -c 32 /dev/urandom | base64";
+  const generate = GENERATE_SECRETBOX_KEY;
   if (value.length === 0) return "is empty";
   if (/\s/.test(value)) return "contains whitespace or a line break; store the 44-character base64 text alone";
   if (/[-_]/.test(value) && !/[+/]/.test(value) && /^[A-Za-z0-9_-]*={0,2}$/.test(value)) {
@@ -25,6 +28,48 @@ export function secretboxKeyProblem(value: string): string | undefined {
   const bytes = Buffer.from(value, "base64");
   if (bytes.length !== 32) return `decodes to ${bytes.length} bytes, expected exactly 32; ${generate}`;
   if (bytes.toString("base64") !== value) return "is not canonical base64 (stray bits before the '=' padding)";
+  return undefined;
+}
+
+/**
+ * Least Shannon entropy, in bits per byte, of a secretbox key's 32 bytes. 32 uniformly random bytes
+ * reach about 4.8 (at most 5: 32 distinct values); falling under 4 takes fewer than about 18 distinct
+ * values among the 32, which a random key does with a probability far below 2^-60. A patterned key
+ * (a repeated word, a counter, a few distinct bytes) lands below.
+ */
+export const MIN_SECRETBOX_KEY_ENTROPY = 4;
+
+/** Shannon entropy of `bytes`, bits per byte. */
+export function byteEntropy(bytes: Uint8Array): number {
+  const counts = new Map<number, number>();
+  for (const byte of bytes) counts.set(byte, (counts.get(byte) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) {
+    const p = count / bytes.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/**
+ * Why a well-formed secretbox key (see `secretboxKeyProblem`) is too weak to guard etcd, or undefined.
+ * The key's fingerprint is published in Proxmox tags, so anyone with VM.Audit could confirm a guessable
+ * key offline: all one byte (32 zero bytes), printable ASCII only (a passphrase, or `castle render`'s
+ * placeholder), or too few distinct bytes. The answer never quotes the key.
+ */
+export function weakSecretboxKeyProblem(value: string): string | undefined {
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length === 0) return undefined; // reported by secretboxKeyProblem
+  if (bytes.every((byte) => byte === bytes[0])) {
+    return `is one byte repeated 32 times, not a random key; ${GENERATE_SECRETBOX_KEY}`;
+  }
+  if (bytes.every((byte) => byte >= 0x20 && byte <= 0x7e)) {
+    return `decodes to printable text only (a passphrase or a placeholder), not 32 random bytes; ${GENERATE_SECRETBOX_KEY}`;
+  }
+  const entropy = byteEntropy(bytes);
+  if (entropy < MIN_SECRETBOX_KEY_ENTROPY) {
+    return `has too little entropy (${entropy.toFixed(2)} bits per byte, at least ${MIN_SECRETBOX_KEY_ENTROPY} expected of 32 random bytes); ${GENERATE_SECRETBOX_KEY}`;
+  }
   return undefined;
 }
 

@@ -132,6 +132,8 @@ class HttpError extends Error {
     readonly error: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    /** The body carries no `reqId` (as the permission-denied answer observed at 593bda8b). */
+    readonly withoutReqId = false,
   ) {
     super(message);
   }
@@ -150,8 +152,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function errorBody(status: number, error: string, message: unknown, extra: Record<string, unknown> = {}) {
-  return { reqId: reqId(), statusCode: status, message, error, ...extra };
+function errorBody(
+  status: number,
+  error: string,
+  message: unknown,
+  extra: Record<string, unknown> = {},
+  withoutReqId = false,
+) {
+  return { ...(withoutReqId ? {} : { reqId: reqId() }), statusCode: status, message, error, ...extra };
 }
 
 /** `secretPath` as the server normalizes it: default `/`, trailing slash removed. */
@@ -328,7 +336,11 @@ export class InfisicalStandIn {
           sendJson(res, 500, errorBody(500, "InternalServerError", "Something went wrong"));
           return;
         }
-        sendJson(res, error.status, errorBody(error.status, error.error, error.message, error.extra));
+        sendJson(
+          res,
+          error.status,
+          errorBody(error.status, error.error, error.message, error.extra, error.withoutReqId),
+        );
       }
     });
   }
@@ -451,10 +463,17 @@ export class InfisicalStandIn {
     const allowed = identity.grants.some(
       (g) => g.projectId === projectId && g.environment === environment && pathAllowed(g.paths, path),
     );
+    // The identity wall. Observed on the real Infisical backend at commit 593bda8b (Infisical/infisical
+    // main, 2024-10-24), GET /api/v3/secrets/raw as a cluster identity whose only permission is
+    // {subject: secrets, action: read, conditions: {secretPath: {$eq: "/apps/blue"}}}: on /castle/green,
+    // /castle/blue, /apps/green, and on folders that do not exist (/castle/nosuch), the answer is
+    // HTTP 403 with exactly {"statusCode":403,"message":"You are not allowed to read on secrets",
+    // "error":"PermissionDenied"}: no reqId, no details, and the permission is checked before the folder
+    // exists (so a refused identity never learns which folders exist). Source of the message:
+    // Way2nnadi/infisical@593bda8b backend/src/server/plugins/error-handler.ts (ForbiddenError ->
+    // `You are not allowed to ${error.action} on ${error.subjectType}`).
     if (!allowed) {
-      throw new HttpError(403, "PermissionDenied", "You are not allowed to readValue on secrets", {
-        details: [{ action: "readValue", subject: "secrets", conditions: { environment, secretPath: path } }],
-      });
+      throw new HttpError(403, "PermissionDenied", "You are not allowed to read on secrets", {}, true);
     }
     const folder = project[environment]?.[path];
     if (folder === undefined) {

@@ -111,7 +111,7 @@ const rows: Row[] = [
     name: "cluster name not a DNS label",
     edit: (r) => (r.clusterName = "Blue"),
     code: 1,
-    wording: [`castle:clusterName: "Blue": clusterName ${DNS_LABEL_RULE}`],
+    wording: [`castle:clusterName: clusterName ${DNS_LABEL_RULE}; it holds 'B'`],
   },
   {
     name: "Kubernetes version with a leading v",
@@ -178,7 +178,7 @@ const rows: Row[] = [
     name: "Infisical site URL with /api (the SDK would call /api/api/...)",
     edit: (r) => (r.infisical.siteUrl = "https://eu.infisical.com/api"),
     code: 1,
-    refused: [["infisical.siteUrl", "must be the instance root without a path"]],
+    refused: [["infisical.siteUrl", "must be the server root without a path"]],
   },
   {
     name: "node-local image datastore declared shared (image on one Proxmox node only)",
@@ -198,13 +198,13 @@ const rows: Row[] = [
     name: "Git URL over plain http",
     edit: (r) => (r.gitops.url = "http://git.home.arpa/castle/fleet.git"),
     code: 1,
-    refused: [["gitops.url", "the scheme must be https:// or ssh://"]],
+    refused: [["gitops.url", "must use https:// or ssh://"]],
   },
   {
     name: "Git URL in the scp-like form",
     edit: (r) => (r.gitops.url = "git@git.home.arpa:castle/fleet.git"),
     code: 1,
-    refused: [["gitops.url", "is the scp-like form, which Flux refuses"]],
+    refused: [["gitops.url", "is the scp-like form user@host:path"]],
   },
   {
     name: "Git URL carrying a token",
@@ -215,21 +215,100 @@ const rows: Row[] = [
       "castle:gitops.url: the URL carries credentials (a user, password or token before the host); give the URL without them. A Git token is read by ESO from the cluster's Infisical folder: name its secret in castle:gitops.credentials.token",
     ],
   },
+  // --- secrets pasted where a name or a URL belongs: refused, never repeated ------------------------
+  {
+    name: "a GitHub token pasted as the Git token's secret name",
+    edit: (r) => (r.gitops.credentials.token = "ghp_R2d2C3poLuke0Leia1Han2Chewie3Yoda4x"),
+    code: 1,
+    never: ["ghp_R2d2", "R2d2C3po"],
+    refused: [["gitops.credentials.token", "looks like a GitHub token, not an Infisical secret name"]],
+  },
+  {
+    name: "a base64 key pasted as an ExternalSecret key name",
+    edit: (r) => (r.eso.externalSecrets[0].keys = ["q3Xv9kLm2Pz7Rt5Wy8Bn4Jd6Hf1Gs0Ac+/EuTo3Ni5Q="]),
+    code: 1,
+    never: ["q3Xv9kLm", "EuTo3Ni5Q"],
+    refused: [["eso.externalSecrets[0].keys[0]", "looks like long base64"]],
+  },
+  {
+    name: "a Proxmox token secret (a UUID) pasted as a secret name",
+    edit: (r) => (r.infisical.secretNames = { proxmoxTokenSecret: "5f0a7c2e-0c1d-4f7e-9a55-2b0f4c1d9e3a" }),
+    code: 1,
+    never: ["5f0a7c2e", "2b0f4c1d9e3a"],
+    refused: [["infisical.secretNames.proxmoxTokenSecret", "looks like a UUID"]],
+  },
+  {
+    name: "a private key pasted as the SSH identity's secret name",
+    edit: (r) => {
+      r.gitops.url = "ssh://git@git.home.arpa/castle/fleet.git";
+      r.gitops.credentials = {
+        sshIdentity: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE\n",
+        sshKnownHosts: "K",
+      };
+    },
+    code: 1,
+    never: ["b3BlbnNzaC1rZXktdjE"],
+    refused: [["gitops.credentials.sshIdentity", "looks like a PEM block"]],
+  },
+  {
+    name: "a client secret (hex) pasted as a namespace",
+    edit: (r) => (r.eso.allowedNamespaces = ["apps", "8c1f0e9d2b3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d"]),
+    code: 1,
+    never: ["8c1f0e9d2b3a"],
+    refused: [["eso.allowedNamespaces[1]", "looks like a long run of hex digits"]],
+  },
+  {
+    name: "a random token pasted as a Git path",
+    edit: (r) => (r.gitops.path = "clusters/qwertzuiopasdfghjklyxcvbnm"),
+    code: 1,
+    never: ["qwertzuiop"],
+    refused: [["gitops.path", "looks like high-entropy text"]],
+  },
+  {
+    name: "a Proxmox endpoint carrying a password without // (https:user:pw@host)",
+    edit: (r) => (r.proxmox.endpoint = "https:root:Hunter2pw@pve.home.arpa:8006/"),
+    code: 1,
+    never: ["Hunter2pw"],
+    refused: [["proxmox.endpoint", "the URL carries credentials"]],
+  },
+  {
+    name: "an Infisical site URL carrying a password",
+    edit: (r) => (r.infisical.siteUrl = "https://admin:Hunter2pw@infisical.home.arpa"),
+    code: 1,
+    never: ["Hunter2pw"],
+    refused: [["infisical.siteUrl", "the URL carries credentials"]],
+  },
+  {
+    name: "a Git URL carrying a token in its query",
+    edit: (r) => (r.gitops.url = "https://git.home.arpa/castle/fleet.git?access_token=hunterpass"),
+    code: 1,
+    never: ["hunterpass"],
+    refused: [["gitops.url", "carries a query"]],
+  },
+  {
+    name: "names that merely mention secrets are fine (FLUX_GIT_TOKEN, GRAFANA_ADMIN_PASSWORD)",
+    edit: (r) => {
+      r.gitops.credentials.token = "FLUX_GIT_TOKEN";
+      r.eso.externalSecrets[0].keys = ["GRAFANA_ADMIN_PASSWORD", "GRAFANA_ADMIN_USER"];
+    },
+    code: 0,
+    summary: [
+      "eso chart 2.9.0 in external-secrets, store infisical reading /apps/blue for namespaces apps, monitoring, flux-system",
+    ],
+  },
   {
     name: "SSH Git URL carrying a password (a login user alone is fine)",
     edit: (r) => (r.gitops.url = "ssh://git:hunter2@git.home.arpa/castle/fleet.git"),
     code: 1,
     never: ["hunter2"],
-    refused: [
-      ["gitops.url", "the URL carries credentials"],
-      ["gitops.credentials.token", "a token with an ssh:// URL"],
-    ],
+    // Only the URL: the cross-field Git rules run on a valid castle:gitops.
+    refused: [["gitops.url", "the URL carries credentials"]],
   },
   {
     name: "Git URL that is not a URL",
     edit: (r) => (r.gitops.url = "fleet.git"),
     code: 1,
-    refused: [["gitops.url", "fleet.git is not a URL"]],
+    refused: [["gitops.url", "must be a URL written with its scheme and '//'"]],
   },
   {
     name: "Git ref as a bare branch name",
@@ -432,7 +511,7 @@ const rows: Row[] = [
     name: "Proxmox endpoint over plain http",
     edit: (r) => (r.proxmox.endpoint = "http://pve.home.arpa:8006/"),
     code: 1,
-    refused: [["proxmox.endpoint", "must be an https URL"]],
+    refused: [["proxmox.endpoint", "must use https://"]],
   },
   {
     name: "Proxmox endpoint with /api2/json",
@@ -468,7 +547,7 @@ const rows: Row[] = [
     name: "empty image datastore",
     edit: (r) => (r.proxmox.imageDatastore = ""),
     code: 1,
-    refused: [["proxmox.imageDatastore", "must be a Proxmox name without spaces"]],
+    refused: [["proxmox.imageDatastore", "must not be empty: give a Proxmox name"]],
   },
   {
     name: "bridge of blanks",
@@ -729,13 +808,26 @@ const rows: Row[] = [
     name: "Infisical site without a scheme",
     edit: (r) => (r.infisical.siteUrl = "eu.infisical.com"),
     code: 1,
-    refused: [["infisical.siteUrl", "must be an absolute URL"]],
+    refused: [["infisical.siteUrl", "must be a URL written with its scheme"]],
   },
   {
     name: "Infisical project id missing",
     edit: (r) => delete r.infisical.projectId,
     code: 1,
     refused: [["infisical.projectId", "is required (expected string)"]],
+  },
+  {
+    name: "Infisical project given by its slug, not its id",
+    edit: (r) => (r.infisical.projectId = "castle-prod"),
+    code: 1,
+    refused: [["infisical.projectId", "must be the project's id, a UUID"]],
+  },
+  {
+    name: "a Universal Auth client secret pasted as the project id",
+    edit: (r) => (r.infisical.projectId = "8c1f0e9d2b3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"),
+    code: 1,
+    never: ["8c1f0e9d2b3a"],
+    refused: [["infisical.projectId", "looks like a long run of hex digits"]],
   },
   {
     name: "Infisical project slug with a space",
@@ -761,13 +853,65 @@ const rows: Row[] = [
     code: 1,
     wording: [
       "castle:eso.secretsPath: /castle contains the castle's own folder (castle:infisical.secretPath /castle/blue), which holds the secretbox key, the Proxmox token and ESO's own credentials. The cluster's identity must not be able to read it: give the cluster a folder of its own outside it, e.g. /apps/<color>, and allow the cluster's identity that folder only",
+      `castle:eso.secretsPath: /castle contains the castle folder of stack "green" (castle:infisical.secretPath /castle/green in Pulumi.green.yaml, same project and environment), which holds that castle's secretbox key and Proxmox token. Give this cluster a folder of its own apart from every castle folder, e.g. /apps/<color>`,
     ],
   },
   {
     name: "the cluster's folder is the root, which contains every folder",
     edit: (r) => (r.eso.secretsPath = "/"),
     code: 1,
-    refused: [["eso.secretsPath", "/ contains the castle's own folder"]],
+    refused: [
+      ["eso.secretsPath", "/ contains the castle's own folder"],
+      ["eso.secretsPath", '/ contains the castle folder of stack "green"'],
+    ],
+  },
+  {
+    name: "the cluster's folder lies inside the castle's own folder",
+    edit: (r) => (r.eso.secretsPath = "/castle/blue/apps"),
+    code: 1,
+    refused: [["eso.secretsPath", "/castle/blue/apps lies inside the castle's own folder"]],
+  },
+  {
+    name: "the cluster's folder is the other color's castle folder",
+    edit: (r) => (r.eso.secretsPath = "/castle/green"),
+    code: 1,
+    refused: [["eso.secretsPath", '/castle/green is the castle folder of stack "green"']],
+  },
+  {
+    name: "the cluster's folder lies inside the other color's castle folder",
+    edit: (r) => (r.eso.secretsPath = "/castle/green/apps"),
+    code: 1,
+    refused: [["eso.secretsPath", '/castle/green/apps lies inside the castle folder of stack "green"']],
+  },
+  {
+    name: "the other color's castle folder in another environment is no clash",
+    edit: (r) => (r.eso.secretsPath = "/castle/green"),
+    green: GREEN_TEXT.replace("environment: prod", "environment: staging"),
+    code: 0,
+    summary: [
+      "eso chart 2.9.0 in external-secrets, store infisical reading /castle/green for namespaces apps, monitoring, flux-system",
+    ],
+  },
+  {
+    name: "the other color's castle folder in another project is no clash",
+    edit: (r) => (r.eso.secretsPath = "/castle/green"),
+    green: GREEN_TEXT.replace("4f6c2a8e-7b1d-4c3e-9a5f-2d8b6e1c0a97", "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"),
+    code: 0,
+    summary: [
+      "eso chart 2.9.0 in external-secrets, store infisical reading /castle/green for namespaces apps, monitoring, flux-system",
+    ],
+  },
+  {
+    name: "the cluster's folder with a '..' step (folders are compared as text)",
+    edit: (r) => (r.eso.secretsPath = "/apps/../castle/green"),
+    code: 1,
+    refused: [["eso.secretsPath", "without '.' or '..' steps"]],
+  },
+  {
+    name: "the castle's folder missing (it is required: the root would hold every cluster folder)",
+    edit: (r) => delete r.infisical.secretPath,
+    code: 1,
+    refused: [["infisical.secretPath", "is required (expected string)"]],
   },
   {
     name: "the cluster's folder missing",
@@ -1040,7 +1184,7 @@ const rows: Row[] = [
         delete node.memoryMiB;
         delete node.diskGiB;
       }
-      for (const key of ["siteUrl", "secretPath", "timeoutSeconds"]) delete r.infisical[key];
+      for (const key of ["siteUrl", "timeoutSeconds"]) delete r.infisical[key];
       r.eso = { allowedNamespaces: ["apps"], secretsPath: "/apps/blue" };
       r.gitops = { url: "https://git.home.arpa/castle/fleet.git" };
     },
@@ -1048,7 +1192,7 @@ const rows: Row[] = [
     summary: [
       "cluster blue: Talos v1.13.9 (contract v1.13), Kubernetes 1.36.3",
       "blue-wk-2  worker         10.20.0.22  2022   pve2          2 cores, 4096 MiB, 32 GiB",
-      "infisical https://eu.infisical.com project castle-prod env prod path /",
+      "infisical https://eu.infisical.com project castle-prod env prod path /castle/blue",
       "eso chart 2.9.0 in external-secrets, store infisical reading /apps/blue for namespaces apps",
     ],
   },

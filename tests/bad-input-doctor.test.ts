@@ -33,6 +33,7 @@ import {
   type StandInProjects,
   type StandInRoute,
 } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */
@@ -44,10 +45,12 @@ const NAMES = "TALOS_SECRETBOX_KEY, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET, ESO_
 const CLIENT_ID = "castle-doctor-faults";
 const CLIENT_SECRET = "SENTINEL-FAULTS-CLIENT-SECRET-77b1";
 const WRONG_CLIENT_SECRET = "SENTINEL-FAULTS-WRONG-SECRET-0c3d";
+/** An access token given as INFISICAL_TOKEN that a faulty reply repeats; never printed. */
+const ACCESS_TOKEN = "SENTINEL-FAULTS-ACCESS-TOKEN-9f3a";
 /** The Git token in the cluster's folder (castle:gitops.credentials.token of blue): ESO's, never printed. */
 const GIT_TOKEN = "SENTINEL-FAULTS-GIT-TOKEN-5e1";
 const VALUES = {
-  TALOS_SECRETBOX_KEY: Buffer.from("faults-sentinel-secretbox-key-32").toString("base64"),
+  TALOS_SECRETBOX_KEY: testSecretboxKey("faults"),
   PROXMOX_TOKEN_ID: "sentinel-faults@pve!faultstoken",
   PROXMOX_TOKEN_SECRET: "SENTINEL-FAULTS-PVE-SECRET-3a90",
   ESO_CLIENT_ID: "SENTINEL-FAULTS-ESO-ID-51e2",
@@ -72,7 +75,7 @@ const ESO_IDENTITY = {
   clientSecret: VALUES.ESO_CLIENT_SECRET,
   grants: [{ projectId: PROJECT, environment: ENV, paths: [APPS] }],
 };
-const GENERATE = "generate one with: head -c 32 /dev/urandom | base64";
+const GENERATE = "generate one with: openssl rand -base64 32";
 const MISSING = "missing: no secret with this name in that folder (imports are not searched)";
 /** A 32-byte key whose standard base64 has '+' and '/', so its URL-safe form has '-' and '_'. */
 const URL_SAFE_KEY = Buffer.alloc(32, 0xfb).toString("base64url");
@@ -120,6 +123,8 @@ interface Setup {
   stackSite?: "stand-in" | "closed port";
   /** castle:infisical.timeoutSeconds; default 10 (never reached), 0.4 for the row that waits for the deadline. */
   timeoutSeconds?: number;
+  /** Also write Pulumi.green.yaml (same Infisical project and environment, castle folder /castle/green). */
+  withGreen?: boolean;
   code: 0 | 1;
   /** Requests the stand-in received. */
   requests: number;
@@ -184,6 +189,106 @@ const rows: Row[] = [
     requests: 5,
   },
 
+  // --- the walls between colors --------------------------------------------------------------------
+  {
+    name: "the cluster's identity is refused on the other color's castle folder",
+    withGreen: true,
+    code: 0,
+    out: [
+      ["must not read the other colors' castle folders: /castle/green (green)"],
+      ["other castle   /castle/green: refused (HTTP 403)"],
+      ["4 HTTP requests"],
+      ["reads its own folder only"],
+    ],
+    requests: 6,
+  },
+  {
+    name: "the cluster's identity can list the other color's castle folder",
+    withGreen: true,
+    esoGrants: [{ projectId: PROJECT, environment: ENV, paths: [APPS, "/castle/green"] }],
+    projects: {
+      [PROJECT]: {
+        [ENV]: {
+          [PATH]: Object.entries(VALUES).map(([key, value]) => ({ key, value })),
+          [APPS]: [{ key: "FLUX_GIT_TOKEN", value: GIT_TOKEN }],
+          "/castle/green": [{ key: "TALOS_SECRETBOX_KEY", value: testSecretboxKey("green-castle") }],
+        },
+      },
+    },
+    code: 1,
+    out: [["other castle   /castle/green: listed (1 secret, values hidden)"]],
+    says: ['can list the castle folder /castle/green of stack "green"', "secretbox key and Proxmox token"],
+    requests: 6,
+  },
+  {
+    name: "the cluster's folder holds a key of the castle's folder",
+    projects: {
+      [PROJECT]: {
+        [ENV]: {
+          [PATH]: Object.entries(VALUES).map(([key, value]) => ({ key, value })),
+          [APPS]: [
+            { key: "FLUX_GIT_TOKEN", value: GIT_TOKEN },
+            { key: "PROXMOX_TOKEN_SECRET", value: "SENTINEL-COPIED-PVE-SECRET-1d2e" },
+          ],
+        },
+      },
+    },
+    code: 1,
+    out: [["own folder     /apps/blue: listed (2 secrets)"]],
+    says: [
+      "the cluster's folder /apps/blue holds PROXMOX_TOKEN_SECRET, which the castle's folder /castle/blue holds too",
+    ],
+    requests: 5,
+  },
+
+  // --- what a failed reply repeats is scrubbed ------------------------------------------------------
+  {
+    name: "a login reply that repeats the client secret after 190 characters (scrubbed before it is cut)",
+    faults: {
+      login: {
+        kind: "status",
+        status: 401,
+        body: { statusCode: 401, message: `${"x".repeat(190)}${CLIENT_SECRET}`, error: "UnauthorizedError" },
+      },
+    },
+    code: 1,
+    says: ["the machine identity was rejected", "[redacted]"],
+    requests: 1,
+  },
+  {
+    name: "a failed list reply that repeats INFISICAL_TOKEN",
+    env: () => ({ INFISICAL_TOKEN: ACCESS_TOKEN }),
+    faults: {
+      list: {
+        kind: "status",
+        status: 403,
+        body: { statusCode: 403, message: `Token ${ACCESS_TOKEN} is not valid`, error: "TokenError" },
+      },
+    },
+    code: 1,
+    says: ["did not accept the access token in INFISICAL_TOKEN", "Token [redacted] is not valid"],
+    requests: 1,
+  },
+  {
+    name: "the cluster identity's client secret repeated in the login fault of doctor's probe",
+    // The program's access token makes no login: the only login is the probe's, as the cluster's identity.
+    env: () => ({ INFISICAL_TOKEN: server.issueToken(CLIENT_ID) }),
+    faults: {
+      login: {
+        kind: "status",
+        status: 401,
+        body: {
+          statusCode: 401,
+          message: `Invalid credentials for ${VALUES.ESO_CLIENT_SECRET}`,
+          error: "UnauthorizedError",
+        },
+      },
+    },
+    code: 1,
+    says: ["logging in as the cluster's identity", "Invalid credentials for [redacted]"],
+    requests: 2,
+  },
+
   // --- the environment ------------------------------------------------------------------------------
   {
     name: "INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET not set",
@@ -209,7 +314,7 @@ const rows: Row[] = [
     name: "INFISICAL_SITE_URL over plain http to a remote host",
     env: () => ({ ...ENV_OK, INFISICAL_SITE_URL: "http://infisical.example.org" }),
     code: 1,
-    says: ['INFISICAL_SITE_URL="http://infisical.example.org"', "must use https"],
+    says: ["INFISICAL_SITE_URL: must use https://"],
     requests: 0,
   },
   {
@@ -246,7 +351,7 @@ const rows: Row[] = [
     err: (site) =>
       failure(
         site,
-        'the machine identity is not allowed to read these secrets (HTTP 403: "You are not allowed to readValue on secrets")',
+        'the machine identity is not allowed to read these secrets (HTTP 403: "You are not allowed to read on secrets")',
         "add the identity to the project with a role that may read secret values in that environment and path",
       ),
     requests: 2,
@@ -458,6 +563,20 @@ const rows: Row[] = [
     requests: 2,
   },
   {
+    name: "a secretbox key of 32 zero bytes",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: Buffer.alloc(32, 0).toString("base64") },
+    code: 1,
+    out: [secret("TALOS_SECRETBOX_KEY", "one byte repeated 32 times", "openssl rand -base64 32")],
+    requests: 2,
+  },
+  {
+    name: "a secretbox key that is a passphrase (printable text)",
+    secrets: { ...VALUES, TALOS_SECRETBOX_KEY: Buffer.from("SENTINEL passphrase of 32 bytes!").toString("base64") },
+    code: 1,
+    out: [secret("TALOS_SECRETBOX_KEY", "printable text only", "openssl rand -base64 32")],
+    requests: 2,
+  },
+  {
     name: "a secretbox key that is not base64",
     secrets: { ...VALUES, TALOS_SECRETBOX_KEY: "SENTINEL#secretbox#key%not*base64" },
     code: 1,
@@ -521,14 +640,16 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A project holding Pulumi.blue.yaml with the given Infisical site and deadline. */
-function project(siteUrl: string, timeoutSeconds: number): string {
+/** A project holding Pulumi.blue.yaml (and Pulumi.green.yaml) with the given Infisical site and deadline. */
+function project(siteUrl: string, timeoutSeconds: number, withGreen = false): string {
   const dir = mkdtempSync(path.join(tmpdir(), "castle-doctor-faults-"));
   dirs.push(dir);
-  const stack = parseDocument(readFileSync(path.join(ROOT, "Pulumi.blue.yaml"), "utf8"));
-  stack.setIn(["config", "castle:infisical", "siteUrl"], siteUrl);
-  stack.setIn(["config", "castle:infisical", "timeoutSeconds"], timeoutSeconds);
-  writeFileSync(path.join(dir, "Pulumi.blue.yaml"), stack.toString());
+  for (const color of withGreen ? ["blue", "green"] : ["blue"]) {
+    const stack = parseDocument(readFileSync(path.join(ROOT, `Pulumi.${color}.yaml`), "utf8"));
+    stack.setIn(["config", "castle:infisical", "siteUrl"], siteUrl);
+    stack.setIn(["config", "castle:infisical", "timeoutSeconds"], timeoutSeconds);
+    writeFileSync(path.join(dir, `Pulumi.${color}.yaml`), stack.toString());
+  }
   return dir;
 }
 
@@ -542,7 +663,7 @@ function sentinels(row: Row, env: NodeJS.ProcessEnv): string[] {
         Object.values(envs).flatMap((folders) => Object.values(folders).flatMap((list) => list.map((s) => s.value))),
       )
     : Object.values(row.secrets ?? VALUES);
-  return [...stored, GIT_TOKEN, CLIENT_SECRET, WRONG_CLIENT_SECRET, env.INFISICAL_CLIENT_SECRET]
+  return [...stored, GIT_TOKEN, CLIENT_SECRET, WRONG_CLIENT_SECRET, env.INFISICAL_CLIENT_SECRET, env.INFISICAL_TOKEN]
     .filter((value): value is string => typeof value === "string")
     .map((value) => value.trim())
     .filter((value) => value.length >= 8);
@@ -569,7 +690,7 @@ describe("castle doctor blue: the table of Infisical faults", () => {
       const env: NodeJS.ProcessEnv = row.env ? row.env(site) : ENV_OK;
       const out: string[] = [];
       const err: string[] = [];
-      const code = await main(["doctor", "blue"], project(stackSite, row.timeoutSeconds ?? 10), {
+      const code = await main(["doctor", "blue"], project(stackSite, row.timeoutSeconds ?? 10, row.withGreen), {
         out: (line) => out.push(line),
         err: (line) => err.push(line),
         env,
@@ -580,6 +701,8 @@ describe("castle doctor blue: the table of Infisical faults", () => {
       const printed = [...out, ...err].join("\n");
       for (const [i, value] of sentinels(row, env).entries()) {
         assert.ok(!printed.includes(value), `secret #${i} of this row was printed`);
+        // Nor its start: a reply cut before it is scrubbed would leak the first characters at the cut.
+        assert.ok(!printed.includes(value.slice(0, 7)), `the start of secret #${i} of this row was printed`);
       }
       const outLines = out.join("\n").split("\n");
       const stderr = err.join("\n");

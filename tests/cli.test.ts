@@ -287,9 +287,11 @@ describe("castle check: where and what", () => {
       "config/rules.ts",
       "config/schema.ts",
       "config/topology.ts",
+      "config/value-kinds.ts",
       "lib/eso-manifests.ts",
       "lib/flux-manifests.ts",
       "lib/net.ts",
+      "lib/secret-like.ts",
       "lib/suggest.ts",
       "lib/talos-version.ts",
     ]);

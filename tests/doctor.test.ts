@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { main } from "../cli/castle";
 import { InfisicalStandIn, type StandInSecret } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const PROJECT_ROOT = path.join(__dirname, "..");
 /** The blue stack's Infisical coordinates (Pulumi.blue.yaml). */
@@ -18,7 +19,7 @@ const APPS = "/apps/blue";
 const CLIENT_ID = "castle-doctor-identity";
 const CLIENT_SECRET = "SENTINEL-DOCTOR-CLIENT-SECRET-5e7a";
 const VALUES: Record<string, string> = {
-  TALOS_SECRETBOX_KEY: Buffer.from("doctor-sentinel-secretbox-key-32").toString("base64"),
+  TALOS_SECRETBOX_KEY: testSecretboxKey("doctor"),
   PROXMOX_TOKEN_ID: "sentinel-doctor@pve!doctortoken",
   PROXMOX_TOKEN_SECRET: "SENTINEL-DOCTOR-PVE-SECRET-81c2",
   ESO_CLIENT_ID: "SENTINEL-DOCTOR-ESO-ID-4410",

@@ -9,6 +9,7 @@ import { credentialsFromEnv, tokenIdentityId } from "../config/infisical-credent
 import type { InfisicalError, InfisicalSettings } from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const PROJECT = "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d";
 const ENV = "prod";
@@ -16,7 +17,7 @@ const PATH = "/castle/blue";
 const CLIENT_ID = "castle-program-identity";
 const CLIENT_SECRET = "SENTINEL-TOKEN-TEST-CLIENT-SECRET-4b1e";
 const VALUES = {
-  TALOS_SECRETBOX_KEY: Buffer.from("token-sentinel-secretbox-key--32").toString("base64"),
+  TALOS_SECRETBOX_KEY: testSecretboxKey("token"),
   PROXMOX_TOKEN_ID: "sentinel-token@pve!tokentest",
   PROXMOX_TOKEN_SECRET: "SENTINEL-TOKEN-TEST-PVE-SECRET-77aa",
   ESO_CLIENT_ID: "SENTINEL-TOKEN-TEST-ESO-ID-19c0",

@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
 import { diagnoseCastleSecrets, fetchCastleSecrets, secretValueProblem } from "../config/infisical";
 import { credentialsFromEnv } from "../config/infisical-credentials";
 import { InfisicalError, type InfisicalFailure, type InfisicalSettings } from "../config/infisical-errors";
 import { InfisicalSchema } from "../config/schema";
-import { secretboxKeyProblem } from "../lib/secret-formats";
+import { secretboxKeyProblem, weakSecretboxKeyProblem } from "../lib/secret-formats";
 import {
   InfisicalStandIn,
   type StandInFault,
   type StandInIdentity,
   type StandInSecret,
 } from "../offline/infisical-stand-in";
+import { testSecretboxKey } from "./support/keys";
 
 const PROJECT = "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d";
 const ENV = "prod";
@@ -18,7 +20,7 @@ const PATH = "/castle/blue";
 
 /** Distinctive values: none of them may ever appear in an error or report. */
 const SENTINEL = {
-  secretboxKey: Buffer.from("castle-sentinel-secretbox-key-32").toString("base64"),
+  secretboxKey: testSecretboxKey("castle"),
   proxmoxTokenId: "sentinel-user@pve!sentineltoken",
   proxmoxTokenSecret: "SENTINEL-PVE-SECRET-2f9d4c1a",
   esoClientId: "SENTINEL-ESO-ID-7a3e51bb",
@@ -577,7 +579,26 @@ describe("credentialsFromEnv", () => {
     for (const url of ["http://infisical.example.com", "eu.infisical.com", "ftp://127.0.0.1"]) {
       assert.throws(
         () => credentialsFromEnv({ ...env, INFISICAL_SITE_URL: url }),
-        (e: unknown) => e instanceof InfisicalError && e.failure === "config" && /^INFISICAL_SITE_URL=/.test(e.message),
+        (e: unknown) =>
+          e instanceof InfisicalError && e.failure === "config" && /^INFISICAL_SITE_URL: /.test(e.message),
+        url,
+      );
+    }
+  });
+
+  it("refuses a site URL carrying a password, a user or a query, with or without //, and never repeats it", () => {
+    const env = { INFISICAL_CLIENT_ID: "id", INFISICAL_CLIENT_SECRET: CLIENT_SECRET };
+    const rows: [string, string, RegExp][] = [
+      ["https:root:Hunter2pw@infisical.example.com", "Hunter2pw", /written with its scheme and '\/\/'/],
+      ["https://root:Hunter2pw@infisical.example.com", "Hunter2pw", /carries a password/],
+      ["https://st.Hunter2tok@infisical.example.com", "Hunter2tok", /carries a user or token/],
+      ["https://infisical.example.com/?token=Hunter2q", "Hunter2q", /carries a query/],
+      ["https://ghp_0123456789abcdefghijABCDEFGHIJ012345@x.example", "ghp_0123", /looks like a GitHub token/],
+    ];
+    for (const [url, secret, says] of rows) {
+      assert.throws(
+        () => credentialsFromEnv({ ...env, INFISICAL_SITE_URL: url }),
+        (e: unknown) => e instanceof InfisicalError && says.test(e.message) && !e.message.includes(secret),
         url,
       );
     }
@@ -608,6 +629,48 @@ describe("secretboxKeyProblem", () => {
       else assert.match(problem ?? "(none)", expected);
     });
   }
+});
+
+describe("weakSecretboxKeyProblem: a well-formed key that is guessable", () => {
+  const printable = Buffer.from("castle-render-placeholder-key-32").toString("base64");
+  const cases: [string, string, RegExp | undefined][] = [
+    ["32 zero bytes", Buffer.alloc(32, 0).toString("base64"), /one byte repeated 32 times/],
+    ["one byte repeated", Buffer.alloc(32, 0xfb).toString("base64"), /one byte repeated/],
+    ["castle render's placeholder (printable text)", printable, /printable text only/],
+    ["an ASCII passphrase", Buffer.from("correct horse battery staple!!!!").toString("base64"), /printable text/],
+    [
+      "two bytes alternating",
+      Buffer.from(Array.from({ length: 32 }, (_, i) => (i % 2 ? 0x80 : 0x81))).toString("base64"),
+      /too little entropy \(1\.00 bits/,
+    ],
+    [
+      "eight distinct bytes",
+      Buffer.from(Array.from({ length: 32 }, (_, i) => 0x80 + (i % 8))).toString("base64"),
+      /too little entropy \(3\.00 bits/,
+    ],
+    ["a random key", testSecretboxKey("weak-table"), undefined],
+    ["the test sentinel", SENTINEL.secretboxKey, undefined],
+  ];
+  for (const [what, value, expected] of cases) {
+    it(what, () => {
+      const problem = weakSecretboxKeyProblem(value);
+      if (expected === undefined) assert.equal(problem, undefined);
+      else {
+        assert.match(problem ?? "(none)", expected);
+        assert.match(problem ?? "", /openssl rand -base64 32/);
+        assert.ok(!(problem ?? "").includes(value));
+      }
+    });
+  }
+  it("the fetch refuses a weak key (program and doctor share it)", () => {
+    assert.match(secretValueProblem("secretboxKey", Buffer.alloc(32, 0).toString("base64")) ?? "", /one byte repeated/);
+    assert.match(secretValueProblem("secretboxKey", printable) ?? "", /printable text/);
+  });
+  it("32 random bytes pass the strength rules (1000 draws)", () => {
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(weakSecretboxKeyProblem(randomBytes(32).toString("base64")), undefined);
+    }
+  });
 });
 
 describe("secretValueProblem", () => {

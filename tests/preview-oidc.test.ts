@@ -29,9 +29,9 @@ interface Step {
 }
 const previewSteps = (
   parse(readFileSync(path.join(ROOT, ".github/workflows/preview.yml"), "utf8")) as {
-    jobs: { preview: { steps: Step[] } };
+    jobs: { "preview-config": { steps: Step[] } };
   }
-).jobs.preview.steps;
+).jobs["preview-config"].steps;
 const exchange = previewSteps.find((s) => (s.run ?? "").includes("oidc-auth/login"))?.run ?? "";
 
 let server: InfisicalStandIn;

@@ -11,6 +11,7 @@ import { DIY_ORGANIZATION, GUARDED_OUTPUTS, selfReferenceName } from "../config/
 import { guardTags, PVE_TAG, readGuardTags } from "../lib/guard-tags";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { vmTags } from "../lib/vm-spec";
+import { testSecretboxKey } from "./support/keys";
 import {
   bridgedInvokeError,
   GET_NODES,
@@ -22,7 +23,7 @@ import {
 } from "./support/program-run";
 
 const blueKey = sentinelSecrets("blue").TALOS_SECRETBOX_KEY;
-const otherKey = Buffer.alloc(32, 7).toString("base64");
+const otherKey = testSecretboxKey("other");
 const BLUE_FP = secretboxKeyFingerprint(blueKey);
 const OTHER_FP = secretboxKeyFingerprint(otherKey);
 /** Pulumi.blue.yaml's control planes and workers: VM ID -> hostname. */
@@ -138,6 +139,19 @@ describe("the program's guard rails", () => {
     assert.match(run.error?.message ?? "", /TALOS_SECRETBOX_KEY/);
     assert.deepEqual(run.harness.resources, []);
     assertNoSentinel(run);
+  });
+
+  it("stops before any resource on a weak secretbox key (32 zero bytes), telling how to make one", async () => {
+    const zero = Buffer.alloc(32, 0).toString("base64");
+    const run = await runProgram("blue", { values: { ...sentinelSecrets("blue"), TALOS_SECRETBOX_KEY: zero } });
+    assert.equal(run.error?.name, "InfisicalError");
+    assert.match(
+      run.error?.message ?? "",
+      /TALOS_SECRETBOX_KEY \(castle:infisical\.secretNames\.secretboxKey\): is one byte repeated 32 times/,
+    );
+    assert.match(run.error?.message ?? "", /openssl rand -base64 32/);
+    assert.ok(!(run.error?.message ?? "").includes(zero));
+    assert.deepEqual(run.harness.resources, []);
   });
 
   it("stops before any resource on a bad stack config", async () => {

@@ -208,7 +208,7 @@ describe("hosts from the environment", () => {
     assert.equal(run.error?.name, "CastleConfigError");
     assert.match(
       run.error?.message ?? "",
-      /stack "blue" \(environment\) has 1 problem:\n {2}- PROXMOX_VE_ENDPOINT: "http:\/\/pve\.lab\.internal:8006\/api2\/json": must be an https URL/,
+      /stack "blue" \(environment\) has 1 problem:\n {2}- PROXMOX_VE_ENDPOINT: must use https:\/\//,
     );
     assert.deepEqual(run.harness.resources, []);
   });
