@@ -29,15 +29,15 @@
  * - login 401 "Invalid credentials": @593bda8bc backend/src/services/identity-ua/identity-ua-service.ts
  *   (a wrong secret; an unknown client id gets 404 "No identity with specified client ID was found" there).
  * - list 401 "Token missing": @593bda8bc backend/src/server/plugins/auth/verify-auth.ts.
- * - 403 PermissionDenied "You are not allowed to <action> on secrets": @593bda8bc
- *   backend/src/server/plugins/error-handler.ts (action `read` there; `readValue` and `details` assumed).
+ * - 403 PermissionDenied "You are not allowed to read on secrets", no reqId, no details, before any folder
+ *   lookup: observed on a real backend of @593bda8bc (see `list`), message from error-handler.ts.
  * - 500 "Something went wrong", the `{statusCode, message, error}` body: @593bda8bc error-handler.ts.
  * - 422 ValidationFailure: assumed (@593bda8bc answers 401 with the same body).
  * - 400 for a body that is not JSON: assumed (@593bda8bc answers 500 "Something went wrong").
  * - 400 "You must provide projectSlug or workspaceId", "Missing project id or environment", 404
- *   "Project with ID ... not found", 404 "Folder with path ...": assumed (@593bda8bc: 400 "Missing
- *   workspace id or environment", 404 "Project with ID '<id>' not found during bot lookup. ...", and 403
- *   for a missing folder).
+ *   "Project with ID ... not found", 404 "Folder with path ..." (a missing folder the identity may read): assumed
+ *   (@593bda8bc: 400 "Missing workspace id or environment", 404 "Project with ID '<id>' not found during
+ *   bot lookup. ...").
  * - 401 "Failed to authenticate identity access token" (revoked token), 403 TokenError "Invalid token":
  *   assumed (@593bda8bc answers a malformed token 403 TokenError "The provided access token is malformed. ...").
  * - OIDC 403 "Access denied: OIDC subject not allowed.", 401 "Access denied: OIDC audience not allowed.",
