@@ -16,7 +16,7 @@ import { TalosImage } from "./components/talos-image";
 import { resolveGitOps } from "./config/gitops";
 import { type CastleInputs, loadCastle } from "./config/index";
 import { castleProxmoxProvider } from "./config/running-castle";
-import { castleNodes, clusterEndpoint } from "./config/topology";
+import { castleNodes, clusterEndpoint, controlPlanesRunWorkloads } from "./config/topology";
 import { FLUX_NAMESPACE } from "./lib/flux-manifests";
 import { guardTags } from "./lib/guard-tags";
 import { STACK_OUTPUTS } from "./lib/stack-outputs";
@@ -76,13 +76,19 @@ async function castle(inputs?: CastleInputs) {
     nodes: nodes.map((node) => ({ hostname: node.hostname, ip: node.ip, role: node.role, vm: vms.vms[node.hostname] })),
     controlPlanePatches: [secretbox.configPatch],
     healthTimeoutSeconds: config.talos.healthTimeoutSeconds,
+    allowSchedulingOnControlPlanes: controlPlanesRunWorkloads(config),
   });
 
   // Kubernetes: in `pulumi up` reachable only once the cluster passed its health check (the kubeconfig
-  // waits for it); in a preview the kubeconfig is known for a running cluster, so its objects are diffed,
-  // not shown as replaced. `deleteUnreachable`: an object of a cluster that no longer answers is dropped
-  // from state instead of failing the run.
-  const kubernetes = new k8s.Provider("kubernetes", { kubeconfig: cluster.kubeconfig, deleteUnreachable: true });
+  // waits for it); in a preview the kubeconfig is known for a running cluster, so its objects are diffed.
+  // `clusterIdentifier`: the provider is replaced only when the cluster is a new one, not when Talos marks
+  // the kubeconfig unknown inside its renewal window (pulumi-kubernetes `DiffConfig`). No
+  // `deleteUnreachable`: a refresh while the API does not answer must fail, not drop every object from
+  // state; `castle recreate` sets PULUMI_K8S_DELETE_UNREACHABLE for its destroy alone.
+  const kubernetes = new k8s.Provider("kubernetes", {
+    kubeconfig: cluster.kubeconfig,
+    clusterIdentifier: cluster.clusterIdentifier,
+  });
 
   // Every in-cluster object is deleted with the cluster: destroying the castle never needs its API
   // (the engine skips the delete of a resource whose `deletedWith` target is deleted in the same run;

@@ -45,11 +45,18 @@ export const STEPS: readonly ModelledStep[] = [
     why: "one HTTPS GET of the folder's secrets on the same connection; the server decrypts each value",
   },
   {
-    token: "pre:stack-reference",
+    token: "pre:guard-read",
     kind: "pre",
-    label: "guard read (StackReference)",
+    label: "guard reads (outputs, Proxmox VMs)",
     seconds: 1,
-    why: "config/guards.ts reads the stack's own previous outputs: one backend read (Pulumi Cloud API or object storage)",
+    why: "in parallel: config/guards.ts reads the stack's previous outputs (one backend read), config/running-castle.ts lists the Proxmox cluster's nodes and VMs (getNodesLegacy, getVmsLegacy: GET /nodes, then GET /nodes/<node>/qemu per node on the LAN)",
+  },
+  {
+    token: "castle:index:TalosImage",
+    kind: "resource",
+    label: "TalosImage component",
+    seconds: 0,
+    why: "component: engine-local",
   },
   {
     token: "castle:index:ProxmoxNodes",
@@ -265,7 +272,7 @@ export function stepOf(key: string, name?: string): ModelledStep {
 }
 
 /** The work done before the program registers its first resource (loadCastle). */
-export const PRE_PROGRAM: readonly string[] = ["pre:infisical-login", "pre:infisical-list", "pre:stack-reference"];
+export const PRE_PROGRAM: readonly string[] = ["pre:infisical-login", "pre:infisical-list", "pre:guard-read"];
 
 /**
  * What a castle deployment cannot do faster than: the steps that must happen one after another whatever

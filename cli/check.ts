@@ -4,7 +4,7 @@
 import { CastleConfigError, listStacks, loadStackFile, stackFileName } from "../config/load";
 import { nodesWithPaths } from "../config/rules";
 import type { CastleConfig } from "../config/schema";
-import { clusterEndpoint } from "../config/topology";
+import { clusterEndpoint, controlPlanesRunWorkloads } from "../config/topology";
 
 /** Rows of text cells as aligned columns, two spaces apart, header first. */
 export function formatTable(header: string[], rows: string[][]): string[] {
@@ -33,6 +33,7 @@ function summarize(stack: string, config: CastleConfig): string {
     `stack ${stack} (${stackFileName(stack)}): ok`,
     `cluster ${config.clusterName}: Talos ${talos.version} (contract ${talos.contract}), Kubernetes ${config.kubernetesVersion}`,
     `endpoint ${clusterEndpoint(network)} (VIP), network ${network.cidr}, gateway ${network.gateway}`,
+    `workloads run on ${controlPlanesRunWorkloads(config) ? (config.workers.length === 0 ? "the control planes (no workers)" : "the control planes and the workers") : "the workers only (control planes tainted)"}`,
     `proxmox ${proxmox.endpoint} (TLS verification ${proxmox.insecureSkipTlsVerify ? "OFF" : "on"}), nodes ${proxmox.nodes.join(", ")}`,
     "",
     ...formatTable(header, rows),

@@ -77,12 +77,16 @@ function pulumiCommand(): Promise<automationTypes.PulumiCommand> {
   return command;
 }
 
-/** The stack, selected (`pulumi stack select`), for destroy and up. */
-export async function selectStack(projectDir: string, stack: string): Promise<automationTypes.Stack> {
+/** The stack, selected (`pulumi stack select`), for destroy and up; `envVars` reach every CLI run on it. */
+export async function selectStack(
+  projectDir: string,
+  stack: string,
+  envVars?: Record<string, string>,
+): Promise<automationTypes.Stack> {
   return cli(stack, async () =>
     automation().LocalWorkspace.selectStack(
       { stackName: stack, workDir: projectDir },
-      { pulumiCommand: await pulumiCommand() },
+      { pulumiCommand: await pulumiCommand(), ...(envVars ? { envVars } : {}) },
     ),
   );
 }

@@ -223,6 +223,13 @@ function resourceTree(stack: string, rendering: Rendering, config: CastleConfig)
     });
   };
   walk(null, "");
+  // From the rendered patches themselves: what Talos will be told, not what the stack file meant.
+  const scheduling = Object.entries(rendering.talos)
+    .filter(([, text]) => /^\s*allowSchedulingOnControlPlanes: true$/m.test(text))
+    .map(([hostname]) => hostname);
+  lines.push(
+    `workloads on control planes: ${scheduling.length > 0 ? `yes (${scheduling.sort().join(", ")})` : "no (Talos taints them)"}`,
+  );
   lines.push(
     `invokes: ${Object.entries(rendering.invokes)
       .map(([t, n]) => `${t} ×${n}`)

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { CastleNode } from "../lib/nodes";
 import * as talos from "../lib/talos";
@@ -48,6 +49,8 @@ export interface TalosClusterArgs {
    * e.g. 600 (`castle:talos.healthTimeoutSeconds`).
    */
   healthTimeoutSeconds: number;
+  /** The control planes run workloads too (not tainted); default false. */
+  allowSchedulingOnControlPlanes?: boolean;
 }
 
 /**
@@ -55,9 +58,12 @@ export interface TalosClusterArgs {
  * while planning: a change that needs a reboot is staged (written, applied at the node's next boot), anything
  * else is applied at once. The applies run in parallel, so `auto` would reboot every control plane at the
  * same moment and lose etcd quorum; staged changes are rolled one node at a time by the operator (docs/runbooks.md,
- * "Rolling reboots"). A first apply reaches a node in maintenance mode, where the dry-run cannot connect: the
- * provider warns and applies in `auto`, which installs Talos (provider v0.8.1 to v0.11.0,
- * `handleRebootPrevention` in pkg/talos/talos_machine_configuration_apply_resource.go).
+ * "Rolling reboots"). A first apply meets a node in maintenance mode, and that resolves to `auto`, which
+ * installs Talos: the provider's dry-run first tries the node's insecure maintenance API, which answers,
+ * and Talos answers a dry-run `auto` there with "no reboot" (siderolabs/terraform-provider-talos v0.11.0
+ * pkg/talos/util.go `talosClientOp`, talos_machine_configuration_apply_resource.go `handleRebootPrevention`;
+ * siderolabs/talos v1.13.9 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go
+ * `ApplyConfiguration`). A node not booted yet cannot be reached at all: the provider warns and uses `auto` too.
  */
 const CONFIG_APPLY_MODE = "staged_if_needing_reboot";
 
@@ -79,6 +85,12 @@ export class TalosCluster extends pulumi.ComponentResource {
    * as is (known for a running cluster), since no health check runs there.
    */
   public readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * The cluster's identity for the Kubernetes provider's `clusterIdentifier` (not secret):
+   * `<cluster name>-<first 16 hex digits of the SHA-256 of the Talos cluster id>`. The cluster id is
+   * random and generated with the machine secrets, so this changes exactly when the cluster is a new one.
+   */
+  public readonly clusterIdentifier: pulumi.Output<string>;
   /**
    * The resource that lives exactly as long as the cluster: the machine secrets (created first, deleted
    * last, replaced only when the cluster is). The `deletedWith` target of every in-cluster object.
@@ -119,11 +131,14 @@ export class TalosCluster extends pulumi.ComponentResource {
     // Generation is local to the provider (no network), so N invokes cost little.
     const applies = new Map<string, talos.machine.ConfigurationApply>();
     for (const node of args.nodes) {
-      const nodePatches = pulumi
-        .output(args.installerImage)
-        .apply((installerImage) =>
-          renderNodePatches(node, { installDisk: args.installDisk, installerImage, network: args.network }),
-        );
+      const nodePatches = pulumi.output(args.installerImage).apply((installerImage) =>
+        renderNodePatches(node, {
+          installDisk: args.installDisk,
+          installerImage,
+          network: args.network,
+          allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
+        }),
+      );
       const extra = node.role === "controlPlane" ? (args.controlPlanePatches ?? []) : [];
       const configPatches = pulumi
         .all([nodePatches, ...extra])
@@ -205,6 +220,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       health ? pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw) : kubeconfig.kubeconfigRaw,
     );
     this.lifetime = secrets;
+    // A digest of a random id tells nothing about the secrets it was generated with.
+    this.clusterIdentifier = pulumi.unsecret(
+      secrets.machineSecrets.apply(
+        (machineSecrets) =>
+          `${args.clusterName}-${createHash("sha256").update(machineSecrets.cluster.id).digest("hex").slice(0, 16)}`,
+      ),
+    );
     this.talosconfig = pulumi.secret(talosconfig.talosConfig);
     this.endpoint = pulumi.output(args.clusterEndpoint);
     // The health result is secret only because its inputs carry the client key; `true` reveals nothing.
@@ -217,6 +239,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       talosconfig: this.talosconfig,
       endpoint: this.endpoint,
       healthy: this.healthy,
+      clusterIdentifier: this.clusterIdentifier,
     });
   }
 }

@@ -349,6 +349,7 @@ function topologyOf(config: CastleConfig): TopologyLike {
     proxmoxNodes: config.proxmox.nodes,
     controlPlanes: config.controlPlanes,
     workers: config.workers,
+    allowSchedulingOnControlPlanes: config.talos.allowSchedulingOnControlPlanes,
   };
 }
 
@@ -366,6 +367,10 @@ function lenientTopology(raw: Record<string, unknown>): TopologyLike {
     proxmoxNodes: valid(ProxmoxSchema, raw.proxmox)?.nodes,
     controlPlanes: nodes(raw.controlPlanes),
     workers: nodes(raw.workers),
+    allowSchedulingOnControlPlanes:
+      (raw.talos as { allowSchedulingOnControlPlanes?: unknown } | undefined)?.allowSchedulingOnControlPlanes === false
+        ? false
+        : undefined,
   };
 }
 

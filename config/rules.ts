@@ -29,6 +29,8 @@ export interface TopologyLike {
   proxmoxNodes: string[] | undefined;
   controlPlanes: (NodeLike | undefined)[];
   workers: (NodeLike | undefined)[];
+  /** `castle:talos.allowSchedulingOnControlPlanes` as written (undefined: not set, or not valid). */
+  allowSchedulingOnControlPlanes?: boolean;
 }
 
 /** Control planes first, then workers, each with its role and its path in the stack config. */
@@ -46,6 +48,13 @@ export function nodesWithPaths<N extends NodeLike>(config: {
 
 export function topologyIssues(config: TopologyLike): RuleIssue[] {
   const issues: RuleIssue[] = [];
+  if (config.allowSchedulingOnControlPlanes === false && config.workers.length === 0) {
+    issues.push({
+      path: ["talos", "allowSchedulingOnControlPlanes"],
+      message:
+        "is false, but the stack lists no workers: nothing could run the cluster's own pods (ESO, Flux), and pulumi up would time out on the ESO release. Add workers, or remove the key (control planes of a castle without workers run workloads)",
+    });
+  }
   const { network } = config;
   const subnet = network ? subnetOf(network.cidr) : undefined;
   const cidrDesc =

@@ -133,6 +133,12 @@ const TalosSchema = z
       .min(60, { message: "must be a whole number of seconds, from 60 to 3600" })
       .max(3600, { message: "must be a whole number of seconds, from 60 to 3600" })
       .default(DEFAULT_TALOS_HEALTH_TIMEOUT_SECONDS),
+    /**
+     * Whether the control planes also run workloads (Talos `cluster.allowSchedulingOnControlPlanes`; Talos
+     * taints them otherwise). Default: true when the stack lists no workers (the ESO and Flux pods need a
+     * node), else false. `false` with no workers is refused.
+     */
+    allowSchedulingOnControlPlanes: z.boolean().optional(),
   })
   .transform((talos) => ({ ...talos, contract: talos.contract ?? contractOf(talos.version) }));
 

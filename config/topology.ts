@@ -12,6 +12,14 @@ export function clusterEndpoint(network: Pick<CastleConfig["network"], "vip">): 
   return `https://${network.vip}:${KUBERNETES_API_PORT}`;
 }
 
+/**
+ * Whether the control planes run workloads too: `castle:talos.allowSchedulingOnControlPlanes`, by default
+ * when the stack lists no workers (someone must run the ESO and Flux pods).
+ */
+export function controlPlanesRunWorkloads(config: Pick<CastleConfig, "talos" | "workers">): boolean {
+  return config.talos.allowSchedulingOnControlPlanes ?? config.workers.length === 0;
+}
+
 /** Control planes first (the first is the one bootstrapped), then workers, each with its role. */
 export function castleNodes(config: Pick<CastleConfig, "controlPlanes" | "workers">) {
   return [

@@ -63,6 +63,8 @@ export interface ClusterPatchInput {
   installerImage: string;
   /** Node network. */
   network: NetworkPatchInput;
+  /** Control planes run workloads too (no control-plane taint). Default false. */
+  allowSchedulingOnControlPlanes?: boolean;
 }
 
 /** Arguments of {@link factoryInstallerImage}. */
@@ -171,8 +173,17 @@ export function renderVipPatch(vip: string): string {
 }
 
 /**
+ * `cluster.allowSchedulingOnControlPlanes: true` (a v1alpha1 patch): Talos then leaves the control plane
+ * untainted, so workloads run on it (Talos v1.13 config.schema.json, `ClusterConfig`).
+ */
+export function renderSchedulingPatch(): string {
+  return toYaml({ cluster: { allowSchedulingOnControlPlanes: true } });
+}
+
+/**
  * Every castle patch of one node, in order: install, hostname, NIC and address, resolvers, and
- * on control planes the VIP. Cluster-wide extras (such as the secretbox patch) are added by the caller.
+ * on control planes the VIP and, when they run workloads, the scheduling patch. Cluster-wide extras
+ * (such as the secretbox patch) are added by the caller.
  */
 export function renderNodePatches(node: NodePatchInput, cluster: ClusterPatchInput): string[] {
   const patches = [
@@ -182,5 +193,6 @@ export function renderNodePatches(node: NodePatchInput, cluster: ClusterPatchInp
     renderResolverPatch(cluster.network.dns),
   ];
   if (node.role === "controlPlane") patches.push(renderVipPatch(cluster.network.vip));
+  if (node.role === "controlPlane" && cluster.allowSchedulingOnControlPlanes) patches.push(renderSchedulingPatch());
   return patches;
 }

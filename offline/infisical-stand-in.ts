@@ -19,6 +19,36 @@
  * sanitizedSchemas.ts (secretRawSchema), plugins/error-handler.ts; SDK Infisical/node-sdk-v2 5.0.2.
  * Faults can be injected per route (status + body, HTML, hangs, non-JSON 200, 429), and every request
  * is recorded so tests can count them.
+ *
+ * Where each answer comes from. The only Infisical source on hand is Infisical/infisical@593bda8bc
+ * (2024-10-24, "@593bda8bc" below; the stand-in's answers were also put to a real backend of that commit).
+ * Infisical Cloud runs newer code (v4 routes, `readValue`/`describeSecret` actions, `reqId` in errors),
+ * which could not be read: answers marked "assumed" follow it and were not verified.
+ * - login 200 `{accessToken, expiresIn, accessTokenMaxTTL, tokenType: "Bearer"}`:
+ *   @593bda8bc backend/src/server/routes/v1/identity-universal-auth-router.ts.
+ * - login 401 "Invalid credentials": @593bda8bc backend/src/services/identity-ua/identity-ua-service.ts
+ *   (a wrong secret; an unknown client id gets 404 "No identity with specified client ID was found" there).
+ * - list 401 "Token missing": @593bda8bc backend/src/server/plugins/auth/verify-auth.ts.
+ * - 403 PermissionDenied "You are not allowed to read on secrets", no reqId, no details, before any folder
+ *   lookup: observed on a real backend of @593bda8bc (see `list`), message from error-handler.ts.
+ * - 500 "Something went wrong", the `{statusCode, message, error}` body: @593bda8bc error-handler.ts.
+ * - 422 ValidationFailure: assumed (@593bda8bc answers 401 with the same body).
+ * - 400 for a body that is not JSON: assumed (@593bda8bc answers 500 "Something went wrong").
+ * - 400 "You must provide projectSlug or workspaceId", "Missing project id or environment", 404
+ *   "Project with ID ... not found", 404 "Folder with path ..." (a missing folder the identity may read): assumed
+ *   (@593bda8bc: 400 "Missing workspace id or environment", 404 "Project with ID '<id>' not found during
+ *   bot lookup. ...").
+ * - 401 "Failed to authenticate identity access token" (revoked token), 403 TokenError "Invalid token":
+ *   assumed (@593bda8bc answers a malformed token 403 TokenError "The provided access token is malformed. ...").
+ * - OIDC 403 "Access denied: OIDC subject not allowed.", 401 "Access denied: OIDC audience not allowed.",
+ *   401 "Invalid JWT": @593bda8bc backend/src/services/identity-oidc-auth/identity-oidc-auth-service.ts;
+ *   the 404 without OIDC auth: assumed.
+ * - 429 RateLimitExceeded "Rate limit exceeded. Please try again in 60 seconds": @593bda8bc
+ *   backend/src/server/config/rateLimiter.ts and lib/errors/index.ts.
+ * - unknown route 404 `{message: "Route GET:<path> not found", error: "Not Found", statusCode: 404}`:
+ *   Fastify's default, as the real backend of @593bda8bc answers.
+ * - secret fields (`secretKey`, `secretValue`, ...): @593bda8bc backend/src/server/routes/sanitizedSchemas.ts
+ *   `secretRawSchema`; `secretValueHidden` and the `<hidden-by-infisical>` mask: assumed.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";

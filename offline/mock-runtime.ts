@@ -4,6 +4,10 @@
  * provider and inputs, with secret markers kept visible) and every invoke. It throws on an invoke
  * token it was not told about, so a misspelt token fails instead of returning nothing.
  *
+ * What it answers is the harness's own, not a provider's: a resource's state is its inputs (assumed for
+ * every provider; offline-provider.ts overrides what the program reads back, each with its source) and
+ * its ID `<name>-id`; an invoke answers only what it is given.
+ *
  * Used by the tests (tests/support), by `castle render` and by the deployment benchmark.
  * Call `startMocks()` before a dynamic `import()` of the program code.
  */

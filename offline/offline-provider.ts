@@ -36,26 +36,49 @@ export function imageFactorySchematicId(schematicYaml: string): string {
 
 const str = (value: unknown) => (typeof value === "string" ? value : "");
 
-/** Image Factory URLs, shaped as the talos provider's `getUrls` returns them for a platform. */
+/**
+ * Image Factory URLs as the talos provider's `getUrls` builds them (siderolabs/terraform-provider-talos
+ * v0.11.0 pkg/talos/talos_image_factory_urls_data_source.go `Read`, with the platform table of
+ * siderolabs/talos pkg/machinery v1.13.0 platforms/platforms.go): `v` is prefixed to the version, the
+ * architecture defaults to amd64; `metal` gets every URL, a cloud platform only those of its boot methods
+ * (nocloud: disk image, ISO and PXE, with Secure Boot variants; no kernel, initramfs or UKI, which stay
+ * absent). Other platforms are not modelled: the castle uses nocloud.
+ */
 function factoryUrls(inputs: Record<string, unknown>): Record<string, string> {
   const id = str(inputs.schematicId);
-  const version = str(inputs.talosVersion);
-  const platform = str(inputs.platform) || "metal";
+  const version = `v${str(inputs.talosVersion).replace(/^v/, "")}`;
+  const platform = str(inputs.platform);
   const arch = str(inputs.architecture) || "amd64";
   const base = `https://${IMAGE_FACTORY_HOST}/image/${id}/${version}`;
-  return {
-    installer: `${IMAGE_FACTORY_HOST}/${platform}-installer/${id}:${version}`,
-    installerSecureboot: `${IMAGE_FACTORY_HOST}/${platform}-installer-secureboot/${id}:${version}`,
-    iso: `${base}/${platform}-${arch}.iso`,
-    isoSecureboot: `${base}/${platform}-${arch}-secureboot.iso`,
-    diskImage: `${base}/${platform}-${arch}.raw.xz`,
-    diskImageSecureboot: `${base}/${platform}-${arch}-secureboot.raw.xz`,
-    pxe: `https://pxe.${IMAGE_FACTORY_HOST}/pxe/${id}/${version}/${platform}-${arch}`,
-    kernel: `${base}/kernel-${arch}`,
-    kernelCommandLine: `${base}/cmdline-${platform}-${arch}`,
-    initramfs: `${base}/initramfs-${arch}.xz`,
-    uki: `${base}/${platform}-${arch}-uki.efi`,
-  };
+  const installer = `${IMAGE_FACTORY_HOST}/${platform}-installer/${id}:${version}`;
+  const installerSecureboot = `${IMAGE_FACTORY_HOST}/${platform}-installer-secureboot/${id}:${version}`;
+  if (platform === "nocloud") {
+    return {
+      installer,
+      installerSecureboot,
+      diskImage: `${base}/${platform}-${arch}.raw.xz`,
+      diskImageSecureboot: `${base}/${platform}-${arch}-secureboot.raw.xz`,
+      iso: `${base}/${platform}-${arch}.iso`,
+      isoSecureboot: `${base}/${platform}-${arch}-secureboot.iso`,
+      pxe: `https://pxe.${IMAGE_FACTORY_HOST}/pxe/${id}/${version}/${platform}-${arch}`,
+    };
+  }
+  if (platform === "metal") {
+    return {
+      installer,
+      installerSecureboot,
+      iso: `${base}/metal-${arch}.iso`,
+      isoSecureboot: `${base}/metal-${arch}-secureboot.iso`,
+      diskImage: `${base}/metal-${arch}.raw.zst`,
+      diskImageSecureboot: `${base}/metal-${arch}-secureboot.raw.zst`,
+      pxe: `https://pxe.${IMAGE_FACTORY_HOST}/pxe/${id}/${version}/metal-${arch}`,
+      kernel: `${base}/kernel-${arch}`,
+      kernelCommandLine: `${base}/cmdline-metal-${arch}`,
+      initramfs: `${base}/initramfs-${arch}.xz`,
+      uki: `${base}/metal-${arch}-secureboot-uki.efi`,
+    };
+  }
+  throw new Error(`offline model: Image Factory URLs of platform ${JSON.stringify(platform)} are not modelled`);
 }
 
 const clientConfiguration = {
@@ -64,19 +87,27 @@ const clientConfiguration = {
   clientKey: placeholder("Talos admin client key"),
 };
 
-/** Answers of the talos provider's invokes. */
+/**
+ * Answers of the talos provider's invokes (siderolabs/terraform-provider-talos v0.11.0, pkg/talos/):
+ * ids as each `Read` sets them: `getUrls` keeps its null id (""), `getConfiguration` and the client
+ * configuration take the cluster name, the health check is "cluster_health".
+ */
 export const offlineInvokes: Record<string, InvokeFn> = {
+  // talos_image_factory_urls_data_source.go
   "talos:imageFactory/getUrls:getUrls": (inputs) => ({
     ...inputs,
-    id: str(inputs.schematicId),
+    id: "",
     urls: factoryUrls(inputs),
   }),
+  // talos_machine_configuration_data_source.go: `state.ID = state.ClusterName`
   "talos:machine/getConfiguration:getConfiguration": (inputs) => ({
     ...inputs,
     id: str(inputs.clusterName),
     machineConfiguration: placeholder(`${str(inputs.machineType)} machine configuration rendered by Talos`),
   }),
-  "talos:cluster/getHealth:getHealth": (inputs) => ({ ...inputs, id: "healthy" }),
+  // talos_cluster_health_data_source.go: `state.ID = "cluster_health"`
+  "talos:cluster/getHealth:getHealth": (inputs) => ({ ...inputs, id: "cluster_health" }),
+  // talos_client_configuration_data_source.go: `state.ID = state.ClusterName`
   "talos:client/getConfiguration:getConfiguration": (inputs) => ({
     ...inputs,
     id: str(inputs.clusterName),
@@ -84,11 +115,19 @@ export const offlineInvokes: Record<string, InvokeFn> = {
   }),
 };
 
-/** Outputs that the providers compute, for the resources whose outputs the program reads. */
+/**
+ * Outputs that the providers compute, for the resources whose outputs the program reads. Shapes from
+ * siderolabs/terraform-provider-talos v0.11.0 pkg/talos/talos_machine_secrets_resource.go (the model's
+ * `machine_secrets` and `client_configuration`), talos_cluster_kubeconfig_resource.go (`kubeconfig_raw`)
+ * and talos_machine_configuration_apply_resource.go (`machine_configuration`); values are placeholders.
+ */
 export const offlineStates: Record<string, StateFn> = {
   "talos:machine/secrets:Secrets": () => ({
     clientConfiguration,
-    machineSecrets: { note: placeholder("machine secrets generated by the talos provider") },
+    machineSecrets: {
+      cluster: { id: placeholder("Talos cluster id"), secret: placeholder("Talos cluster secret") },
+      note: placeholder("machine secrets generated by the talos provider"),
+    },
   }),
   "talos:cluster/kubeconfig:Kubeconfig": () => ({ kubeconfigRaw: placeholder("admin kubeconfig") }),
   "talos:machine/configurationApply:ConfigurationApply": () => ({
@@ -96,7 +135,12 @@ export const offlineStates: Record<string, StateFn> = {
   }),
 };
 
-/** Resource IDs the providers would assign, where the program uses them. */
+/**
+ * Resource IDs the providers would assign, where the program uses them: the schematic's is its ID
+ * (talos_image_factory_schematic_resource.go, `config.ID = schematicID`), a downloaded file's is
+ * `<datastore>:<content type>/<file name>` (bpg/terraform-provider-proxmox v0.111.1
+ * fwprovider/nodes/resource_download_file.go `Create`; assumed unchanged in the version 8.6.0 bridges).
+ */
 export const offlineIds: Record<string, (args: pulumi.runtime.MockResourceArgs) => string> = {
   "talos:imageFactory/schematic:Schematic": (args) => imageFactorySchematicId(str(args.inputs.schematic)),
   "proxmoxve:download/file:File": (args) =>

@@ -17,6 +17,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -56,6 +57,8 @@ interface StandInState {
   stacks: Record<string, unknown>;
   backendError?: string;
   hang?: string[];
+  /** `stack output` fails for these stacks alone, with this message. */
+  outputError?: Record<string, string>;
   fail?: { destroy?: string; up?: string };
   upOutputs?: { outputs: Record<string, unknown>; secret: string[] };
 }
@@ -86,7 +89,14 @@ const dirs: string[] = [];
 function setState(state: StandInState): void {
   writeFileSync(path.join(standIn, "state.json"), JSON.stringify(state));
   writeFileSync(path.join(standIn, "calls.log"), "");
+  writeFileSync(path.join(standIn, "env.log"), "");
 }
+/** PULUMI_K8S_DELETE_UNREACHABLE as each destroy and up ran with it. */
+const envLog = (): { command: string; PULUMI_K8S_DELETE_UNREACHABLE: string | null }[] =>
+  readFileSync(path.join(standIn, "env.log"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 const state = (): StandInState => JSON.parse(readFileSync(path.join(standIn, "state.json"), "utf8"));
 /** The pulumi commands run so far (first two words, e.g. "stack output", "destroy"). */
 const calls = (): string[][] =>
@@ -736,6 +746,26 @@ describe("castle recreate through the Automation API", () => {
     assert.deepEqual(order, ["destroy --yes", "up --yes"]);
     const destroy = (calls().find((c) => c[0] === "destroy") ?? []).join(" ");
     assert.match(destroy, /^destroy --yes --skip-preview .*--stack blue\b/);
+    assert.ok(
+      calls()
+        .find((c) => c[0] === "destroy")
+        ?.includes("--refresh"),
+      destroy,
+    );
+    assert.ok(
+      !calls()
+        .find((c) => c[0] === "up")
+        ?.includes("--refresh"),
+    );
+    // The user's current stack changes only to the stack recreate was asked about.
+    const selected = calls().filter((c) => c[0] === "stack" && c[1] === "select");
+    assert.ok(selected.length > 0);
+    for (const c of selected) assert.equal(c[c.indexOf("--stack") + 1] ?? c[2], "blue", c.join(" "));
+    // The dead cluster's objects may leave the state in the destroy alone.
+    assert.deepEqual(envLog(), [
+      { command: "destroy", PULUMI_K8S_DELETE_UNREACHABLE: "true" },
+      { command: "up", PULUMI_K8S_DELETE_UNREACHABLE: null },
+    ]);
     const lines = out.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     assert.ok(at(/^== pre-flight/) < at(/^== pre-flight.*: done in \d+\.\d s$/));
@@ -744,6 +774,9 @@ describe("castle recreate through the Automation API", () => {
       at(/^the Git credential.s identity reads its own folder only, and the cluster.s identity cannot read it$/) > 0,
       "the pre-flight proved the Git credential.s wall",
     );
+    // The running castle's control planes, marked with the key: the destroy removes them.
+    assert.ok(at(/^proxmox ok: 3 of the stack's 5 VM IDs hold castle blue's VMs, the others are free$/) > 0, out);
+    assert.ok(running.proxmox.requests.includes("GET /api2/json/nodes"));
     assert.ok(at(/^== pulumi destroy --stack blue$/) < at(/^Destroying \(blue\):$/));
     assert.ok(at(/^== pulumi destroy --stack blue: done in/) < at(/^== pulumi up --stack blue$/));
     assert.ok(at(/^Updating \(blue\):$/) < at(/^== pulumi up --stack blue: done in/));
@@ -826,6 +859,93 @@ describe("castle recreate through the Automation API", () => {
       err,
       /cannot read the stacks' status: could not reach the backend s3:\/\/castle-state: dial tcp: no route to host\. Nothing was destroyed/,
     );
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("one stack's status that cannot be read stops it too, never read as 'not deployed'", async () => {
+    useSecrets(VALUES);
+    setState({
+      stacks: { blue: deployedBlue(), green: deployedBlue() },
+      outputError: { green: "failed to decrypt the stack's outputs: passphrase incorrect" },
+    });
+    const { code, err } = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(code, 1);
+    assert.match(err, /cannot read the stacks' status: .*passphrase incorrect\. Nothing was destroyed/);
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("with one color to keep up, probes the other color's recorded endpoint before destroying", async () => {
+    useSecrets(VALUES);
+    healthyAfterUp();
+    const keep = mkdtempSync(path.join(tmpdir(), "castle-recreate-keep-"));
+    dirs.push(keep);
+    for (const file of ["Pulumi.yaml", "Pulumi.green.yaml"]) cpSync(path.join(dir, file), path.join(keep, file));
+    const blue = parseDocument(readFileSync(path.join(dir, "Pulumi.blue.yaml"), "utf8"));
+    blue.setIn(["config", "castle:guards"], { keepOneColorUp: true });
+    writeFileSync(path.join(keep, "Pulumi.blue.yaml"), blue.toString());
+    // A TLS server that answers an anonymous request 401, as Talos' kube-apiserver does: the Proxmox
+    // stand-in of the running castle (castle verify's) serves as one.
+    const port = new URL(running.proxmox.endpoint).port;
+    const green = { ...deployedBlue(), outputs: { ...BLUE_OUTPUTS, endpoint: `https://127.0.0.1:${port}` } };
+    setState({ stacks: { blue: deployedBlue(), green } });
+    // Without --yes and a terminal, recreate stops right after a pre-flight that passed.
+    const answered = await castle(["recreate", "blue"], ENV, keep);
+    assert.match(answered.out, /^== pre-flight .*: done in/m, answered.err);
+    assert.match(answered.err, /no terminal to confirm on; pass --yes/);
+    assert.ok(running.proxmox.requests.includes("GET /readyz"), "the probe asked the API");
+    // An endpoint where nothing listens: green was healthy at its last update, and is not now.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const free = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    green.outputs = { ...BLUE_OUTPUTS, endpoint: `https://127.0.0.1:${free}` };
+    setState({ stacks: { blue: deployedBlue(), green } });
+    const silent = await castle(["recreate", "blue", "--yes"], ENV, keep);
+    assert.equal(silent.code, 1);
+    assert.match(
+      silent.err,
+      /green is healthy at its last update, but its Kubernetes API does not answer now \(nothing listens/,
+    );
+    assert.deepEqual(
+      ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
+      [],
+    );
+  });
+
+  it("stops before the destroy when Proxmox cannot be read, or a VM it did not create holds one of its IDs", async () => {
+    useSecrets(VALUES);
+    setState({ stacks: { blue: deployedBlue() } });
+    healthyAfterUp();
+    const castleVms = running.proxmox.vms;
+    running.proxmox.vms = [...castleVms, { node: "pve1", vmId: 2021, name: "gitlab-runner", tags: ["ci"] }];
+    const foreign = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(foreign.code, 1);
+    assert.match(
+      foreign.err,
+      /the up after the destroy would be refused:\n {2}- VM 2021 on Proxmox node pve1 \(castle:workers\[0\]\.vmId\) exists and is not castle blue's/,
+    );
+
+    running.proxmox.vms = castleVms;
+    running.proxmox.nodes = { pve9: "offline" };
+    const offline = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(offline.code, 1);
+    assert.match(offline.err, /Proxmox node pve9 is not online/);
+    running.proxmox.nodes = {};
+
+    useSecrets({ ...VALUES, PROXMOX_TOKEN_SECRET: "SENTINEL-RECREATE-STALE-PVE-SECRET" });
+    const denied = await castle(["recreate", "blue", "--yes"], ENV, dir);
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.err,
+      /could not tell which of the stack's VM IDs exist .*HTTP 401 response - Reason: authentication failure/,
+    );
+    assert.ok(!denied.err.includes("SENTINEL-RECREATE-STALE-PVE-SECRET"));
     assert.deepEqual(
       ran().filter((c) => c.startsWith("destroy") || c.startsWith("up")),
       [],

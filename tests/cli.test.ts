@@ -190,7 +190,33 @@ describe("castle check: where and what", () => {
     assert.equal(code, 0, out);
     assert.match(out, /^stack homelab \(Pulumi\.homelab\.yaml\): ok/);
     assert.match(out, /homelab-cp-1 +control plane +192\.168\.1\.51 +5001 +pve /);
+    assert.match(out, /^workloads run on the control planes \(no workers\)$/m);
     assert.doesNotMatch((await castle(["check", "--all"])).out, /homelab/);
+    assert.match(
+      (await castle(["check", "blue"])).out,
+      /^workloads run on the workers only \(control planes tainted\)$/m,
+    );
+  });
+
+  it("renders the home-lab's control plane untainted, and blue's tainted", async () => {
+    const homelab = await castle(["render", "examples/homelab/Pulumi.homelab.yaml"]);
+    assert.equal(homelab.code, 0, homelab.err);
+    assert.match(homelab.out, /^workloads on control planes: yes \(homelab-cp-1\)$/m);
+    const blue = await castle(["render", "blue"]);
+    assert.match(blue.out, /^workloads on control planes: no \(Talos taints them\)$/m);
+  });
+
+  it("refuses control planes told not to run workloads when there are no workers", async () => {
+    const dir = project();
+    const file = path.join(dir, "Pulumi.homelab.yaml");
+    const text = readFileSync(path.join(ROOT, "examples/homelab/Pulumi.homelab.yaml"), "utf8");
+    writeFileSync(
+      file,
+      text.replace("    version: v1.13.9\n", "    version: v1.13.9\n    allowSchedulingOnControlPlanes: false\n"),
+    );
+    const { code, out } = await castle(["check", file], tmpdir());
+    assert.equal(code, 1);
+    assert.match(out, /castle:talos\.allowSchedulingOnControlPlanes: is false, but the stack lists no workers/);
   });
 
   it("--all checks every stack and fails when one fails", async () => {

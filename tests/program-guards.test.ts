@@ -2,24 +2,24 @@
  * The program's guard rails, run whole under the mock runtime: before any castle resource is
  * registered, the program checks the stack, its secrets and the identity ESO will use, then compares
  * the secretbox key and Talos contract with what runs. It reads what runs first (the control-plane VMs'
- * tags, through the Proxmox provider's `getVmLegacy`, faked here), and the stack's outputs second.
+ * tags, listed cluster-wide through the Proxmox provider's `getVmsLegacy` and `getNodesLegacy`, faked in
+ * tests/support/program-run.ts from the provider's source), and the stack's outputs second.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DIY_ORGANIZATION, GUARDED_OUTPUTS, selfReferenceName } from "../config/guards";
-import { isVmMissing } from "../config/running-castle";
 import { guardTags, PVE_TAG, readGuardTags } from "../lib/guard-tags";
 import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { vmTags } from "../lib/vm-spec";
 import { testSecretboxKey } from "./support/keys";
 import {
-  engineError,
-  GET_VM,
+  bridgedInvokeError,
+  GET_NODES,
+  GET_VMS,
   PROGRAM_CLIENT_ID,
   type ProgramRun,
   runProgram,
   sentinelSecrets,
-  vmDoesNotExist,
 } from "./support/program-run";
 
 const blueKey = sentinelSecrets("blue").TALOS_SECRETBOX_KEY;
@@ -31,10 +31,14 @@ const BLUE_CP = { 2011: "blue-cp-1", 2012: "blue-cp-2", 2013: "blue-cp-3" } as c
 const BLUE_WK = { 2021: "blue-wk-1", 2022: "blue-wk-2" } as const;
 
 /** The blue castle's VMs as Proxmox would list them, control planes marked with `fingerprint`/`contract`. */
-function blueVms(marks: { fingerprint: string; contract: string } | undefined) {
-  const vms: Record<number, { name: string; tags: string[] }> = {};
+function blueVms(marks: { fingerprint: string; contract: string } | undefined, controlPlaneNode?: string) {
+  const vms: Record<number, { name: string; tags: string[]; node?: string }> = {};
   for (const [id, name] of Object.entries(BLUE_CP)) {
-    vms[Number(id)] = { name, tags: vmTags("blue", "controlPlane", marks ? guardTags(marks) : []) };
+    vms[Number(id)] = {
+      name,
+      tags: vmTags("blue", "controlPlane", marks ? guardTags(marks) : []),
+      ...(controlPlaneNode ? { node: controlPlaneNode } : {}),
+    };
   }
   for (const [id, name] of Object.entries(BLUE_WK)) vms[Number(id)] = { name, tags: vmTags("blue", "worker") };
   return vms;
@@ -238,20 +242,59 @@ describe("the running castle's marks", () => {
 });
 
 describe("the guard reads Proxmox before anything is registered", () => {
-  it("reads every VM ID of the stack on its node through the castle's Proxmox provider", async () => {
+  it("lists the VMs and nodes of the whole Proxmox cluster once, through the castle's provider, first", async () => {
     const run = await runProgram("blue");
-    const reads = run.harness.invokes.filter((i) => i.token === GET_VM);
-    assert.deepEqual(reads.map((r) => `${r.inputs.nodeName}/${r.inputs.vmId}`).sort(), [
-      "pve1/2011",
-      "pve1/2021",
-      "pve2/2012",
-      "pve2/2022",
-      "pve3/2013",
-    ]);
+    const reads = run.harness.invokes.filter((i) => i.token === GET_VMS || i.token === GET_NODES);
+    assert.deepEqual(reads.map((r) => r.token).sort(), [GET_NODES, GET_VMS]);
+    // No node argument: every node of the cluster is listed (vms.go `getNodeNames`).
+    assert.deepEqual(reads.find((r) => r.token === GET_VMS)?.inputs, {});
     const firstCastleResource = run.harness.resources.find(
       (r) => r.type !== "pulumi:pulumi:StackReference" && r.type !== "pulumi:providers:proxmoxve",
     );
     for (const read of reads) assert.ok(read.seq < (firstCastleResource?.seq ?? 0), "read after a registration");
+  });
+
+  it("a fresh stack whose VM IDs are free on every online node goes ahead", async () => {
+    const run = await runProgram("blue", { proxmoxVms: { 4000: { name: "nas", tags: [] } } });
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.harness.ofType("proxmoxve:index/vmLegacy:VmLegacy").length, 5);
+  });
+
+  it("control planes moved to another Proxmox node, built with another key, no outputs: refused", async () => {
+    const run = await runProgram("blue", {
+      proxmoxVms: blueVms({ fingerprint: OTHER_FP, contract: "v1.13" }, "pve4"),
+      proxmoxNodes: { pve1: true, pve2: true, pve3: true, pve4: true },
+    });
+    assert.equal(run.error?.name, "CastleGuardError", run.error?.message);
+    assert.match(
+      run.error?.message ?? "",
+      new RegExp(`blue-cp-1 \\(VM 2011 on pve4, not pve1 as the stack file says\\), .* carry fingerprint ${OTHER_FP}`),
+    );
+    touchedNothing(run);
+  });
+
+  it("a node that is not online while a VM ID is unseen: cannot tell, fatal before anything is registered", async () => {
+    const run = await runProgram("blue", { proxmoxNodes: { pve1: true, pve2: true, pve3: false } });
+    assert.equal(run.error?.name, "ProxmoxReadError", run.error?.message);
+    assert.match(run.error?.message ?? "", /Proxmox node pve3 is not online/);
+    assert.match(run.error?.message ?? "", /VM 2011 \(castle:controlPlanes\[0\]\.vmId\)/);
+    assert.match(run.error?.message ?? "", /Nothing was changed/);
+    touchedNothing(run);
+  });
+
+  it("a node that is not online does not matter when every VM ID was found", async () => {
+    const run = await runProgram("blue", {
+      proxmoxVms: blueVms({ fingerprint: BLUE_FP, contract: "v1.13" }),
+      proxmoxNodes: { pve1: true, pve2: true, pve3: true, pve9: false },
+    });
+    assert.equal(run.error, undefined, run.error?.message);
+  });
+
+  it("the engine's empty answer (provider not configured) is no answer: fatal", async () => {
+    const run = await runProgram("blue", { proxmoxUnconfigured: true });
+    assert.equal(run.error?.name, "ProxmoxReadError");
+    assert.match(run.error?.message ?? "", /answered without reading anything/);
+    touchedNothing(run);
   });
 
   it("no outputs, but running control planes built with another key: refused, pointing to recreate", async () => {
@@ -335,33 +378,41 @@ describe("the guard reads Proxmox before anything is registered", () => {
     touchedNothing(run);
   });
 
-  it("any other Proxmox error is fatal, before anything is registered", async () => {
+  it("a failed VM list is fatal, before anything is registered, with the provider's text", async () => {
+    // bpg v0.111.1 proxmoxtf/datasource/vms.go `getNodeNames`: "error listing nodes: %w"; proxmox/nodes/nodes.go
+    // `ListNodes`: "failed to get nodes: %w"; proxmox/api/client.go: "received an HTTP %d response - Reason: %s"
+    // (PVE's reason text for a bad token is assumed).
     const run = await runProgram("blue", {
-      proxmoxError: `invocation of ${GET_VM} returned an error: received an HTTP 401 response - Reason: authentication failure`,
+      proxmoxError:
+        "error listing nodes: failed to get nodes: received an HTTP 401 response - Reason: authentication failure",
     });
     assert.equal(run.error?.name, "ProxmoxReadError");
     assert.match(
       run.error?.message ?? "",
-      /could not read VM \d+ on Proxmox node pve\d \(castle:\w+\[\d\]\.vmId\) at https:\/\/pve\.home\.arpa:8006\//,
+      /could not tell which of the stack's VM IDs exist on the Proxmox cluster at https:\/\/pve\.home\.arpa:8006\//,
     );
     assert.match(run.error?.message ?? "", /HTTP 401 response - Reason: authentication failure/);
     touchedNothing(run);
     for (const sentinel of run.sentinels) assert.ok(!(run.error?.message ?? "").includes(sentinel));
   });
+
+  it("one node's failed list fails the whole read (vms.go keeps going, then reports the error)", async () => {
+    const run = await runProgram("blue", {
+      proxmoxError: "error retrieving VMs: received an HTTP 500 response - Reason: Internal Server Error",
+    });
+    assert.equal(run.error?.name, "ProxmoxReadError");
+    assert.match(run.error?.message ?? "", /error retrieving VMs: received an HTTP 500/);
+  });
 });
 
 describe("the guard's helpers", () => {
-  it("tell 'does not exist' from other failures", () => {
-    assert.ok(isVmMissing(vmDoesNotExist("pve1", 2011)));
-    assert.ok(
-      isVmMissing(
-        engineError(
-          "received an HTTP 500 response - Reason: Configuration file 'nodes/pve1/qemu-server/2011.conf' does not exist",
-        ),
-      ),
+  it("the fake's error reaches the program as the engine words it", () => {
+    const error = bridgedInvokeError(GET_VMS, ["a"]);
+    assert.equal(
+      error.message,
+      `invocation of ${GET_VMS} returned an error: invoking ${GET_VMS}: 1 error occurred:\n\t* a\n\n`,
     );
-    assert.ok(!isVmMissing(engineError("received an HTTP 595 response - Reason: no route to host")));
-    assert.ok(!isVmMissing(engineError("hostname lookup 'pve9' failed - failed to get address info for: pve9")));
+    assert.match(bridgedInvokeError(GET_VMS, ["a", "b"]).message, /2 errors occurred:\n\t\* a\n\t\* b\n\n$/);
   });
 
   it("name the stack bare on a DIY backend, fully on Pulumi Cloud", () => {

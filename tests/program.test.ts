@@ -10,7 +10,7 @@ import { loadStackFile, readStackFile } from "../config/load";
 import { withHostOverrides } from "../config/overrides";
 import { placeholder } from "../offline/offline-provider";
 import { wholeProgramTests } from "./support/program-checks";
-import { GET_VM, PROJECT_DIR, type ProgramRun, runProgram, sentinelSecrets } from "./support/program-run";
+import { GET_NODES, GET_VMS, PROJECT_DIR, type ProgramRun, runProgram, sentinelSecrets } from "./support/program-run";
 import { resolved, unwrapSecrets } from "./support/pulumi-mocks";
 
 for (const stack of ["blue", "green"]) {
@@ -187,7 +187,9 @@ describe("hosts from the environment", () => {
     assert.equal(providers.length, 1);
     assert.equal(providers[0].inputs.endpoint, CI_ENDPOINT);
     const provider = `${providers[0].urn}::${providers[0].name}-id`;
-    for (const read of run.harness.invokes.filter((i) => i.token === GET_VM)) assert.ok(read.seq > providers[0].seq);
+    const reads = run.harness.invokes.filter((i) => i.token === GET_VMS || i.token === GET_NODES);
+    assert.equal(reads.length, 2, "the guard's two Proxmox reads");
+    for (const read of reads) assert.ok(read.seq > providers[0].seq);
     for (const vm of run.harness.ofType("proxmoxve:index/vmLegacy:VmLegacy")) assert.equal(vm.provider, provider);
   });
 

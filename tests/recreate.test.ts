@@ -27,6 +27,12 @@ describe("recreate: when one color must stay up", () => {
       refused: /green is deployed but not healthy/,
     },
     { name: "no other stack", keep: true, statuses: [up("blue")], refused: /there is no other stack/ },
+    {
+      name: "other color healthy at its last update, but its API does not answer now",
+      keep: true,
+      statuses: [up("blue"), { ...up("green"), notAnswering: "nothing listens on 10.20.1.10:6443" }],
+      refused: /green is healthy at its last update, but its Kubernetes API does not answer now \(nothing listens/,
+    },
   ];
   for (const { name, keep, statuses, refused } of cases) {
     it(name, () => {
@@ -37,10 +43,14 @@ describe("recreate: when one color must stay up", () => {
   }
 });
 
-function fakeOps(statuses: StackStatus[], failing?: "destroy" | "up") {
+function fakeOps(statuses: StackStatus[], failing?: "destroy" | "up", answering: string[] = []) {
   const calls: string[] = [];
   const ops: StackOperations = {
     status: async (stack) => statuses.find((s) => s.stack === stack) ?? { stack, deployed: false, healthy: false },
+    apiAnswers: async (endpoint) => {
+      calls.push(`probe ${endpoint}`);
+      return answering.includes(endpoint) ? undefined : `nothing listens on ${new URL(endpoint).host}`;
+    },
     destroy: async (stack, log) => {
       calls.push(`destroy ${stack}`);
       log("Resources: 12 deleted");
@@ -124,6 +134,57 @@ describe("recreate: the run", () => {
     assert.equal(await recreate(dir, "blue", { yes: true }, ops, value, pass), 1);
     assert.deepEqual(calls, []);
     assert.match(err.join("\n"), /refusing to recreate "blue": castle:guards\.keepOneColorUp is set/);
+  });
+
+  const keepOneUp = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "castle-recreate-"));
+    copyFileSync(path.join(projectDir, "Pulumi.green.yaml"), path.join(dir, "Pulumi.green.yaml"));
+    const blue = readFileSync(path.join(projectDir, "Pulumi.blue.yaml"), "utf8");
+    writeFileSync(path.join(dir, "Pulumi.blue.yaml"), `${blue}  castle:guards:\n    keepOneColorUp: true\n`);
+    return dir;
+  };
+  const GREEN = "https://10.20.1.10:6443";
+
+  it("with one color to keep up, goes ahead only when the other color's API answers now", async () => {
+    const statuses = [
+      { stack: "blue", deployed: true, healthy: true, endpoint: "https://10.20.0.10:6443" },
+      { stack: "green", deployed: true, healthy: true, endpoint: GREEN },
+    ];
+    const answering = fakeOps(statuses, undefined, [GREEN]);
+    assert.equal(await recreate(keepOneUp(), "blue", { yes: true }, answering.ops, io().value, pass), 0);
+    assert.deepEqual(answering.calls, [`probe ${GREEN}`, "destroy blue", "up blue"]);
+
+    const silent = fakeOps(statuses);
+    const { value, err } = io();
+    assert.equal(await recreate(keepOneUp(), "blue", { yes: true }, silent.ops, value, pass), 1);
+    assert.deepEqual(silent.calls, [`probe ${GREEN}`]);
+    assert.match(err.join("\n"), /green is healthy at its last update, but its Kubernetes API does not answer now/);
+  });
+
+  it("a healthy other color with no recorded endpoint cannot be checked: refused", async () => {
+    const { ops, calls } = fakeOps([
+      { stack: "blue", deployed: true, healthy: true },
+      { stack: "green", deployed: true, healthy: true },
+    ]);
+    const { value, err } = io();
+    assert.equal(await recreate(keepOneUp(), "blue", { yes: true }, ops, value, pass), 1);
+    assert.deepEqual(calls, []);
+    assert.match(err.join("\n"), /does not answer now \(no endpoint recorded\)/);
+  });
+
+  it("a status that cannot be read for one stack stops it: never read as 'not deployed'", async () => {
+    const { ops, calls } = fakeOps([]);
+    ops.status = async (stack) => {
+      if (stack === "green") throw new Error('stack "green": the backend timed out');
+      return { stack, deployed: true, healthy: true };
+    };
+    const { value, err } = io();
+    assert.equal(await recreate(keepOneUp(), "blue", { yes: true }, ops, value, pass), 1);
+    assert.deepEqual(calls, []);
+    assert.match(
+      err.join("\n"),
+      /cannot read the stacks' status: stack "green": the backend timed out\. Nothing was destroyed/,
+    );
   });
 });
 

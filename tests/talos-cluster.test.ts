@@ -60,7 +60,7 @@ const harness = startMocks({
     "talos:cluster/getHealth:getHealth": async (inputs) => {
       healthStarted();
       await healthGate;
-      return { ...inputs, id: "healthy" };
+      return { ...inputs, id: "cluster_health" }; // terraform-provider-talos v0.11.0 pkg/talos/talos_cluster_health_data_source.go
     },
   },
 });

@@ -197,6 +197,20 @@ describe("renderNodePatches", () => {
   }
 });
 
+describe("control planes that run workloads", () => {
+  it("get cluster.allowSchedulingOnControlPlanes, workers never; valid against the v1.13 facts", () => {
+    const cluster = { ...CLUSTER, allowSchedulingOnControlPlanes: true };
+    const cp = renderNodePatches({ hostname: "n-1", ip: "10.10.20.11", role: "controlPlane" }, cluster);
+    const docs = cp.flatMap(documents) as Record<string, unknown>[];
+    assert.deepEqual(docs.at(-1), { cluster: { allowSchedulingOnControlPlanes: true } });
+    for (const doc of docs) assert.deepEqual(validateTalosDocument(doc), []);
+    const worker = renderNodePatches({ hostname: "n-2", ip: "10.10.20.21", role: "worker" }, cluster);
+    assert.ok(!worker.some((p) => p.includes("allowSchedulingOnControlPlanes")));
+    const tainted = renderNodePatches({ hostname: "n-1", ip: "10.10.20.11", role: "controlPlane" }, CLUSTER);
+    assert.ok(!tainted.some((p) => p.includes("allowSchedulingOnControlPlanes")));
+  });
+});
+
 describe("the v1.13 facts catch what Talos v1.13 dropped or never had", () => {
   const cases: { name: string; doc: unknown; problem: string }[] = [
     {

@@ -213,10 +213,18 @@ export function wholeProgramTests(stack: string): void {
     }
   });
 
+  it("names the cluster to the Kubernetes provider by its Talos cluster id, in plain text", () => {
+    const kubernetes = run.harness.ofType(T.k8sProvider)[0];
+    const identifier = kubernetes.inputs.clusterIdentifier;
+    assert.equal(isSecretMarked(identifier), false);
+    assert.match(String(identifier), new RegExp(`^${stack}-[0-9a-f]{16}$`));
+  });
+
   it("deletes every in-cluster object with the cluster's machine secrets, never with a VM", () => {
     const kubernetes = run.harness.ofType(T.k8sProvider)[0];
-    // Provider configuration reaches the engine as strings.
-    assert.equal(unwrapSecrets(kubernetes.inputs.deleteUnreachable), "true");
+    // Never on the provider: it would drop every object from state on a refresh while the API is down, and
+    // a value set there overrides PULUMI_K8S_DELETE_UNREACHABLE, which recreate's destroy sets.
+    assert.equal(kubernetes.inputs.deleteUnreachable, undefined);
     const machineSecrets = run.harness.ofType(T.machineSecrets)[0];
     const inCluster = run.harness.resources.filter((r) => r.provider?.startsWith(`${kubernetes.urn}::`));
     // The operator's namespace and release, the app namespaces, the credentials, the store, the ExternalSecrets,

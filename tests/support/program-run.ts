@@ -7,7 +7,14 @@ import path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../config/load";
 import { InfisicalStandIn } from "../../offline/infisical-stand-in";
-import { type Harness, type MockOptions, settle, startMocks, withoutSourceMaps } from "../../offline/mock-runtime";
+import {
+  type Harness,
+  type InvokeFn,
+  type MockOptions,
+  settle,
+  startMocks,
+  withoutSourceMaps,
+} from "../../offline/mock-runtime";
 import { offlineMocks } from "../../offline/offline-provider";
 import { testSecretboxKey } from "./keys";
 
@@ -59,27 +66,90 @@ export interface RunOptions {
    */
   otherFolder?: { secretPath: string; secrets: Record<string, string> };
   /**
-   * What Proxmox holds, by VM ID (on the node the stack names): `getVmLegacy` answers these, and
-   * "does not exist" for every other ID. Default: no VM at all.
+   * What Proxmox holds, by VM ID: `getVmsLegacy` lists these (on `node`, by default the node the stack
+   * file names for that ID, else pve1). Default: no VM at all.
    */
-  proxmoxVms?: Record<number, { name: string; tags: string[] }>;
-  /** Every `getVmLegacy` fails with this text (as the engine passes a provider error). */
-  proxmoxError?: string;
+  proxmoxVms?: Record<number, { name: string; tags: string[]; node?: string }>;
+  /** The Proxmox cluster's nodes, by name: whether each is online. Default: the stack file's nodes, all online. */
+  proxmoxNodes?: Record<string, boolean>;
+  /** The provider's error diagnostic(s) for the VM list: the invoke fails with these, as the engine passes them. */
+  proxmoxError?: string | string[];
+  /** The provider is not configured yet: the engine answers its invokes with an empty object. */
+  proxmoxUnconfigured?: boolean;
 }
 
-/** The invoke token of the Proxmox provider's single-VM read. */
-export const GET_VM = "proxmoxve:index/getVmLegacy:getVmLegacy";
+/** The invoke tokens of the Proxmox provider's cluster-wide reads the guard makes. */
+export const GET_VMS = "proxmoxve:index/getVmsLegacy:getVmsLegacy";
+export const GET_NODES = "proxmoxve:index/getNodesLegacy:getNodesLegacy";
 
 /** An invoke failure as the engine hands it to the SDK: a gRPC error whose `details` is the provider's text. */
 export function engineError(details: string): Error {
   return Object.assign(new Error(details), { details });
 }
 
-/** PVE's answer for a VM ID with no VM on that node, as the provider reports it. */
-export function vmDoesNotExist(nodeName: string, vmId: number): Error {
-  return engineError(
-    `invocation of ${GET_VM} returned an error: the requested resource does not exist (nodes/${nodeName}/qemu-server/${vmId}.conf)`,
-  );
+/**
+ * A bridged Terraform data source's error diagnostics, as the program receives them. The chain:
+ * - pulumi-terraform-bridge v3.133.0 (what pulumi-proxmoxve v8.3.0 builds with; 8.6.0 assumed alike)
+ *   pkg/tfshim/sdk-v2/diagnostics.go `errors`: error diagnostics become a go-multierror list, a warning
+ *   is dropped; pkg/tfbridge/provider.go `Invoke`: `invoking %s: %w`.
+ * - hashicorp/go-multierror v1.1.1 format.go `ListFormatFunc`: "1 error occurred:\n\t* %s\n\n".
+ * - pulumi v3.259.0 pkg/resource/deploy/source_eval.go: `invocation of %v returned an error: %w`; the
+ *   Node SDK rejects with `new Error(err.details)` (@pulumi/pulumi 3.276.0 runtime/invoke.js).
+ */
+export function bridgedInvokeError(token: string, diagnostics: string[]): Error {
+  const list =
+    diagnostics.length === 1
+      ? `1 error occurred:\n\t* ${diagnostics[0]}\n\n`
+      : `${diagnostics.length} errors occurred:\n\t${diagnostics.map((d) => `* ${d}`).join("\n\t")}\n\n`;
+  return engineError(`invocation of ${token} returned an error: invoking ${token}: ${list}`);
+}
+
+/**
+ * The Proxmox provider's cluster-wide reads, answered as bpg/terraform-provider-proxmox v0.111.1 answers
+ * them (proxmoxtf/datasource/vms.go and nodes.go, the same from v0.101.0 to main of July 2026):
+ * - `getVmsLegacy` with no node: `GET /nodes`, then `GET /nodes/<node>/qemu` for each; a node answering
+ *   HTTP 595 (not online) is skipped with a warning the bridge drops, so its VMs are simply absent. Each VM:
+ *   nodeName, vmId, name ("" when PVE has none), tags split on ";" and sorted, absent when the VM has none,
+ *   template, status. The id is a fresh UUID.
+ * - `getNodesLegacy`: parallel lists `names` and `onlines` (status == "online"), sorted by name; id "nodes".
+ * - An unconfigured provider: the engine answers `{}` (pulumi v3.259.0 pkg/resource/plugin/provider_plugin.go `Invoke`).
+ */
+function proxmoxInvokes(raw: Record<string, unknown>, options: RunOptions): Record<string, InvokeFn> {
+  const placed = new Map<number, string>();
+  for (const key of ["controlPlanes", "workers"]) {
+    for (const node of (raw[key] as { vmId: number; proxmoxNode: string }[] | undefined) ?? []) {
+      placed.set(node.vmId, node.proxmoxNode);
+    }
+  }
+  const nodes = options.proxmoxNodes ?? Object.fromEntries([...new Set(placed.values())].map((n) => [n, true]));
+  const names = Object.keys(nodes).sort();
+  let uuids = 0;
+  return {
+    [GET_NODES]: () => {
+      if (options.proxmoxUnconfigured) return {};
+      return { id: "nodes", names, onlines: names.map((n) => nodes[n] === true) };
+    },
+    [GET_VMS]: () => {
+      if (options.proxmoxUnconfigured) return {};
+      if (options.proxmoxError !== undefined) {
+        throw bridgedInvokeError(GET_VMS, [options.proxmoxError].flat());
+      }
+      const vms = Object.entries(options.proxmoxVms ?? {})
+        .map(([id, vm]) => ({ vmId: Number(id), node: vm.node ?? placed.get(Number(id)) ?? "pve1", vm }))
+        .filter(({ node }) => nodes[node] === true)
+        .sort((a, b) => a.node.localeCompare(b.node) || a.vmId - b.vmId)
+        .map(({ vmId, node, vm }) => ({
+          nodeName: node,
+          vmId,
+          name: vm.name,
+          ...(vm.tags.length > 0 ? { tags: [...vm.tags].sort() } : {}),
+          template: false,
+          status: "running",
+        }));
+      uuids += 1;
+      return { id: `00000000-0000-4000-8000-${String(uuids).padStart(12, "0")}`, vms };
+    },
+  };
 }
 
 /** Stack config as Pulumi hands it to the program: `castle:<key>` -> string (JSON for objects). */
@@ -143,18 +213,11 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       ids: options.ids,
       config: pulumiConfigOf(raw),
       states: {
+        // The engine's built-in StackReference state: `outputs` and `secretOutputNames` (@pulumi/pulumi
+        // 3.276.0 stackReference.js; pulumi/pulumi v3.259.0 pkg/resource/deploy/builtins.go).
         "pulumi:pulumi:StackReference": () => ({ outputs: options.previousOutputs ?? {}, secretOutputNames: [] }),
       },
-      invokes: {
-        [GET_VM]: (inputs) => {
-          const nodeName = String(inputs.nodeName);
-          const vmId = Number(inputs.vmId);
-          if (options.proxmoxError !== undefined) throw engineError(options.proxmoxError);
-          const vm = options.proxmoxVms?.[vmId];
-          if (vm === undefined) throw vmDoesNotExist(nodeName, vmId);
-          return { id: String(vmId), nodeName, vmId, name: vm.name, tags: vm.tags };
-        },
-      },
+      invokes: proxmoxInvokes(raw, options),
     }),
   );
   // Without an engine, pulumi.log writes to the console: capture everything printed during the run.

@@ -1,6 +1,8 @@
 /**
- * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the one read `castle verify`
- * makes: `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current` with an API token.
+ * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the read `castle verify` makes,
+ * `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current`, and the two lists of the castle's guard
+ * (`castle recreate`'s pre-flight: config/proxmox-api.ts), `GET /api2/json/nodes` and
+ * `GET /api2/json/nodes/<node>/qemu`, with an API token.
  *
  * - found: 200 `{"data": {vmid, name, status, tags}}`, tags joined with `;` (bpg/terraform-provider-proxmox
  *   v0.111.1 proxmox/nodes/vms/vms_types.go `GetStatusResponseData.Tags`, split on `;` by
@@ -8,6 +10,13 @@
  * - no such VM: HTTP 500 whose status text is "Configuration file 'nodes/<node>/qemu-server/<vmid>.conf'
  *   does not exist" and body `{"data":null}` (what proxmox/api/client.go reads as ErrResourceDoesNotExist);
  * - another token: 401 "authentication failure" (assumed: PVE's text not read here).
+ * - the node list: `{"data": [{node, status}]}`, "online" or "offline" (bpg v0.111.1
+ *   proxmox/nodes/nodes_types.go `ListResponseData`: `node`, `status`; PVE adds fields nobody reads here);
+ *   the nodes of `nodes` and of every VM, online unless `nodes` says otherwise.
+ * - a node's VM list: `{"data": [{vmid, name, status, template, tags}]}`, tags one `;`-joined string,
+ *   absent when none (proxmox/nodes/vms/vms_types.go `ListResponseData`); a node not online answers
+ *   HTTP 595, as PVE's proxy does for a node it cannot reach (the code vms.go skips; PVE's reason text
+ *   "No route to host" assumed).
  *
  * The certificate is self-signed, made at start with `openssl` (the stack under test sets
  * `insecureSkipTlsVerify`, as a home lab with PVE's own certificate does).
@@ -28,6 +37,8 @@ export interface StandInVm {
 
 export class ProxmoxStandIn {
   vms: StandInVm[] = [];
+  /** Node states for the lists; a node not named here but holding a VM is online. */
+  nodes: Record<string, "online" | "offline" | "unreachable"> = {};
   /** `user@realm!name=secret`. */
   token = "";
   requests: string[] = [];
@@ -68,6 +79,8 @@ export class ProxmoxStandIn {
           if (req.headers.authorization !== `PVEAPIToken=${this.token}`) {
             return send(401, "authentication failure", { data: null });
           }
+          const list = this.list(req.url ?? "");
+          if (list) return send(...list);
           const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu\/(\d+)\/status\/current$/.exec(req.url ?? "");
           if (!match) return send(501, "Method not implemented", { data: null });
           const [node, vmId] = [decodeURIComponent(match[1]), Number(match[2])];
@@ -85,6 +98,32 @@ export class ProxmoxStandIn {
     }
     const server = this.server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  }
+
+  /** The node list and a node's VM list: status, reason and body; undefined for another path. */
+  private list(url: string): [number, string, unknown] | undefined {
+    const states = { ...Object.fromEntries(this.vms.map((vm) => [vm.node, "online" as const])), ...this.nodes };
+    if (url === "/api2/json/nodes") {
+      const data = Object.entries(states)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([node, state]) => ({ node, status: state === "offline" ? "offline" : "online" }));
+      return [200, "OK", { data }];
+    }
+    const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu$/.exec(url);
+    if (!match) return undefined;
+    const node = decodeURIComponent(match[1] as string);
+    if (states[node] === undefined) return [500, `hostname lookup '${node}' failed`, { data: null }];
+    if (states[node] !== "online") return [595, "No route to host", { data: null }];
+    const data = this.vms
+      .filter((vm) => vm.node === node)
+      .map((vm) => ({
+        vmid: vm.vmId,
+        name: vm.name,
+        status: "running",
+        template: 0,
+        ...(vm.tags.length > 0 ? { tags: vm.tags.join(";") } : {}),
+      }));
+    return [200, "OK", { data }];
   }
 
   get endpoint(): string {
