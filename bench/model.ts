@@ -213,6 +213,13 @@ export const STEPS: readonly ModelledStep[] = [
     why: "one create through ESO's validating webhook (a CustomResource has no readiness await)",
   },
   {
+    token: "kubernetes:external-secrets.io/v1:SecretStore",
+    kind: "resource",
+    label: "Git credential's SecretStore (flux-system)",
+    seconds: 1,
+    why: "one create through ESO's validating webhook, then ESO logs in to Infisical with the Git credential's identity; Pulumi waits for Ready",
+  },
+  {
     token: "kubernetes:external-secrets.io/v1:ExternalSecret",
     kind: "resource",
     label: "ExternalSecret",
@@ -281,11 +288,12 @@ export const PRE_PROGRAM: readonly string[] = ["pre:infisical-login", "pre:infis
  * before the VM; the VM before its configuration can be applied; an installed control plane before etcd
  * is bootstrapped; etcd before a kubeconfig is issued and the cluster is healthy; a healthy cluster
  * before the Kubernetes provider talks to it; the namespace before the release installed into it; the
- * release's CRDs and webhook before a ClusterSecretStore; the store before the Git pull secret's
- * ExternalSecret that reads through it; the pull secret (and the Flux Operator's CRD, installed beside
- * ESO) before the FluxInstance, whose Ready includes the first sync. The machine configs, the machine
- * secrets, the providers, the Flux Operator release and the stack's other ExternalSecrets run beside
- * this chain.
+ * release's CRDs and webhook before the Git credential's SecretStore; that store before the Git pull
+ * secret's ExternalSecret that reads through it; the pull secret (and the Flux Operator's CRD, installed
+ * beside ESO) before the FluxInstance, whose Ready includes the first sync. The machine configs, the
+ * machine secrets, the providers, the Flux Operator release, the cluster's ClusterSecretStore (which the
+ * FluxInstance also waits for, as long as the SecretStore) and the stack's other ExternalSecrets run
+ * beside this chain.
  */
 export const ESSENTIAL_CHAIN: readonly string[] = [
   ...PRE_PROGRAM,
@@ -300,7 +308,7 @@ export const ESSENTIAL_CHAIN: readonly string[] = [
   "pulumi:providers:kubernetes",
   "kubernetes:core/v1:Namespace",
   "kubernetes:helm.sh/v3:Release",
-  "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+  "kubernetes:external-secrets.io/v1:SecretStore",
   "kubernetes:external-secrets.io/v1:ExternalSecret#gitops-pull-secret",
   "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
 ];

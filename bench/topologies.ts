@@ -58,7 +58,10 @@ export function topologyConfig(topology: Topology): CastleConfig {
   return parseCastleConfig(BASE_STACK, `Pulumi.${BASE_STACK}.yaml with topology ${topology.name}`, raw);
 }
 
-/** Valid dummy secrets: a strong 32-byte secretbox key (a SHA-256), a well-formed Proxmox token id. */
+/**
+ * Valid dummy secrets: a strong 32-byte secretbox key (a SHA-256), a well-formed Proxmox token id, and the
+ * Git credential's own identity (the blue stack has Git credentials, which need it).
+ */
 export function dummySecretValues(): CastleSecretValues {
   return {
     secretboxKey: createHash("sha256").update("castle-bench-secretbox-key").digest("base64"),
@@ -66,6 +69,8 @@ export function dummySecretValues(): CastleSecretValues {
     proxmoxTokenSecret: "00000000-0000-4000-8000-000000000000",
     esoClientId: "bench-eso-client-id",
     esoClientSecret: "bench-eso-client-secret",
+    gitopsClientId: "bench-gitops-client-id",
+    gitopsClientSecret: "bench-gitops-client-secret",
   };
 }
 
