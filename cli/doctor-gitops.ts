@@ -17,23 +17,11 @@ import {
 } from "../config/infisical";
 import type { InfisicalCredentials } from "../config/infisical-credentials";
 import type { CastleConfig } from "../config/schema";
+import { describeFolderAccess } from "./folder-access";
 
 interface Io {
   out(line: string): void;
   err(line: string): void;
-}
-
-function describe(access: FolderAccess): string {
-  switch (access.outcome) {
-    case "listed":
-      return `listed (${access.count} secret${access.count === 1 ? "" : "s"}${access.hiddenValues ? ", values hidden" : ""})`;
-    case "denied":
-      return "refused (HTTP 403)";
-    case "missing":
-      return "not found (HTTP 404)";
-    case "failed":
-      return `failed${access.status ? ` (HTTP ${access.status})` : ""}`;
-  }
 }
 
 /**
@@ -203,9 +191,9 @@ export async function gitopsWall(
 /** One line per folder: what the identity met there. */
 function probeLines(probe: IdentityWallProbe, labels: string[]): string[] {
   const lines: string[] = [];
-  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describe(probe.own)}`);
+  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describeFolderAccess(probe.own)}`);
   probe.forbidden.forEach((access, i) => {
-    lines.push(`  ${labels[i] ?? "other folder  "} ${access.path}: ${describe(access)}`);
+    lines.push(`  ${labels[i] ?? "other folder  "} ${access.path}: ${describeFolderAccess(access)}`);
   });
   return lines;
 }

@@ -26,6 +26,7 @@ import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
 import { nodeForBarePulumi } from "./deploy";
 import { gitopsWall } from "./doctor-gitops";
+import { describeFolderAccess } from "./folder-access";
 import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
@@ -207,21 +208,10 @@ async function clusterWall(
 /** One line per folder: what the cluster's identity met there. */
 function probeLines(probe: ClusterIdentityProbe): string[] {
   const lines: string[] = [];
-  const describe = (access: NonNullable<ClusterIdentityProbe["own"]>) => {
-    switch (access.outcome) {
-      case "listed":
-        return `listed (${access.count} secret${access.count === 1 ? "" : "s"}${access.hiddenValues ? ", values hidden" : ""})`;
-      case "denied":
-        return "refused (HTTP 403)";
-      case "missing":
-        return "not found (HTTP 404)";
-      case "failed":
-        return `failed${access.status ? ` (HTTP ${access.status})` : ""}`;
-    }
-  };
-  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describe(probe.own)}`);
-  if (probe.castle) lines.push(`  castle folder  ${probe.castle.path}: ${describe(probe.castle)}`);
-  for (const other of probe.others ?? []) lines.push(`  other castle   ${other.path}: ${describe(other)}`);
+
+  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describeFolderAccess(probe.own)}`);
+  if (probe.castle) lines.push(`  castle folder  ${probe.castle.path}: ${describeFolderAccess(probe.castle)}`);
+  for (const other of probe.others ?? []) lines.push(`  other castle   ${other.path}: ${describeFolderAccess(other)}`);
   return lines;
 }
 
