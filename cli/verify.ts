@@ -17,11 +17,12 @@
  */
 import { execFile } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { credentialsFromEnv } from "../config/infisical-credentials";
 import { withHostOverrides } from "../config/overrides";
+import { listProxmoxCluster } from "../config/proxmox-api";
+import type { ProxmoxCluster } from "../config/running-castle";
 import type { CastleConfig } from "../config/schema";
 import type { CastleSecretValues } from "../config/secrets";
 import {
@@ -70,7 +71,6 @@ export interface VerifyIo {
 /** How long a tool may take: an etcd snapshot streams the whole database. */
 const TALOSCTL_TIMEOUT_MS = 300_000;
 const KUBECTL_TIMEOUT_MS = 60_000;
-const PROXMOX_TIMEOUT_MS = 20_000;
 
 /** A tool that could not run or failed, said in one line (its own last error line). */
 class ToolError extends Error {}
@@ -173,83 +173,35 @@ async function etcdCheck(inputs: Inputs): Promise<Verdict> {
 }
 
 /**
- * A VM's tags through the Proxmox API: `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current`, as
- * the provider's VM data source reads them (bpg/terraform-provider-proxmox v0.111.1
- * proxmox/nodes/vms/vms.go `GetVMStatus`, tags split on `;` in proxmoxtf/datasource/vm.go), with an
- * API token (`Authorization: PVEAPIToken=<id>=<secret>`, proxmox/api/token_auth.go). A missing VM is
- * HTTP 500 "... does not exist" or 404 (proxmox/api/client.go); undefined then.
+ * The control planes' marks, read as the guard reads them: one list of every VM of the Proxmox cluster
+ * (config/proxmox-api.ts, the provider's `getNodesLegacy` and `getVmsLegacy`), so a control plane that
+ * moved to another node (an HA migration) is found there and judged by its tags. An ID not found while a
+ * node is offline proves nothing, and fails as "cannot tell".
  */
-function proxmoxTags(
-  endpoint: string,
-  insecure: boolean,
-  token: string,
-  vm: { proxmoxNode: string; vmId: number },
-): Promise<string[] | undefined> {
-  const url = new URL(
-    `api2/json/nodes/${encodeURIComponent(vm.proxmoxNode)}/qemu/${vm.vmId}/status/current`,
-    endpoint.endsWith("/") ? endpoint : `${endpoint}/`,
-  );
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        headers: { Authorization: `PVEAPIToken=${token}` },
-        rejectUnauthorized: !insecure,
-        timeout: PROXMOX_TIMEOUT_MS,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => {
-          body += chunk;
-        });
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const said = `${res.statusMessage ?? ""} ${body}`;
-          if (status === 404 || (status === 500 && /does not exist/i.test(said))) return resolve(undefined);
-          if (status !== 200) {
-            return reject(new Error(`HTTP ${status} ${(res.statusMessage ?? "").slice(0, 200)}`));
-          }
-          try {
-            const data = (JSON.parse(body) as { data?: { tags?: string } | null }).data;
-            if (!data) return resolve(undefined);
-            resolve(
-              (data.tags ?? "")
-                .split(";")
-                .map((t) => t.trim())
-                .filter(Boolean),
-            );
-          } catch {
-            reject(new Error("the reply is not Proxmox's JSON"));
-          }
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer in ${PROXMOX_TIMEOUT_MS / 1000} s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 async function marksCheck(inputs: Inputs): Promise<Verdict> {
   const why = missing(inputs, { secrets: true });
   if (why || !inputs.secrets) return fail(why ?? "");
   const { endpoint, insecureSkipTlsVerify } = inputs.config.proxmox;
-  const token = `${inputs.secrets.proxmoxTokenId}=${inputs.secrets.proxmoxTokenSecret}`;
-  let vms: MarkedVm[];
+  let cluster: ProxmoxCluster;
   try {
-    vms = await Promise.all(
-      inputs.config.controlPlanes.map(async (cp) => ({
-        hostname: cp.hostname,
-        vmId: cp.vmId,
-        proxmoxNode: cp.proxmoxNode,
-        tags: await proxmoxTags(endpoint, insecureSkipTlsVerify, token, cp).catch((error: Error) => {
-          throw new Error(`VM ${cp.vmId} on ${cp.proxmoxNode}: ${error.message}`);
-        }),
-      })),
-    );
+    cluster = await listProxmoxCluster({
+      endpoint,
+      tokenId: inputs.secrets.proxmoxTokenId,
+      tokenSecret: inputs.secrets.proxmoxTokenSecret,
+      insecure: insecureSkipTlsVerify,
+    });
   } catch (error) {
-    return fail(`cannot read the control planes' tags from Proxmox at ${endpoint}: ${(error as Error).message}`);
+    return fail(`cannot list the VMs of the Proxmox cluster at ${endpoint}: ${(error as Error).message}`);
+  }
+  const vms: MarkedVm[] = inputs.config.controlPlanes.map((cp) => {
+    const found = cluster.vms.find((vm) => vm.vmId === cp.vmId);
+    return { hostname: cp.hostname, vmId: cp.vmId, proxmoxNode: found?.nodeName ?? cp.proxmoxNode, tags: found?.tags };
+  });
+  const unseen = vms.filter((vm) => vm.tags === undefined);
+  if (unseen.length > 0 && cluster.offline.length > 0) {
+    return fail(
+      `cannot tell: ${unseen.map((vm) => `VM ${vm.vmId}`).join(", ")} not found while Proxmox node${cluster.offline.length === 1 ? "" : "s"} ${cluster.offline.join(", ")} ${cluster.offline.length === 1 ? "is" : "are"} not online`,
+    );
   }
   return judgeMarks(vms, {
     fingerprint: secretboxKeyFingerprint(inputs.secrets.secretboxKey),

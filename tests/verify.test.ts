@@ -258,6 +258,31 @@ describe("castle verify", () => {
     );
   });
 
+  it("finds a control plane that moved to another Proxmox node, and judges it by its tags there", async () => {
+    proxmox.vms = markedBlueVms(fingerprint).map((vm) => (vm.vmId === 2012 ? { ...vm, node: "pve3" } : vm));
+    const { code, out } = await verify();
+    const marks = checksOf(out).by[VERIFY_CHECKS.marks];
+    assert.equal(code, 0, marks.detail);
+    assert.equal(marks.ok, true);
+    assert.ok(proxmox.requests.includes("GET /api2/json/nodes"), "one list of the whole cluster");
+    assert.ok(!proxmox.requests.some((r) => r.endsWith("/status/current")), "no read by (node, VM ID)");
+  });
+
+  it("cannot tell the marks when a control plane is not found while a Proxmox node is offline", async () => {
+    proxmox.vms = markedBlueVms(fingerprint).filter((vm) => vm.vmId !== 2013);
+    proxmox.nodes = { pve3: "offline" };
+    try {
+      const { code, out } = await verify();
+      assert.equal(code, 1);
+      assert.equal(
+        checksOf(out).by[VERIFY_CHECKS.marks].detail,
+        "cannot tell: VM 2013 not found while Proxmox node pve3 is not online",
+      );
+    } finally {
+      proxmox.nodes = {};
+    }
+  });
+
   it("an unreachable castle fails every check that needs it, each with its reason", async () => {
     writeState(talosDir, { snapshot: path.join(FIXTURES, "sealed.db"), unreachable: true });
     writeState(kubeDir, { unreachable: true });
@@ -271,7 +296,7 @@ describe("castle verify", () => {
     );
     assert.match(
       by[VERIFY_CHECKS.marks].detail,
-      /^cannot read the control planes' tags from Proxmox at https:\/\/127\.0\.0\.1:\d+\/: VM 201\d on pve\d: HTTP 401 authentication failure$/,
+      /^cannot list the VMs of the Proxmox cluster at https:\/\/127\.0\.0\.1:\d+\/: received an HTTP 401 response - Reason: authentication failure$/,
     );
     for (const check of [VERIFY_CHECKS.eso, VERIFY_CHECKS.flux, VERIFY_CHECKS.versions]) {
       assert.match(

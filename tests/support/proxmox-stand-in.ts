@@ -1,14 +1,8 @@
 /**
- * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the read `castle verify` makes,
- * `GET /api2/json/nodes/<node>/qemu/<vmid>/status/current`, and the two lists of the castle's guard
- * (`castle recreate`'s pre-flight: config/proxmox-api.ts), `GET /api2/json/nodes` and
- * `GET /api2/json/nodes/<node>/qemu`, with an API token.
+ * A stand-in for the Proxmox VE API over HTTPS on 127.0.0.1, answering the two lists of the castle's
+ * guard, which `castle recreate`'s pre-flight and `castle verify` make (config/proxmox-api.ts),
+ * `GET /api2/json/nodes` and `GET /api2/json/nodes/<node>/qemu`, with an API token.
  *
- * - found: 200 `{"data": {vmid, name, status, tags}}`, tags joined with `;` (bpg/terraform-provider-proxmox
- *   v0.111.1 proxmox/nodes/vms/vms_types.go `GetStatusResponseData.Tags`, split on `;` by
- *   proxmoxtf/datasource/vm.go);
- * - no such VM: HTTP 500 whose status text is "Configuration file 'nodes/<node>/qemu-server/<vmid>.conf'
- *   does not exist" and body `{"data":null}` (what proxmox/api/client.go reads as ErrResourceDoesNotExist);
  * - another token: 401 "authentication failure" (assumed: PVE's text not read here).
  * - the node list: `{"data": [{node, status}]}`, "online" or "offline" (bpg v0.111.1
  *   proxmox/nodes/nodes_types.go `ListResponseData`: `node`, `status`; PVE adds fields nobody reads here);
@@ -81,16 +75,7 @@ export class ProxmoxStandIn {
           }
           const list = this.list(req.url ?? "");
           if (list) return send(...list);
-          const match = /^\/api2\/json\/nodes\/([^/]+)\/qemu\/(\d+)\/status\/current$/.exec(req.url ?? "");
-          if (!match) return send(501, "Method not implemented", { data: null });
-          const [node, vmId] = [decodeURIComponent(match[1]), Number(match[2])];
-          const vm = this.vms.find((v) => v.node === node && v.vmId === vmId);
-          if (!vm) {
-            return send(500, `Configuration file 'nodes/${node}/qemu-server/${vmId}.conf' does not exist`, {
-              data: null,
-            });
-          }
-          send(200, "OK", { data: { vmid: vm.vmId, name: vm.name, status: "running", tags: vm.tags.join(";") } });
+          send(501, "Method not implemented", { data: null });
         },
       );
     } finally {
