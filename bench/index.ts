@@ -10,6 +10,10 @@
  *
  * Knobs (environment): BENCH_SIM_RUNS (3), BENCH_SCALE_MS (2), BENCH_LOAD_RUNS (5),
  * BENCH_LOADER_RUNS (3), BENCH_TYPECHECK_RUNS (1). Timing: never part of `npm test`.
+ *
+ * `npm run bench -- --quick`: every part once, on the two smallest topologies, the tsx loader only and
+ * one Infisical folder size; prints the same report and writes nothing. The tests run it so that a change
+ * cannot break the benchmark unnoticed; its numbers are not the benchmark's.
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -24,15 +28,27 @@ const knob = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
-const SIM_RUNS = knob("BENCH_SIM_RUNS", 3);
+const QUICK = process.argv.slice(2).includes("--quick");
+const unknownArgs = process.argv.slice(2).filter((arg) => arg !== "--quick");
+if (unknownArgs.length > 0) {
+  process.stderr.write(`bench: unknown argument ${unknownArgs.join(" ")}; the only one is --quick\n`);
+  process.exit(2);
+}
+const SIM_RUNS = QUICK ? 1 : knob("BENCH_SIM_RUNS", 3);
 const SCALE_MS = knob("BENCH_SCALE_MS", 2);
-const LOAD_RUNS = knob("BENCH_LOAD_RUNS", 5);
+const LOAD_RUNS = QUICK ? 1 : knob("BENCH_LOAD_RUNS", 5);
 const LOADER_RUNS = knob("BENCH_LOADER_RUNS", 3);
 const TYPECHECK_RUNS = knob("BENCH_TYPECHECK_RUNS", 1);
 
 const TARGETS = { ratio: 1.05, ownLoadSeconds: 0.5 } as const;
-const INFISICAL_FOLDER_SIZES = [5, 50, 500];
+const INFISICAL_FOLDER_SIZES = QUICK ? [5] : [5, 50, 500];
 const LOADER_TOPOLOGY = "3+2";
+/** The topologies measured: all, or the two smallest in a quick run (the loaders' one among them). */
+const BENCH_TOPOLOGIES = QUICK ? TOPOLOGIES.filter((t) => ["1+0", LOADER_TOPOLOGY].includes(t.name)) : TOPOLOGIES;
+/** The TypeScript loaders compared beside tsx; none in a quick run. */
+const OTHER_LOADERS: Loader[] = QUICK
+  ? []
+  : ["tsx-cold", "ts-node-check-cold", "ts-node-check-warm", "ts-node-transpile"];
 
 const benchStart = performance.now();
 const progress = (text: string) =>
@@ -78,7 +94,7 @@ async function main(): Promise<void> {
   progress("deployment simulation (warm-up)");
   await simulateOnce(topologyNamed(LOADER_TOPOLOGY), { kind: "virtual" });
   const simulations: SimulationResult[] = [];
-  for (const topology of TOPOLOGIES) {
+  for (const topology of BENCH_TOPOLOGIES) {
     progress(`deployment simulation: ${topology.name}`);
     simulations.push(await simulate(topology, SIM_RUNS, SCALE_MS));
   }
@@ -86,26 +102,25 @@ async function main(): Promise<void> {
   // 2. Program load time
   const loadPairs: { loader: Loader; target: string }[] = [
     { loader: "tsx", target: "baseline" },
-    ...TOPOLOGIES.map((t) => ({ loader: "tsx" as Loader, target: t.name })),
+    ...BENCH_TOPOLOGIES.map((t) => ({ loader: "tsx" as Loader, target: t.name })),
   ];
   const tsxSeries = await measureLoads(loadPairs, LOAD_RUNS, progress);
   const loaderPairs = (loader: Loader) => [
     { loader, target: "baseline" },
     { loader, target: LOADER_TOPOLOGY },
   ];
-  const loaderSeries = [
-    ...(await measureLoads(loaderPairs("tsx-cold"), LOADER_RUNS, progress)),
-    ...(await measureLoads(loaderPairs("ts-node-check-cold"), TYPECHECK_RUNS, progress)),
-    ...(await measureLoads(loaderPairs("ts-node-check-warm"), LOADER_RUNS, progress)),
-    ...(await measureLoads(loaderPairs("ts-node-transpile"), LOADER_RUNS, progress)),
-  ];
+  const loaderSeries: LoadSeries[] = [];
+  for (const loader of OTHER_LOADERS) {
+    const runs = loader === "ts-node-check-cold" ? TYPECHECK_RUNS : LOADER_RUNS;
+    loaderSeries.push(...(await measureLoads(loaderPairs(loader), runs, progress)));
+  }
   const series = (list: LoadSeries[], loader: Loader, target: string) => {
     const found = list.find((s) => s.loader === loader && s.target === target);
     if (found === undefined) throw new Error(`no load series ${loader} ${target}`);
     return found;
   };
   const baselineMs = series(tsxSeries, "tsx", "baseline").medianMs;
-  const loadRows: LoadRow[] = TOPOLOGIES.map((t) => {
+  const loadRows: LoadRow[] = BENCH_TOPOLOGIES.map((t) => {
     const s = series(tsxSeries, "tsx", t.name);
     return {
       topology: t.name,
@@ -118,9 +133,7 @@ async function main(): Promise<void> {
     };
   });
   const fit = linearFit(loadRows.map((r) => [r.nodes, r.ownMs]));
-  const loaders = (
-    ["tsx", "tsx-cold", "ts-node-check-cold", "ts-node-check-warm", "ts-node-transpile"] as Loader[]
-  ).map((loader) => {
+  const loaders = (["tsx", ...OTHER_LOADERS] as Loader[]).map((loader) => {
     const list = loader === "tsx" ? tsxSeries : loaderSeries;
     const program = series(list, loader, LOADER_TOPOLOGY);
     const baseline = series(list, loader, "baseline");
@@ -313,6 +326,10 @@ async function main(): Promise<void> {
   md.push("");
   const text = md.join("\n");
   process.stdout.write(`${text}\n`);
+  if (QUICK) {
+    progress("quick run: nothing written (bench/results.* hold the full run's numbers)");
+    return;
+  }
 
   const dir = __dirname;
   writeFileSync(path.join(dir, "results.md"), `${text}\n`);
