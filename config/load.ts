@@ -657,6 +657,31 @@ function otherStacks(projectDir: string, stack: string): { stack: string; raw: R
 }
 
 /**
+ * Numbers written with a leading zero (`vmId: 02011`), refused: YAML readers disagree on them. This check's
+ * reader (YAML 1.2) reads 02011 as 2011; the Pulumi CLI's (go-yaml v3 resolve.go: `strconv.ParseInt(plain,
+ * 0, 64)`, "Octals from the 1.1 spec, spelled as 0777, are still decoded for compatibility") as octal, 1033,
+ * which the program would then use. The message names both readings and what to write.
+ */
+export function leadingZeroProblems(written: WrittenNumbers | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [pathText, text] of written ?? []) {
+    const match = /^([-+]?)0+([0-9]+)$/.exec(text);
+    if (!match) continue;
+    const decimal = `${match[1] === "-" ? "-" : ""}${match[2]}`;
+    const octal = /^[0-7]+$/.test(match[2]) ? Number.parseInt(match[2], 8) * (match[1] === "-" ? -1 : 1) : undefined;
+    const readings =
+      octal === undefined
+        ? "YAML 1.1 readers take such a number for octal"
+        : `YAML readers read it differently: the Pulumi CLI as octal (${octal}, what pulumi up would use), this check as ${decimal}`;
+    problems.push({
+      key: configKey(JSON.parse(pathText) as (string | number)[]),
+      message: `${text} has a leading zero; ${readings}. Write ${decimal}`,
+    });
+  }
+  return problems;
+}
+
+/**
  * Validates a stack's raw keys, its own rules and the cross-stack rules, reporting all problems at once.
  */
 export function validateStack(
@@ -675,7 +700,10 @@ export function validateStack(
     problems.push(...error.problems);
   }
   const others = otherStacks(projectDir, stack);
+  // A key whose value is refused already (a number where text belongs) gets that message alone.
+  const refused = new Set(problems.map((problem) => problem.key));
   problems.push(
+    ...leadingZeroProblems(context.written).filter((problem) => !refused.has(problem.key)),
     ...crossStackProblems(raw, others),
     ...crossStackFolderProblems(raw, others),
     ...crossStackGitopsFolderProblems(raw, others),

@@ -96,6 +96,18 @@ const ROWS: { name: string; source: string; problem: string }[] = [
     problem: 'castle:infisical.environment: 012: YAML read a whole number, not text; quote it as "012"',
   },
   {
+    name: "vmId: 02011, a leading zero: both readings named, the Pulumi CLI's octal first",
+    source: edit("vmId: 2011,", "vmId: 02011,"),
+    problem:
+      "castle:controlPlanes[0].vmId: 02011 has a leading zero; YAML readers read it differently: the Pulumi CLI as octal (1033, what pulumi up would use), this check as 2011. Write 2011",
+  },
+  {
+    name: "vmId: 02019, a leading zero that is no octal number: refused alike",
+    source: edit("vmId: 2012,", "vmId: 02019,"),
+    problem:
+      "castle:controlPlanes[1].vmId: 02019 has a leading zero; YAML 1.1 readers take such a number for octal. Write 2019",
+  },
+  {
     name: "a misspelt key: did you mean",
     source: edit("  castle:clusterName: blue\n", "  castle:clusterNmae: blue\n"),
     problem: "castle:clusterNmae: unknown key; did you mean clusterName?",
@@ -127,6 +139,8 @@ describe("stack file messages, word for word, alike for castle check and the pro
       assert.ok("problems" in byCheck, "refused");
       const lines = byCheck.problems.map((p) => `${p.key}: ${p.message}`);
       assert.ok(lines.includes(row.problem), lines.join("\n"));
+      const key = row.problem.slice(0, row.problem.indexOf(": "));
+      assert.equal(lines.filter((line) => line.startsWith(`${key}: `)).length, 1, `one message for ${key}`);
       assert.doesNotMatch(lines.join("\n"), /SENTINEL/, "a pasted value is never repeated");
       assert.doesNotMatch(lines.join("\n"), /PROXMOX_API_TOKEN|SECRETBOX_KEY\b(?<!TALOS_SECRETBOX_KEY)/);
     });
