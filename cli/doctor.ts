@@ -10,6 +10,8 @@
  * castle's folder (`castle:infisical.secretPath`, which holds the secretbox key and the Proxmox token).
  * With Git credentials, it then proves the Git credential's wall (doctor-gitops.ts).
  */
+
+import { gitCredentialKeys } from "../config/gitops";
 import { sharedIdentityProblem } from "../config/identity";
 import {
   type CastleSecretsDiagnosis,
@@ -180,6 +182,7 @@ async function clusterWall(
   }
   problems.push(...crossColorWallProblems(probe, others, identity, where, scope, stack));
   problems.push(...sharedKeyProblems(own, report.castleKeyNames, config, where));
+  problems.push(...gitCredentialInClusterFolderProblems(own, config, where));
   if (own?.outcome === "denied") {
     problems.push(
       `the cluster's ${identity} may not read its own folder ${config.eso.secretsPath} (${where}; HTTP 403): the ClusterSecretStore would not become Ready. ${scope}.`,
@@ -270,4 +273,27 @@ function sharedKeyProblems(
   return [
     `the cluster's folder ${config.eso.secretsPath} holds ${shared.join(", ")}, which the castle's folder ${config.infisical.secretPath} holds too (${where}): a castle secret copied where the cluster reads. Delete ${shared.length === 1 ? "it" : "them"} from ${config.eso.secretsPath} (and rotate ${shared.length === 1 ? "it" : "them"} if ${shared.length === 1 ? "it was" : "they were"} a copy), or give the cluster's secret another name`,
   ];
+}
+
+/**
+ * A Git credential (the token or the SSH identity a stack's castle:gitops.credentials names) left in the
+ * cluster's folder, where every namespace the ClusterSecretStore admits can copy it with one ExternalSecret:
+ * it belongs in the Git credential's own folder alone. The CA certificate and known_hosts are public, so
+ * they may be in both.
+ */
+function gitCredentialInClusterFolderProblems(
+  own: ClusterIdentityProbe["own"],
+  config: CastleConfig,
+  where: string,
+): string[] {
+  const folder = config.gitops?.secretsPath;
+  if (own?.outcome !== "listed" || folder === undefined) return [];
+  const present = new Set(own.names ?? []);
+  const credentials = gitCredentialKeys(config).filter(
+    (key) => (key.configKey.endsWith(".token") || key.configKey.endsWith(".sshIdentity")) && present.has(key.name),
+  );
+  return credentials.map(
+    (key) =>
+      `the cluster's folder ${config.eso.secretsPath} holds ${key.name} (${key.configKey}), the fleet repository's credential (${where}): every namespace the ClusterSecretStore admits could copy it, and write access to that repository is cluster-admin through Flux. Keep it in the Git credential's folder ${folder} alone: delete it from ${config.eso.secretsPath}, and rotate it if it was read from there`,
+  );
 }

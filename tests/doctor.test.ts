@@ -84,9 +84,10 @@ function useSecrets(
   esoGrants = ESO_ONLY_APPS.grants,
   gitToken = true,
   gitGrants = GIT_ONLY.grants,
+  alsoInApps: StandInSecret[] = [],
 ): void {
   const secrets: StandInSecret[] = Object.entries(values).map(([key, value]) => ({ key, value }));
-  const apps: StandInSecret[] = [{ key: "GRAFANA_ADMIN_PASSWORD", value: APP_VALUE }];
+  const apps: StandInSecret[] = [{ key: "GRAFANA_ADMIN_PASSWORD", value: APP_VALUE }, ...alsoInApps];
   const gitops: StandInSecret[] = [{ key: "GIT_CA_CERT", value: GIT_CA }];
   if (gitToken) gitops.push({ key: "FLUX_GIT_TOKEN", value: GIT_TOKEN });
   server.projects = { [PROJECT]: { [ENV]: { [PATH]: secrets, [APPS]: apps, [GITOPS]: gitops } } };
@@ -126,6 +127,24 @@ describe("castle doctor", () => {
       /FLUX_GIT_TOKEN, named by castle:gitops\.credentials\.token, is not in the Git credential's folder \/gitops\/blue .*Create it there \(the program never reads it\)/,
     );
     assert.doesNotMatch(out, /the Git credential's identity reads its own folder only/);
+  });
+
+  it("fails when the Git token is also in the cluster's folder, where every admitted namespace could copy it", async () => {
+    // The layout before the Git credential had a folder of its own: the token beside the applications'
+    // secrets. The CA certificate there too is public and passes.
+    useSecrets(VALUES, ESO_ONLY_APPS.grants, true, GIT_ONLY.grants, [
+      { key: "FLUX_GIT_TOKEN", value: GIT_TOKEN },
+      { key: "GIT_CA_CERT", value: GIT_CA },
+    ]);
+    const { code, out, err } = await runDoctor(ENV_OK);
+    assert.equal(code, 1);
+    assert.match(out, /^ {2}own folder {5}\/apps\/blue: listed \(3 secrets\)$/m);
+    assert.equal(err.split("\n").length, 1, err);
+    assert.match(
+      err,
+      /^castle doctor: the cluster's folder \/apps\/blue holds FLUX_GIT_TOKEN \(castle:gitops\.credentials\.token\), the fleet repository's credential .*Keep it in the Git credential's folder \/gitops\/blue alone: delete it from \/apps\/blue, and rotate it if it was read from there$/,
+    );
+    assert.doesNotMatch(out, /the cluster's identity reads its own folder only/);
   });
 
   it("all secrets ok: exit 0, a table of statuses and the request count", async () => {
