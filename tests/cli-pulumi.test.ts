@@ -26,7 +26,7 @@ import { main } from "../cli/castle";
 import { nodeForBarePulumi } from "../cli/deploy";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
 import { INFISICAL_KEY } from "./fixtures/etcd/keys";
-import { RunningCastle } from "./support/running-castle";
+import { blueIdentities, RunningCastle } from "./support/running-castle";
 
 const ROOT = path.resolve(__dirname, "..");
 const STAND_IN_BIN = path.join(__dirname, "support", "bin");
@@ -675,26 +675,9 @@ describe("castle recreate through the Automation API", () => {
   let dir: string;
 
   before(async () => {
+    // The pre-flight's doctor proves the cluster's and the Git credential's walls.
     infisical = new InfisicalStandIn({
-      identities: [
-        {
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          grants: [{ projectId: PROJECT, environment: "prod", paths: ["/castle/blue"] }],
-        },
-        // The cluster's identity, which the pre-flight's doctor proves reads its own folder only.
-        {
-          clientId: VALUES.ESO_CLIENT_ID,
-          clientSecret: VALUES.ESO_CLIENT_SECRET,
-          grants: [{ projectId: PROJECT, environment: "prod", paths: ["/apps/blue"] }],
-        },
-        // The Git credential's identity, whose wall the pre-flight's doctor proves too.
-        {
-          clientId: VALUES.GITOPS_CLIENT_ID,
-          clientSecret: VALUES.GITOPS_CLIENT_SECRET,
-          grants: [{ projectId: PROJECT, environment: "prod", paths: ["/gitops/blue"] }],
-        },
-      ],
+      identities: blueIdentities(PROJECT, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, VALUES),
     });
     await Promise.all([infisical.start(), running.start()]);
     ENV.PROXMOX_VE_ENDPOINT = running.proxmox.endpoint;

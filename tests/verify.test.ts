@@ -16,7 +16,7 @@ import { secretboxKeyFingerprint } from "../lib/secretbox";
 import { InfisicalStandIn } from "../offline/infisical-stand-in";
 import { CANARY, INFISICAL_KEY, OTHER_KEY } from "./fixtures/etcd/keys";
 import { ProxmoxStandIn } from "./support/proxmox-stand-in";
-import { healthyBlueCluster, markedBlueVms, standInFolder } from "./support/running-castle";
+import { blueIdentities, healthyBlueCluster, markedBlueVms, standInFolder } from "./support/running-castle";
 
 const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(__dirname, "support", "bin");
@@ -70,23 +70,7 @@ const writeState = (dir: string, state: unknown) => {
 
 before(async () => {
   infisical = new InfisicalStandIn({
-    identities: [
-      {
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        grants: [{ projectId: PROJECT, environment: "prod", paths: ["/castle/blue"] }],
-      },
-      {
-        clientId: VALUES.ESO_CLIENT_ID,
-        clientSecret: VALUES.ESO_CLIENT_SECRET,
-        grants: [{ projectId: PROJECT, environment: "prod", paths: ["/apps/blue"] }],
-      },
-      {
-        clientId: VALUES.GITOPS_CLIENT_ID,
-        clientSecret: VALUES.GITOPS_CLIENT_SECRET,
-        grants: [{ projectId: PROJECT, environment: "prod", paths: ["/gitops/blue"] }],
-      },
-    ],
+    identities: blueIdentities(PROJECT, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, VALUES),
   });
   proxmox = new ProxmoxStandIn();
   await Promise.all([infisical.start(), proxmox.start()]);

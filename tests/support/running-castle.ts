@@ -14,7 +14,30 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { guardTags } from "../../lib/guard-tags";
 import { secretboxKeyFingerprint } from "../../lib/secretbox";
+import type { StandInIdentity } from "../../offline/infisical-stand-in";
 import { ProxmoxStandIn, type StandInVm } from "./proxmox-stand-in";
+
+/**
+ * The three Infisical identities of a blue castle, each walled to its own folder of `project`'s `prod`:
+ * the deploy identity (`deploy`) to /castle/blue, the cluster's (ESO_CLIENT_ID/SECRET of `values`) to
+ * /apps/blue and the Git credential's (GITOPS_CLIENT_ID/SECRET) to /gitops/blue.
+ */
+export function blueIdentities(
+  project: string,
+  deploy: { clientId: string; clientSecret: string },
+  values: Record<string, string>,
+): StandInIdentity[] {
+  const walled = (clientId: string, clientSecret: string, folder: string): StandInIdentity => ({
+    clientId,
+    clientSecret,
+    grants: [{ projectId: project, environment: "prod", paths: [folder] }],
+  });
+  return [
+    walled(deploy.clientId, deploy.clientSecret, "/castle/blue"),
+    walled(values.ESO_CLIENT_ID, values.ESO_CLIENT_SECRET, "/apps/blue"),
+    walled(values.GITOPS_CLIENT_ID, values.GITOPS_CLIENT_SECRET, "/gitops/blue"),
+  ];
+}
 
 const ready = (reason: string) => ({
   conditions: [{ type: "Ready", status: "True", reason, message: "", lastTransitionTime: "2026-11-30T09:05:00Z" }],
