@@ -131,6 +131,17 @@ export interface SecretStoreManifest {
   };
 }
 
+/** A store's Infisical fields, each required non-empty (an empty one would make a store that never becomes Ready). */
+function requireInfisicalFields(
+  kind: "SecretStore" | "ClusterSecretStore",
+  input: { name: string; hostAPI: string; projectSlug: string; environmentSlug: string; secretsPath: string },
+): void {
+  const { hostAPI, projectSlug, environmentSlug, secretsPath } = input;
+  for (const [field, value] of Object.entries({ hostAPI, projectSlug, environmentSlug, secretsPath })) {
+    if (value.length === 0) throw new Error(`${kind} "${input.name}": ${field} is empty`);
+  }
+}
+
 /**
  * An Infisical SecretStore (Universal Auth): namespaced, so only ExternalSecrets of its own namespace
  * can use it, and its credentials Secret is read from that namespace too. The selectors carry no
@@ -141,14 +152,7 @@ export interface SecretStoreManifest {
 export function secretStoreManifest(input: SecretStoreInput): SecretStoreManifest {
   requireDnsLabel(input.name, "SecretStore name");
   requireDnsLabel(input.namespace, "SecretStore namespace");
-  for (const [field, value] of Object.entries({
-    hostAPI: input.hostAPI,
-    projectSlug: input.projectSlug,
-    environmentSlug: input.environmentSlug,
-    secretsPath: input.secretsPath,
-  })) {
-    if (value.length === 0) throw new Error(`SecretStore "${input.name}": ${field} is empty`);
-  }
+  requireInfisicalFields("SecretStore", input);
   const { name, clientIdKey, clientSecretKey } = input.credentialsSecret;
   return {
     apiVersion: ESO_API_VERSION,
@@ -212,14 +216,7 @@ export function clusterSecretStoreManifest(input: ClusterSecretStoreInput): Clus
   }
   for (const namespace of input.allowedNamespaces) requireDnsLabel(namespace, "castle:eso.allowedNamespaces entry");
   requireDnsLabel(input.credentialsSecret.namespace, "credentials Secret namespace");
-  for (const [field, value] of Object.entries({
-    hostAPI: input.hostAPI,
-    projectSlug: input.projectSlug,
-    environmentSlug: input.environmentSlug,
-    secretsPath: input.secretsPath,
-  })) {
-    if (value.length === 0) throw new Error(`ClusterSecretStore "${input.name}": ${field} is empty`);
-  }
+  requireInfisicalFields("ClusterSecretStore", input);
   const { name, namespace, clientIdKey, clientSecretKey } = input.credentialsSecret;
   return {
     apiVersion: ESO_API_VERSION,
