@@ -16,7 +16,28 @@ export const REACH_TIMEOUT_MS = 5000;
  * proxy or another server may answer otherwise, and the login that follows says what is wrong), else why not.
  */
 export function reachable(siteUrl: string, timeoutMs = REACH_TIMEOUT_MS): Promise<string | undefined> {
-  const url = new URL("/api/status", siteUrl);
+  return httpAnswers(new URL("/api/status", siteUrl), {
+    timeoutMs,
+    silentHint: " (is it the Infisical site, and its port? a proxy in between?)",
+    unreachableHint: " (packets dropped, an unroutable address, or a firewall in between?)",
+  });
+}
+
+export interface AnswerOptions {
+  timeoutMs: number;
+  /** false: any certificate is taken (no credential is sent); default true. */
+  rejectUnauthorized?: boolean;
+  /** Said after a listener that never answered, and after a connection that never came. */
+  silentHint?: string;
+  unreachableHint?: string;
+}
+
+/**
+ * Undefined when `GET url` got any HTTP answer within `timeoutMs` (connection, TLS and the first bytes of
+ * an answer), else why not, in one line.
+ */
+export function httpAnswers(url: URL, options: AnswerOptions): Promise<string | undefined> {
+  const { timeoutMs, rejectUnauthorized = true, silentHint = "", unreachableHint = "" } = options;
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const port = Number(url.port || (url.protocol === "http:" ? 80 : 443));
   const seconds = `${timeoutMs / 1000} s`;
@@ -26,6 +47,7 @@ export function reachable(siteUrl: string, timeoutMs = REACH_TIMEOUT_MS): Promis
       method: "GET",
       agent: false,
       headers: { accept: "application/json" },
+      ...(url.protocol === "https:" ? { rejectUnauthorized } : {}),
     });
     const done = (why: string | undefined) => {
       clearTimeout(timer);
@@ -36,8 +58,8 @@ export function reachable(siteUrl: string, timeoutMs = REACH_TIMEOUT_MS): Promis
       () =>
         done(
           connected
-            ? `${host}:${port} accepted the connection but sent no answer within ${seconds} (is it the Infisical site, and its port? a proxy in between?)`
-            : `no connection to ${host}:${port} within ${seconds} (packets dropped, an unroutable address, or a firewall in between?)`,
+            ? `${host}:${port} accepted the connection but sent no answer within ${seconds}${silentHint}`
+            : `no connection to ${host}:${port} within ${seconds}${unreachableHint}`,
         ),
       timeoutMs,
     );

@@ -12,10 +12,10 @@
  * that no longer answers leave the state instead of failing the run; the up after it runs without.
  */
 
-import { request } from "node:https";
 import { createInterface } from "node:readline/promises";
 import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
 import type { CliIo } from "./doctor";
+import { httpAnswers } from "./reach";
 
 /** What the program knows of one stack's deployment. */
 export interface StackStatus {
@@ -344,28 +344,7 @@ const API_PROBE_TIMEOUT_MS = 5000;
  * hold, so it is not verified (no credential is sent).
  */
 export function kubernetesApiAnswers(endpoint: string, timeoutMs = API_PROBE_TIMEOUT_MS): Promise<string | undefined> {
-  const url = new URL("/readyz", endpoint);
-  return new Promise((resolve) => {
-    const probe = request(url, { method: "GET", agent: false, rejectUnauthorized: false });
-    const done = (why: string | undefined) => {
-      clearTimeout(timer);
-      probe.destroy();
-      resolve(why);
-    };
-    const timer = setTimeout(() => done(`no answer from ${url.host} within ${timeoutMs / 1000} s`), timeoutMs);
-    probe.once("response", (response) => {
-      response.destroy();
-      done(undefined);
-    });
-    probe.on("error", (error: NodeJS.ErrnoException) =>
-      done(
-        error.code === "ECONNREFUSED"
-          ? `nothing listens on ${url.host} (connection refused)`
-          : `${url.host}: ${error.code ?? error.message}`,
-      ),
-    );
-    probe.end();
-  });
+  return httpAnswers(new URL("/readyz", endpoint), { timeoutMs, rejectUnauthorized: false });
 }
 
 /** Asks on the terminal, or undefined when standard input is not one. */
