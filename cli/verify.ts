@@ -8,7 +8,8 @@
  * - the castle's secrets from Infisical, with the same fetch the program uses (config/infisical.ts);
  * - etcd through `talosctl etcd snapshot` from the first control plane, into that folder, read into
  *   memory and deleted at once (lib/etcd-snapshot.ts, lib/etcd-encryption.ts);
- * - the control planes' tags through the Proxmox API (the call the provider's VM data source makes);
+ * - the control planes' tags from the Proxmox cluster's VM list, read as the guard reads it
+ *   (config/proxmox-api.ts);
  * - Kubernetes through `kubectl` (on PATH; a CLI rather than @kubernetes/client-node, so verify adds no
  *   dependency, reads exactly what an operator would type, and is tested with a stand-in on PATH).
  *
