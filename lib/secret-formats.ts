@@ -6,6 +6,8 @@
 /** How to make a good key, for every message about a weak or malformed one. */
 export const GENERATE_SECRETBOX_KEY = "generate one with: openssl rand -base64 32";
 
+import { shannonEntropy } from "./secret-like";
+
 const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
@@ -39,18 +41,6 @@ export function secretboxKeyProblem(value: string): string | undefined {
  */
 export const MIN_SECRETBOX_KEY_ENTROPY = 4;
 
-/** Shannon entropy of `bytes`, bits per byte. */
-export function byteEntropy(bytes: Uint8Array): number {
-  const counts = new Map<number, number>();
-  for (const byte of bytes) counts.set(byte, (counts.get(byte) ?? 0) + 1);
-  let bits = 0;
-  for (const count of counts.values()) {
-    const p = count / bytes.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
-
 /**
  * Why a well-formed secretbox key (see `secretboxKeyProblem`) is too weak to guard etcd, or undefined.
  * The key's fingerprint is published in Proxmox tags, so anyone with VM.Audit could confirm a guessable
@@ -66,7 +56,7 @@ export function weakSecretboxKeyProblem(value: string): string | undefined {
   if (bytes.every((byte) => byte >= 0x20 && byte <= 0x7e)) {
     return `decodes to printable text only (a passphrase or a placeholder), not 32 random bytes; ${GENERATE_SECRETBOX_KEY}`;
   }
-  const entropy = byteEntropy(bytes);
+  const entropy = shannonEntropy(bytes);
   if (entropy < MIN_SECRETBOX_KEY_ENTROPY) {
     return `has too little entropy (${entropy.toFixed(2)} bits per byte, at least ${MIN_SECRETBOX_KEY_ENTROPY} expected of 32 random bytes); ${GENERATE_SECRETBOX_KEY}`;
   }

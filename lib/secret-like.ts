@@ -34,12 +34,15 @@ const HEX_RUN = /[0-9a-f]{32,}|[0-9A-F]{32,}/;
 /** Runs of the base64 and base64url alphabets (with padding): where an encoded secret would sit. */
 const BASE64_RUNS = /[A-Za-z0-9+/_=-]{16,}/g;
 
-/** Shannon entropy of `text`, bits per character. */
-export function textEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+/** Shannon entropy of a sequence (a key's bytes, a text's characters), bits per symbol. */
+export function shannonEntropy<T>(symbols: Iterable<T>): number {
+  const counts = new Map<T, number>();
+  let length = 0;
+  for (const symbol of symbols) {
+    counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+    length++;
+  }
   let bits = 0;
-  const length = [...text].length;
   for (const count of counts.values()) {
     const p = count / length;
     bits -= p * Math.log2(p);
@@ -63,10 +66,10 @@ export function secretLikeReason(value: string): string | undefined {
     // Word breaks of names ('-', '_', '/', '.') split a run into words; a secret has none, or few.
     const mixed = /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
     if (run.length >= 20 && mixed) return "long base64 (an encoded key or a token)";
-    if (run.length >= 40 && !/[-_/.]/.test(run) && textEntropy(run) >= 3)
+    if (run.length >= 40 && !/[-_/.]/.test(run) && shannonEntropy(run) >= 3)
       return "long base64 (an encoded key or a token)";
     for (const word of run.split(/[-_/.+=]+/)) {
-      if (word.length >= 16 && textEntropy(word) >= SECRET_ENTROPY_BITS) return "high-entropy text (a random token)";
+      if (word.length >= 16 && shannonEntropy(word) >= SECRET_ENTROPY_BITS) return "high-entropy text (a random token)";
     }
   }
   return undefined;
