@@ -10,6 +10,25 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 
+/**
+ * A command's output, which arrives in chunks, passed on as whole lines as they complete; `flush` passes
+ * on the last one when it has no newline.
+ */
+export function wholeLines(log: (line: string) => void): { write(chunk: string): void; flush(): void } {
+  let pending = "";
+  return {
+    write: (chunk) => {
+      const parts = (pending + chunk).split("\n");
+      pending = parts.pop() ?? "";
+      for (const line of parts) log(line);
+    },
+    flush: () => {
+      if (pending !== "") log(pending);
+      pending = "";
+    },
+  };
+}
+
 /** The Node major the program needs (`engines` in package.json, from @pulumi/pulumi 3.276). */
 const NODE_MAJOR = 22;
 
@@ -21,6 +40,16 @@ export interface DeployIo {
   stdio: "inherit" | "pipe";
 }
 
+/** What `<node> --version` says, with its major; or, when it does not run, why (its first line). */
+function nodeVersion(node: string): { version: string; major: number } | { error: string } {
+  try {
+    const version = execFileSync(node, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+    return { version, major: Number(/^v(\d+)\./.exec(version)?.[1]) };
+  } catch (error) {
+    return { error: (error as Error).message.split("\n")[0] };
+  }
+}
+
 /** The project's Node (its folder and version), or why it cannot be used. */
 export function projectNode(projectDir: string): { bin: string; version: string } | { problem: string } {
   const bin = path.join(projectDir, "node_modules", ".bin");
@@ -30,13 +59,9 @@ export function projectNode(projectDir: string): { bin: string; version: string 
       problem: `${node} is missing: run npm ci in ${projectDir} (it installs Node ${NODE_MAJOR} for the program)`,
     };
   }
-  let version: string;
-  try {
-    version = execFileSync(node, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
-  } catch (error) {
-    return { problem: `${node} does not run (${(error as Error).message.split("\n")[0]}): run npm ci again` };
-  }
-  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  const ran = nodeVersion(node);
+  if ("error" in ran) return { problem: `${node} does not run (${ran.error}): run npm ci again` };
+  const { version, major } = ran;
   if (!(major >= NODE_MAJOR)) {
     return { problem: `${node} is ${version}; the program needs Node ${NODE_MAJOR} or later: run npm ci again` };
   }
@@ -79,16 +104,10 @@ export async function deploy(
       [child.stdout, io.out],
       [child.stderr, io.err],
     ] as const) {
-      let pending = "";
+      const output = wholeLines(log);
       stream?.setEncoding("utf8");
-      stream?.on("data", (chunk: string) => {
-        const parts = (pending + chunk).split("\n");
-        pending = parts.pop() ?? "";
-        for (const line of parts) log(line);
-      });
-      stream?.on("end", () => {
-        if (pending !== "") log(pending);
-      });
+      stream?.on("data", output.write);
+      stream?.on("end", output.flush);
     }
   }
   // Ctrl-C reaches pulumi too (same process group): it cancels gracefully, and castle waits for it.
@@ -124,16 +143,10 @@ export function nodeForBarePulumi(env: NodeJS.ProcessEnv, stack: string): { ok: 
   const fix = `npx castle up ${stack} (and npx castle preview ${stack}) run pulumi with the project's Node ${NODE_MAJOR}; or put Node ${NODE_MAJOR} first on PATH`;
   const node = shellPath.map((dir) => path.join(dir, "node")).find((file) => existsSync(file));
   if (node === undefined) return { ok: false, line: `node for a bare pulumi up: none on PATH; ${fix}` };
-  let version: string;
-  try {
-    version = execFileSync(node, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
-  } catch (error) {
-    return {
-      ok: false,
-      line: `node for a bare pulumi up: ${node} does not run (${(error as Error).message.split("\n")[0]}); ${fix}`,
-    };
-  }
-  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  const ran = nodeVersion(node);
+  if ("error" in ran)
+    return { ok: false, line: `node for a bare pulumi up: ${node} does not run (${ran.error}); ${fix}` };
+  const { version, major } = ran;
   return major >= NODE_MAJOR
     ? { ok: true, line: `node for a bare pulumi up: ${version} (${node}): ok` }
     : {

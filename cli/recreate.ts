@@ -14,6 +14,7 @@
 
 import { createInterface } from "node:readline/promises";
 import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
+import { wholeLines } from "./deploy";
 import type { CliIo } from "./doctor";
 import { httpAnswers } from "./reach";
 
@@ -285,21 +286,6 @@ export async function recreate(
 export function automationOperations(projectDir: string): StackOperations {
   const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
   const { cliStatusReader, stackState } = require("./status") as typeof import("./status");
-  // The CLI's output arrives in chunks: print whole lines as they complete, the rest at the end.
-  const lines = (log: (line: string) => void) => {
-    let pending = "";
-    return {
-      onOutput: (chunk: string) => {
-        const parts = (pending + chunk).split("\n");
-        pending = parts.pop() ?? "";
-        for (const line of parts) log(line);
-      },
-      flush: () => {
-        if (pending !== "") log(pending);
-        pending = "";
-      },
-    };
-  };
   let reading: ReturnType<typeof cliStatusReader> | undefined;
   return {
     async status(stack) {
@@ -322,13 +308,13 @@ export function automationOperations(projectDir: string): StackOperations {
       // The variable reaches the Kubernetes provider of this run only (the provider itself sets no
       // deleteUnreachable, which would override it: pulumi-kubernetes provider.go `Configure`).
       const selected = await selectStack(projectDir, stack, { PULUMI_K8S_DELETE_UNREACHABLE: "true" });
-      const output = lines(log);
-      await cli(stack, () => selected.destroy({ onOutput: output.onOutput, refresh: true })).finally(output.flush);
+      const output = wholeLines(log);
+      await cli(stack, () => selected.destroy({ onOutput: output.write, refresh: true })).finally(output.flush);
     },
     async up(stack, log) {
       const selected = await selectStack(projectDir, stack);
-      const output = lines(log);
-      await cli(stack, () => selected.up({ onOutput: output.onOutput })).finally(output.flush);
+      const output = wholeLines(log);
+      await cli(stack, () => selected.up({ onOutput: output.write })).finally(output.flush);
     },
   };
 }
