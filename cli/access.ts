@@ -16,6 +16,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  type Stats,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -161,7 +162,7 @@ async function mergeAccess(
   }
   const target = path.resolve(file);
   let existing: string | undefined;
-  const found = existsSync(target) || isLink(target) ? lstatSync(target) : undefined;
+  const found = lstatIfAny(target);
   if (found?.isSymbolicLink()) {
     io.err(
       `castle ${kind}: ${target} is a symbolic link; castle does not write through links. Give the file it points to with --out, or write a separate file without --merge`,
@@ -195,10 +196,12 @@ async function mergeAccess(
   return 0;
 }
 
-function isLink(file: string): boolean {
+/** What is at `file`, a link itself rather than what it points to; undefined when nothing is. */
+function lstatIfAny(file: string): Stats | undefined {
   try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
+    return lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }
