@@ -17,6 +17,7 @@ import { CastleConfigError, listStacks, loadStackFile } from "../config/load";
 import { wholeLines } from "./deploy";
 import type { CliIo } from "./doctor";
 import { httpAnswers } from "./reach";
+import type { BackendStack } from "./status";
 
 /** What the program knows of one stack's deployment. */
 export interface StackStatus {
@@ -286,13 +287,16 @@ export async function recreate(
 export function automationOperations(projectDir: string): StackOperations {
   const { cli, selectStack } = require("./pulumi-cli") as typeof import("./pulumi-cli");
   const { cliStatusReader, stackState } = require("./status") as typeof import("./status");
+  // One reader and one `pulumi stack ls` for every stack's status.
   let reading: ReturnType<typeof cliStatusReader> | undefined;
+  let listing: Promise<BackendStack[]> | undefined;
   return {
     async status(stack) {
       // Any error but "no such stack" (no CLI, backend unreachable) is thrown: never read as "not deployed".
       reading ??= cliStatusReader(projectDir);
       const reader = await reading;
-      const listed = (await reader.list()).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
+      listing ??= reader.list();
+      const listed = (await listing).find((s) => (s.name.split("/").pop() ?? s.name) === stack);
       if (!listed) return { stack, deployed: false, healthy: false };
       const state = await stackState(reader, { ...listed, name: stack }, true);
       if (state.error) throw new Error(`stack "${stack}": ${state.error}`);
