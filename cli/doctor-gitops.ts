@@ -8,28 +8,14 @@
  */
 import { gitCredentialKeys } from "../config/gitops";
 import { gitopsIdentityProblem } from "../config/identity";
-import {
-  type CastleSecretsDiagnosis,
-  type FetchOptions,
-  type FolderAccess,
-  type IdentityWallProbe,
-  probeIdentityWall,
-} from "../config/infisical";
+import { type CastleSecretsDiagnosis, type FetchOptions, probeIdentityWall } from "../config/infisical";
 import type { InfisicalCredentials } from "../config/infisical-credentials";
 import type { CastleConfig } from "../config/schema";
-import { describeFolderAccess } from "./folder-access";
+import { breach, identityWallLines } from "./folder-access";
 
 interface Io {
   out(line: string): void;
   err(line: string): void;
-}
-
-/**
- * A forbidden folder that the identity could read: a 200 that shows none of its secrets (a server that
- * filters what an identity may not see) leaks nothing; any secret listed is a hole.
- */
-function breach(access: FolderAccess): boolean {
-  return access.outcome === "listed" && (access.count ?? 0) > 0;
 }
 
 /**
@@ -83,7 +69,7 @@ export async function gitopsWall(
     { own: folder, forbidden: [settings.secretPath, config.eso.secretsPath, ...otherCastles.map((o) => o.folder)] },
     { ...options, siteUrl },
   );
-  for (const line of probeLines(gitProbe, [
+  for (const line of identityWallLines(gitProbe, [
     "castle folder ",
     "cluster folder",
     ...otherCastles.map(() => "other castle  "),
@@ -101,7 +87,7 @@ export async function gitopsWall(
     { forbidden: [folder] },
     { ...options, siteUrl },
   );
-  for (const line of probeLines(clusterProbe, ["Git folder    "])) io.out(line);
+  for (const line of identityWallLines(clusterProbe, ["Git folder    "])) io.out(line);
   const requests = gitProbe.httpRequests + clusterProbe.httpRequests;
   io.out(`${requests} HTTP request${requests === 1 ? "" : "s"}`);
   for (const probe of [gitProbe, clusterProbe]) {
@@ -186,14 +172,4 @@ export async function gitopsWall(
   }
   io.out("the Git credential's identity reads its own folder only, and the cluster's identity cannot read it");
   return 0;
-}
-
-/** One line per folder: what the identity met there. */
-function probeLines(probe: IdentityWallProbe, labels: string[]): string[] {
-  const lines: string[] = [];
-  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describeFolderAccess(probe.own)}`);
-  probe.forbidden.forEach((access, i) => {
-    lines.push(`  ${labels[i] ?? "other folder  "} ${access.path}: ${describeFolderAccess(access)}`);
-  });
-  return lines;
 }

@@ -15,10 +15,10 @@ import { gitCredentialKeys } from "../config/gitops";
 import { sharedIdentityProblem } from "../config/identity";
 import {
   type CastleSecretsDiagnosis,
-  type ClusterIdentityProbe,
   diagnoseCastleSecrets,
   type FetchOptions,
-  probeClusterIdentity,
+  type FolderAccess,
+  probeIdentityWall,
 } from "../config/infisical";
 import { credentialsFromEnv, INFISICAL_ENV } from "../config/infisical-credentials";
 import { InfisicalError, secretRolesOf } from "../config/infisical-errors";
@@ -28,7 +28,7 @@ import type { CastleConfig } from "../config/schema";
 import { check, formatTable } from "./check";
 import { nodeForBarePulumi } from "./deploy";
 import { gitopsWall } from "./doctor-gitops";
-import { describeFolderAccess } from "./folder-access";
+import { breach, identityWallLines } from "./folder-access";
 import { reachable } from "./reach";
 
 /** Where the command writes, and the environment it reads credentials from. */
@@ -102,20 +102,24 @@ export async function doctor(
     return 1;
   }
   io.out(`all ${report.secrets.length} secrets ok`);
-  const cluster = await clusterWall(projectDir, stack, config, report, credentials, io, options);
+  const others = otherColorFolders(projectDir, stack);
+  const cluster = await clusterWall(stack, config, report, credentials, io, options, others);
   if (cluster !== 0) return cluster;
-  return gitopsWall(stack, config, report, credentials, io, options, otherColorFolders(projectDir, stack));
+  return gitopsWall(stack, config, report, credentials, io, options, others);
 }
 
-/** The identity check after the secrets: exit code 0 when the cluster's identity is walled in. */
+/**
+ * The identity check after the secrets: exit code 0 when the cluster's identity is walled in. `others`:
+ * the castle folders of the project's other colors, which it must not read either.
+ */
 async function clusterWall(
-  projectDir: string,
   stack: string,
   config: CastleConfig,
   report: CastleSecretsDiagnosis,
   credentials: ReturnType<typeof credentialsFromEnv>,
   io: CliIo,
   options: FetchOptions,
+  others: { stack: string; folder: string }[],
 ): Promise<number> {
   const settings = config.infisical;
   const eso = report.esoCredentials;
@@ -136,17 +140,22 @@ async function clusterWall(
   io.out(
     `cluster identity (${esoClientId}/${esoClientSecret}): may read ${config.eso.secretsPath}, must not read ${settings.secretPath}`,
   );
-  const others = otherColorFolders(projectDir, stack);
   if (others.length > 0) {
     io.out(
       `  and must not read the other colors' castle folders: ${others.map((o) => `${o.folder} (${o.stack})`).join(", ")}`,
     );
   }
-  const probe = await probeClusterIdentity(settings, config.eso.secretsPath, eso, {
-    ...options,
-    siteUrl: credentials.siteUrl ?? settings.siteUrl,
-    otherCastleFolders: others.map((o) => o.folder),
-  });
+  // Its own folder with values (as ESO reads it), then the castle's folder and the other colors' (names only).
+  const probe = await probeIdentityWall(
+    settings,
+    {
+      who: `the cluster's identity (${esoClientId}/${esoClientSecret})`,
+      credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
+      ...eso,
+    },
+    { own: config.eso.secretsPath, forbidden: [settings.secretPath, ...others.map((o) => o.folder)] },
+    { ...options, siteUrl: credentials.siteUrl ?? settings.siteUrl },
+  );
   const identity = probe.identityId ? `identity ${probe.identityId}` : "the identity";
   const sharedById = sharedIdentityProblem({
     stack: stack,
@@ -154,7 +163,9 @@ async function clusterWall(
     eso: { clientId: eso.clientId, identityId: probe.identityId },
     allowShared: config.guards.allowSharedInfisicalIdentity,
   });
-  for (const line of probeLines(probe)) io.out(line);
+  for (const line of identityWallLines(probe, ["castle folder ", ...others.map(() => "other castle  ")])) {
+    io.out(line);
+  }
   io.out(`${probe.httpRequests} HTTP request${probe.httpRequests === 1 ? "" : "s"}`);
   if (probe.error) {
     io.err(probe.error.message);
@@ -168,10 +179,9 @@ async function clusterWall(
   const where = `project ${settings.projectId}, environment "${settings.environment}" at ${credentials.siteUrl ?? settings.siteUrl}`;
   const scope = `In Infisical (Project > Access Control > Machine Identities), give ${identity} a role whose secret permissions carry the condition "Secret Path" equal to ${config.eso.secretsPath} (or a glob below it), and no other role or additional privilege that reaches ${settings.secretPath}`;
   const problems: string[] = [];
-  const { own, castle } = probe;
-  // A 200 that shows none of the castle's secrets (a server that filters what an identity may not see)
-  // leaks nothing; any secret listed is a hole.
-  if (castle?.outcome === "listed" && (castle.count ?? 0) > 0) {
+  const { own } = probe;
+  const [castle, ...otherAccess] = probe.forbidden;
+  if (castle && breach(castle)) {
     problems.push(
       `the cluster's ${identity} (credentials ${esoClientId}/${esoClientSecret}) can list the castle's folder ${settings.secretPath} (${where}): any namespace allowed to use the ClusterSecretStore could copy the secretbox key, the Proxmox token and ESO's own credentials with one ExternalSecret (a key starting with / is read as an absolute path). ${scope}. Then run castle doctor ${stack} again.`,
     );
@@ -180,7 +190,7 @@ async function clusterWall(
       `could not tell whether the cluster's ${identity} can read the castle's folder ${settings.secretPath}: ${castle.error?.message ?? "no answer"}`,
     );
   }
-  problems.push(...crossColorWallProblems(probe, others, identity, where, scope, stack));
+  problems.push(...crossColorWallProblems(otherAccess, others, identity, where, scope, stack));
   problems.push(...sharedKeyProblems(own, report.castleKeyNames, config, where));
   problems.push(...gitCredentialInClusterFolderProblems(own, config, where));
   if (own?.outcome === "denied") {
@@ -208,16 +218,6 @@ async function clusterWall(
   return 0;
 }
 
-/** One line per folder: what the cluster's identity met there. */
-function probeLines(probe: ClusterIdentityProbe): string[] {
-  const lines: string[] = [];
-
-  if (probe.own) lines.push(`  own folder     ${probe.own.path}: ${describeFolderAccess(probe.own)}`);
-  if (probe.castle) lines.push(`  castle folder  ${probe.castle.path}: ${describeFolderAccess(probe.castle)}`);
-  for (const other of probe.others ?? []) lines.push(`  other castle   ${other.path}: ${describeFolderAccess(other)}`);
-  return lines;
-}
-
 /** The castle folders of the project's other stacks (same Infisical project and environment). */
 function otherColorFolders(projectDir: string, stack: string): { stack: string; folder: string }[] {
   try {
@@ -233,7 +233,7 @@ function otherColorFolders(projectDir: string, stack: string): { stack: string; 
  * which holds that castle's secretbox key and Proxmox token (likely the same Proxmox).
  */
 function crossColorWallProblems(
-  probe: ClusterIdentityProbe,
+  accesses: readonly FolderAccess[],
   others: { stack: string; folder: string }[],
   identity: string,
   where: string,
@@ -241,9 +241,9 @@ function crossColorWallProblems(
   stack: string,
 ): string[] {
   const problems: string[] = [];
-  for (const access of probe.others ?? []) {
+  for (const access of accesses) {
     const owner = others.find((o) => o.folder === access.path)?.stack ?? "another stack";
-    if (access.outcome === "listed" && (access.count ?? 0) > 0) {
+    if (breach(access)) {
       problems.push(
         `the cluster's ${identity} can list the castle folder ${access.path} of stack "${owner}" (${where}): this cluster could copy that castle's secretbox key and Proxmox token with one ExternalSecret. ${scope}. Then run castle doctor ${stack} again.`,
       );
@@ -261,7 +261,7 @@ function crossColorWallProblems(
  * namespace allowed to use the store: names only are compared, values are never read for this.
  */
 function sharedKeyProblems(
-  own: ClusterIdentityProbe["own"],
+  own: FolderAccess | undefined,
   castleKeyNames: string[] | undefined,
   config: CastleConfig,
   where: string,
@@ -282,7 +282,7 @@ function sharedKeyProblems(
  * they may be in both.
  */
 function gitCredentialInClusterFolderProblems(
-  own: ClusterIdentityProbe["own"],
+  own: FolderAccess | undefined,
   config: CastleConfig,
   where: string,
 ): string[] {

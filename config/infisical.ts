@@ -325,53 +325,6 @@ export interface FolderAccess {
   error?: InfisicalError;
 }
 
-export interface ClusterIdentityProbe {
-  /** The identity id its access token carries. */
-  identityId?: string;
-  /** Its own folder, read with values (what ESO does). */
-  own?: FolderAccess;
-  /** The castle's folder, listed without values: it must be refused. */
-  castle?: FolderAccess;
-  /** The castle folders of the project's other stacks (other colors), listed without values: each must be refused. */
-  others?: FolderAccess[];
-  /** The login failed (then neither folder was tried), or the deadline passed. */
-  error?: InfisicalError;
-  httpRequests: number;
-}
-
-/**
- * Logs in as the cluster's identity (Universal Auth, with the ESO credentials just fetched) and lists
- * its own folder (`castle:eso.secretsPath`, values included, as ESO reads it) and the castle's folder
- * (`castle:infisical.secretPath`, names only), then each of `otherCastleFolders` (the other colors'
- * castle folders, names only). Three requests, and one per other folder. No value leaves this function.
- */
-export async function probeClusterIdentity(
-  settings: InfisicalSettings,
-  clusterFolder: string,
-  esoCredentials: { clientId: string; clientSecret: string },
-  options: FetchOptions & { siteUrl?: string; otherCastleFolders?: string[] } = {},
-): Promise<ClusterIdentityProbe> {
-  const { esoClientId, esoClientSecret } = settings.secretNames;
-  const probe = await probeIdentityWall(
-    settings,
-    {
-      who: `the cluster's identity (${esoClientId}/${esoClientSecret})`,
-      credentialNames: `the secrets ${esoClientId} and ${esoClientSecret} in ${settings.secretPath}`,
-      ...esoCredentials,
-    },
-    { own: clusterFolder, forbidden: [settings.secretPath, ...(options.otherCastleFolders ?? [])] },
-    options,
-  );
-  return {
-    identityId: probe.identityId,
-    own: probe.own,
-    castle: probe.forbidden[0],
-    others: probe.forbidden.length > 0 ? probe.forbidden.slice(1) : undefined,
-    error: probe.error,
-    httpRequests: probe.httpRequests,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Any identity's wall: the folder it must read, the folders it must not
 
