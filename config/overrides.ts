@@ -17,6 +17,7 @@
  * TLS verification cannot be turned off (`castle:proxmox.insecureSkipTlsVerify`,
  * `NODE_TLS_REJECT_UNAUTHORIZED=0`).
  */
+import type { z } from "zod";
 import { CastleConfigError, type ConfigProblem } from "./load";
 import { type CastleConfig, ProxmoxSchema } from "./schema";
 import { infisicalFolder } from "./value-kinds";
@@ -30,18 +31,23 @@ const HOST_ENV = {
   secretPath: "INFISICAL_SECRET_PATH",
 } as const;
 
-/** `PROXMOX_VE_ENDPOINT`, validated like `castle:proxmox.endpoint`; undefined when unset. */
-function proxmoxEndpointFromEnv(stack: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env[HOST_ENV.proxmoxEndpoint]?.trim();
+/**
+ * The value of `variable`, validated by `schema` like the stack key it replaces (`replaces`); undefined
+ * when unset. A refusal never quotes the value: a pasted token or password would be printed with it.
+ */
+function overrideFromEnv(
+  stack: string,
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  schema: z.ZodType<string>,
+  replaces: string,
+): string | undefined {
+  const value = env[variable]?.trim();
   if (value === undefined || value === "") return undefined;
-  const parsed = ProxmoxSchema.shape.endpoint.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new CastleConfigError(stack, "environment", [
-      {
-        key: HOST_ENV.proxmoxEndpoint,
-        // Never quoted: a pasted token or password would be printed with it.
-        message: `${parsed.error.issues.map((i) => i.message).join("; ")} (it replaces castle:proxmox.endpoint)`,
-      },
+      { key: variable, message: `${parsed.error.issues.map((i) => i.message).join("; ")} (it replaces ${replaces})` },
     ]);
   }
   return value;
@@ -120,28 +126,24 @@ export function withHostOverrides(
 ): CastleConfig {
   const problems = ciProblems(config, env);
   if (problems.length > 0) throw new CastleConfigError(stack, "CI environment", problems);
-  const endpoint = proxmoxEndpointFromEnv(stack, env);
-  const secretPath = secretPathFromEnv(stack, env);
+  const endpoint = overrideFromEnv(
+    stack,
+    env,
+    HOST_ENV.proxmoxEndpoint,
+    ProxmoxSchema.shape.endpoint,
+    "castle:proxmox.endpoint",
+  );
+  const secretPath = overrideFromEnv(
+    stack,
+    env,
+    HOST_ENV.secretPath,
+    infisicalFolder("/castle/preview/blue"),
+    "castle:infisical.secretPath",
+  );
   if (endpoint === undefined && secretPath === undefined) return config;
   return {
     ...config,
     ...(endpoint === undefined ? {} : { proxmox: { ...config.proxmox, endpoint } }),
     ...(secretPath === undefined ? {} : { infisical: { ...config.infisical, secretPath } }),
   };
-}
-
-/** `INFISICAL_SECRET_PATH`, validated like `castle:infisical.secretPath`; undefined when unset. */
-function secretPathFromEnv(stack: string, env: NodeJS.ProcessEnv): string | undefined {
-  const value = env[HOST_ENV.secretPath]?.trim();
-  if (value === undefined || value === "") return undefined;
-  const parsed = infisicalFolder("/castle/preview/blue").safeParse(value);
-  if (!parsed.success) {
-    throw new CastleConfigError(stack, "environment", [
-      {
-        key: HOST_ENV.secretPath,
-        message: `${parsed.error.issues.map((i) => i.message).join("; ")} (it replaces castle:infisical.secretPath)`,
-      },
-    ]);
-  }
-  return value;
 }
