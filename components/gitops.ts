@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { awaitingReady, mergeHelmValues, secretStoreManifest } from "../lib/eso-manifests";
+import { awaitingReady, INFISICAL_CREDENTIALS_KEYS, mergeHelmValues, secretStoreManifest } from "../lib/eso-manifests";
 import {
   FLUX_GIT_STORE_CREDENTIALS_SECRET,
   FLUX_GIT_STORE_NAME,
@@ -53,9 +53,6 @@ export interface GitOpsArgs {
   /** Extra operator chart values, merged over `fluxOperatorHelmValues()`. Default none. */
   values?: Record<string, unknown>;
 }
-
-/** Keys of the Git credential store's credentials Secret (the names the ESO documentation uses). */
-const CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
 
 /**
  * Flux, the way the Flux project recommends: the Flux Operator (Helm release of its OCI chart) and one
@@ -125,8 +122,8 @@ export class GitOps extends pulumi.ComponentResource {
               secretsPath: args.gitops.secretsPath,
               credentialsSecret: {
                 name: FLUX_GIT_STORE_CREDENTIALS_SECRET,
-                clientIdKey: CREDENTIALS_KEYS.clientId,
-                clientSecretKey: CREDENTIALS_KEYS.clientSecret,
+                clientIdKey: INFISICAL_CREDENTIALS_KEYS.clientId,
+                clientSecretKey: INFISICAL_CREDENTIALS_KEYS.clientSecret,
               },
             }),
             storeArgs.readyTimeoutSeconds,
@@ -164,8 +161,8 @@ export class GitOps extends pulumi.ComponentResource {
           metadata: { name: FLUX_GIT_STORE_CREDENTIALS_SECRET, namespace: FLUX_NAMESPACE },
           type: "Opaque",
           stringData: pulumi.secret({
-            [CREDENTIALS_KEYS.clientId]: pulumi.output(storeArgs.clientId),
-            [CREDENTIALS_KEYS.clientSecret]: pulumi.output(storeArgs.clientSecret),
+            [INFISICAL_CREDENTIALS_KEYS.clientId]: pulumi.output(storeArgs.clientId),
+            [INFISICAL_CREDENTIALS_KEYS.clientSecret]: pulumi.output(storeArgs.clientSecret),
           }),
         },
         { ...inCluster, dependsOn: [this.namespace], additionalSecretOutputs: ["data", "stringData"] },

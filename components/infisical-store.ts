@@ -5,11 +5,9 @@ import {
   awaitingReady,
   clusterSecretStoreManifest,
   externalSecretManifest,
+  INFISICAL_CREDENTIALS_KEYS,
   namespacesToCreate,
 } from "../lib/eso-manifests";
-
-/** Keys of the credentials Secret (the names the ESO documentation uses). */
-const INFISICAL_CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
 
 export interface InfisicalStoreArgs {
   /** Namespace of the operator, where the credentials Secret is created (`castle:eso.namespace`). */

@@ -37,6 +37,9 @@ export const ESO_CHART_REPOSITORY = "https://charts.external-secrets.io";
  */
 export const ESO_RELEASE_NAME = "external-secrets";
 
+/** Keys of a store's Universal Auth credentials Secret (the names the ESO documentation uses). */
+export const INFISICAL_CREDENTIALS_KEYS = { clientId: "clientId", clientSecret: "clientSecret" } as const;
+
 /** A reference to one key of a Kubernetes Secret (ESO's `SecretKeySelector`). */
 export interface SecretKeySelector {
   name: string;
